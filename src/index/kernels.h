@@ -9,5 +9,7 @@ namespace semcache::kernels {
 
 float dot_f32(const float* a, const float* b, size_t n);
 int32_t dot_i8(const int8_t* a, const int8_t* b, size_t n);
+// Asymmetric: an f32 query against int8 codes (the query keeps its full precision).
+float dot_f32_i8(const float* q, const int8_t* c, size_t n);
 
 }  // namespace semcache::kernels

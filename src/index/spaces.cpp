@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "common/error.h"
 #include "index/kernels.h"
@@ -47,6 +48,9 @@ float distInt8(const void* a, const void* b, const void* param) {
   float sa, sb;
   std::memcpy(&sa, a, 4);
   std::memcpy(&sb, b, 4);
+  if (std::isnan(sa))  // an f32 query (see encodeQuery)
+    return 1.f - sb * kernels::dot_f32_i8(reinterpret_cast<const float*>(static_cast<const uint8_t*>(a) + 4),
+                                          static_cast<const int8_t*>(b) + 4, n);
   int32_t d = kernels::dot_i8(static_cast<const int8_t*>(a) + 4, static_cast<const int8_t*>(b) + 4, n);
   return 1.f - sa * sb * static_cast<float>(d);
 }
@@ -67,6 +71,12 @@ class Int8Space final : public VectorSpace {
     std::memcpy(out, &scale, 4);
     auto* q = static_cast<int8_t*>(out) + 4;
     for (size_t i = 0; i < dim_; ++i) q[i] = static_cast<int8_t>(std::lrintf(v[i] * inv));
+  }
+  size_t queryBytes() const override { return 4 + dim_ * sizeof(float); }
+  void encodeQuery(const float* q, void* out) const override {
+    float tag = std::numeric_limits<float>::quiet_NaN();
+    std::memcpy(out, &tag, 4);
+    std::memcpy(static_cast<uint8_t*>(out) + 4, q, dim_ * sizeof(float));
   }
   void decode(const void* p, float* out) const override {
     float scale;

@@ -2,7 +2,8 @@
 // hnswlib spaces over unit vectors, distance = 1 - <a, b> (so cosine = 1 - distance).
 //   F32Space:  a point is dim floats.
 //   Int8Space: a point is [f32 scale][dim x int8]; x ~= scale * q with scale = max|x| / 127,
-//              a quarter of the memory at a cosine error around 1e-3 for 512-d embeddings.
+//              a quarter of the memory. Queries stay f32 ([NaN tag][dim x f32]) and are scored
+//              against the codes asymmetrically, so only the stored side carries rounding error.
 // The space is the small extension point hnswlib offers; the index never looks inside a point.
 #include <hnswlib/hnswlib.h>
 
@@ -23,6 +24,10 @@ class VectorSpace : public hnswlib::SpaceInterface<float> {
   // v is a unit vector of dim floats; out has get_data_size() bytes.
   virtual void encode(const float* v, void* out) const = 0;
   virtual void decode(const void* point, float* out) const = 0;
+  // Queries may use a richer format than stored points (hnswlib always passes the query as the
+  // distance function's first argument): the int8 space keeps queries in f32.
+  virtual size_t queryBytes() const { return const_cast<VectorSpace*>(this)->get_data_size(); }
+  virtual void encodeQuery(const float* q, void* out) const { encode(q, out); }
 };
 
 std::unique_ptr<VectorSpace> makeSpace(SpaceKind kind, size_t dim);

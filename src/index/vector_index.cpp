@@ -34,6 +34,7 @@ VectorIndex::VectorIndex(const IndexParams& params) : params_(params) {
   space_ = makeSpace(params_.space, params_.dim);
   pointBytes_ = space_->get_data_size();
   scratch_.resize(pointBytes_);
+  query_.resize(space_->queryBytes());
   hnsw_ = std::make_unique<Hnsw>(space_.get(), params_.initialCapacity, params_.M, params_.efConstruction,
                                  params_.seed, /*allow_replace_deleted=*/true);
   hnsw_->setEf(params_.efSearch);
@@ -73,9 +74,9 @@ void VectorIndex::remove(uint64_t label) {
 std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t ef) {
   std::vector<IndexHit> out;
   if (k == 0 || size() == 0) return out;
-  space_->encode(query, scratch_.data());
+  space_->encodeQuery(query, query_.data());
   hnsw_->setEf(std::max<size_t>(ef ? ef : params_.efSearch, k));
-  auto heap = hnsw_->searchKnn(scratch_.data(), k);
+  auto heap = hnsw_->searchKnn(query_.data(), k);
   hnsw_->setEf(params_.efSearch);
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop())  // the heap pops the farthest first
@@ -84,8 +85,8 @@ std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t e
 }
 
 std::vector<IndexHit> VectorIndex::exactSearch(const float* query, size_t k) const {
-  std::vector<uint8_t> q(pointBytes_);
-  space_->encode(query, q.data());
+  std::vector<uint8_t> q(space_->queryBytes());
+  space_->encodeQuery(query, q.data());
   auto dist = space_->get_dist_func();
   void* param = space_->get_dist_func_param();
   std::vector<IndexHit> all;

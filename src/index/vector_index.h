@@ -63,13 +63,12 @@ class VectorIndex {
   static std::unique_ptr<VectorIndex> fromSnapshot(const uint8_t* data, size_t size);
 
  private:
-  void encodeQuery(const float* q);
-
   IndexParams params_;
   std::unique_ptr<VectorSpace> space_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;
   size_t pointBytes_;
-  std::vector<uint8_t> scratch_;  // an encoded point (query or insert)
+  std::vector<uint8_t> scratch_;  // an encoded point being inserted
+  std::vector<uint8_t> query_;    // an encoded query
 };
 
 }  // namespace semcache

@@ -32,15 +32,33 @@ TEST(Kernels, DotMatchesScalar) {
   EXPECT_EQ(kernels::dot_i8(a.data(), b.data(), 517), iref);
 }
 
-class IndexRecall : public ::testing::TestWithParam<SpaceKind> {};
+struct RecallCase {
+  SpaceKind space;
+  bool clustered;  // around 200 centres, like real embeddings; else uniform on the sphere
+};
 
-// Uniform random 512-d vectors are the hardest case for HNSW (no structure to exploit); real
-// embeddings cluster and do better. The search ef here buys the 0.99 the issue asks for.
+class IndexRecall : public ::testing::TestWithParam<RecallCase> {};
+
+// recall@10 against brute force over the same stored vectors (the graph's own error).
+// Uniform random 512-d vectors are the worst case for any graph index (no structure to exploit):
+// they need M 32 and a search ef of 1600 for 0.99, at which point brute force is as fast.
+// Clustered vectors, shaped like real embeddings, reach it with the defaults (M 16, ef 64).
 TEST_P(IndexRecall, RecallAt10AgainstBruteForceOn20k) {
-  const size_t n = 20000, dim = 512, nq = 200, k = 10;
-  auto data = randomUnit(n, dim, 1);
-  auto queries = randomUnit(nq, dim, 2);
-  IndexParams p{.space = GetParam(), .dim = dim, .M = 32, .efConstruction = 200, .efSearch = 400};
+  const auto [space, clustered] = GetParam();
+  const size_t n = 20000, dim = 512, nq = 100, k = 10;
+  std::vector<float> data, queries;
+  if (clustered) {
+    auto centres = randomUnit(200, dim, 1);
+    for (size_t i = 0; i < n + nq; ++i) {
+      auto v = semcache::testing::near(&centres[(i * 7919 % 200) * dim], dim, 0.03f, uint32_t(i));
+      (i < n ? data : queries).insert((i < n ? data : queries).end(), v.begin(), v.end());
+    }
+  } else {
+    data = randomUnit(n, dim, 1);
+    queries = randomUnit(nq, dim, 2);
+  }
+  IndexParams p{.space = space, .dim = dim, .M = clustered ? 16u : 32u, .efConstruction = 100,
+                .efSearch = clustered ? 64u : 1600u};
   VectorIndex idx(p);
   for (size_t i = 0; i < n; ++i) idx.add(i + 1, &data[i * dim]);
   EXPECT_EQ(idx.size(), n);
@@ -56,11 +74,15 @@ TEST_P(IndexRecall, RecallAt10AgainstBruteForceOn20k) {
   }
   double recall = double(found) / (nq * k);
   RecordProperty("recall_at_10", std::to_string(recall));
-  EXPECT_GE(recall, 0.99) << "space " << spaceName(GetParam());
+  EXPECT_GE(recall, 0.99) << "space " << spaceName(space) << (clustered ? " clustered" : " uniform");
 }
 
-INSTANTIATE_TEST_SUITE_P(Spaces, IndexRecall, ::testing::Values(SpaceKind::F32, SpaceKind::Int8),
-                         [](const auto& info) { return std::string(spaceName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Spaces, IndexRecall,
+                         ::testing::Values(RecallCase{SpaceKind::F32, true}, RecallCase{SpaceKind::Int8, true},
+                                           RecallCase{SpaceKind::F32, false}, RecallCase{SpaceKind::Int8, false}),
+                         [](const auto& info) {
+                           return std::string(spaceName(info.param.space)) + (info.param.clustered ? "_clustered" : "_uniform");
+                         });
 
 TEST(Index, SimilarityIsCosine) {
   auto v = randomUnit(2, 64, 3);
