@@ -29,6 +29,8 @@ export interface SemanticCacheOptions {
   maxEntries?: number;
   /** Byte budget (answer UTF-8 bytes + vector bytes); 0 = unlimited. Default 0. */
   maxBytes?: number;
+  /** When a limit is exceeded, evict down to (1 - this) of it in one batch. Default 0.02. */
+  evictFraction?: number;
   /** Entry lifetime in ms; 0 = forever. Default 0. Per-put `ttl` overrides it. */
   ttl?: number;
   /** Neighbours ranked per lookup (returned as candidates). Default 4. */
@@ -232,6 +234,7 @@ export class SemanticCache {
       eviction: options.eviction ?? 'lru',
       maxEntries: options.maxEntries ?? 100_000,
       maxBytes: options.maxBytes ?? 0,
+      evictFraction: options.evictFraction ?? 0.02,
       threshold,
       evaluator: options.evaluator ?? 'cosine',
       margin: options.margin ?? 0.02,
