@@ -14,8 +14,14 @@ export interface LoadCoreOptions {
   locateFile?: (path: string, prefix: string) => string;
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 let shared: Promise<SemcacheCoreModule> | undefined;
+let defaultBinary: (() => Promise<Uint8Array>) | undefined;
+
+/** Set by the Node entry (node.ts) so that this module has no Node imports for bundlers to trip on. */
+export function setDefaultWasmBinary(load: () => Promise<Uint8Array>): void {
+  defaultBinary = load;
+}
 
 /**
  * Loads the wasm core. With no options the module is loaded once and shared. In Node the bytes
@@ -40,15 +46,18 @@ async function instantiate(options: LoadCoreOptions): Promise<SemcacheCoreModule
   if (options.locateFile) moduleOptions.locateFile = options.locateFile;
   if (options.wasmModule) {
     const mod = options.wasmModule;
+    // The glue resolves the .wasm URL against import.meta.url, which workerd leaves undefined.
+    moduleOptions.locateFile ??= (p) => p;
     moduleOptions.instantiateWasm = (imports, done) => {
       WebAssembly.instantiate(mod, imports).then((instance) => done(instance, mod));
       return {};
     };
   } else if (options.wasmBinary) {
     moduleOptions.wasmBinary = options.wasmBinary;
+  } else if (defaultBinary) {
+    moduleOptions.wasmBinary = await defaultBinary();
   } else if (isNode) {
-    const fs = await import('node:fs/promises');
-    moduleOptions.wasmBinary = await fs.readFile(new URL('./wasm/semcache_core.wasm', import.meta.url));
+    throw new Error("in Node, import 'semcache' (its node entry reads the .wasm) or pass wasm.wasmBinary");
   }
   return factory(moduleOptions);
 }
