@@ -72,8 +72,21 @@ float dot_f32_i8(const float* q, const int8_t* c, size_t n) {
 #else
 
 float dot_f32(const float* a, const float* b, size_t n) {
+  size_t i = 0;
   float r = 0.f;
-  for (size_t i = 0; i < n; ++i) r += a[i] * b[i];
+#if defined(__AVX2__) && defined(__FMA__)
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  __m256 s = _mm256_add_ps(s0, s1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+  r = _mm_cvtss_f32(h);
+#endif
+  for (; i < n; ++i) r += a[i] * b[i];
   return r;
 }
 
