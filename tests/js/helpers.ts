@@ -54,31 +54,28 @@ export function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
+const wordVectors = new Map<string, Float32Array>();
+
 /**
- * A deterministic bag-of-words embedder: each lower-cased word maps to a seeded random
- * direction; a text is the sum. Paraphrases sharing most words get high cosine.
+ * A deterministic bag-of-words vector: each lower-cased word maps to a seeded random direction;
+ * a text is the sum. Paraphrases sharing most words get a high cosine.
  */
-export function toyEmbedder(dim = 64) {
-  const cache = new Map<string, Float32Array>();
-  const word = (w: string) => {
-    let v = cache.get(w);
+export function toyVector(text: string, dim = 64): Float32Array {
+  const out = new Float32Array(dim);
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? ['∅']) {
+    const key = `${dim}:${w}`;
+    let v = wordVectors.get(key);
     if (!v) {
       let h = 2166136261;
       for (const ch of w) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619);
       v = randomUnit(dim, rng(h));
-      cache.set(w, v);
+      wordVectors.set(key, v);
     }
-    return v;
-  };
-  const fn = async (texts: string[]) =>
-    texts.map((t) => {
-      const out = new Float32Array(dim);
-      const words = t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? ['∅'];
-      for (const w of words) {
-        const v = word(w);
-        for (let i = 0; i < dim; i++) out[i]! += v[i]!;
-      }
-      return out;
-    });
-  return fn;
+    for (let i = 0; i < dim; i++) out[i]! += v[i]!;
+  }
+  return out;
+}
+
+export function toyEmbedder(dim = 64) {
+  return async (texts: string[]) => texts.map((t) => toyVector(t, dim));
 }
