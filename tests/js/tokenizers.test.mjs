@@ -158,3 +158,16 @@ describe('bindings/text.d.ts', () => {
     expect(typeof core.WordPieceTokenizer.fromVocabTxt).toBe('function');
   });
 });
+
+describe('src/text/unicode_tables.cpp', () => {
+  test('is what tools/gen_unicode_tables.mjs generates from this Node', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const generated = execFileSync(process.execPath, [new URL('tools/gen_unicode_tables.mjs', ROOT).pathname], {
+      maxBuffer: 64 << 20,
+    }).toString();
+    const committed = fs.readFileSync(new URL('src/text/unicode_tables.cpp', ROOT), 'utf8');
+    // the first line names the Node version; the tables must agree exactly
+    const body = (s) => s.slice(s.indexOf('\n') + 1);
+    expect(body(generated) === body(committed)).toBe(true);
+  }, 60_000);
+});
