@@ -1,5 +1,6 @@
 #include "text/wordpiece.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -76,7 +77,8 @@ WordPieceTokenizer WordPieceTokenizer::fromTokenizerJson(std::string_view text, 
     o.handleChineseChars = boolField(*norm, "handle_chinese_chars", true);
     o.lowercase = boolField(*norm, "lowercase", true);
     const json::Value* sa = field(*norm, "strip_accents");
-    o.stripAccents = (!sa || sa->isNull()) ? -1 : (sa->isBool() ? int(sa->boolean) : (bad("strip_accents must be a boolean or null"), 0));
+    if (sa && !sa->isNull() && !sa->isBool()) bad("normalizer.strip_accents must be a boolean or null");
+    o.stripAccents = (!sa || sa->isNull()) ? -1 : int(sa->boolean);
   } else {
     o.cleanText = o.handleChineseChars = o.lowercase = false;
     o.stripAccents = 0;
