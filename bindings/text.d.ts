@@ -1,7 +1,8 @@
 // Types of what bindings/text_bindings.cpp binds into the semcache_core wasm module.
 // Embind checks argument counts: every parameter below is required.
-// Text crosses as UTF-8 (strings must be well-formed: a lone UTF-16 surrogate is not, and the
-// Emscripten 3.1.6 encoder folds it into the next code unit). Ids come back as fresh Int32Arrays.
+// Text crosses as UTF-8. Pass `text.toWellFormed()`: the Emscripten 3.1.6 encoder folds a lone
+// UTF-16 surrogate into the next code unit, while U+FFFD in its place gives exactly the ids the
+// reference tokenizers give for the raw string. Ids come back as fresh Int32Arrays.
 // Errors are thrown as {name: 'SemcacheError', code, message}; a malformed vocabulary or
 // tokenizer.json has code 'INVALID_VOCAB', a negative maxLength 'INVALID_ARGUMENT'.
 

@@ -171,3 +171,26 @@ describe('src/text/unicode_tables.cpp', () => {
     expect(body(generated) === body(committed)).toBe(true);
   }, 60_000);
 });
+
+describe('lone UTF-16 surrogates', () => {
+  // Embind cannot carry them; callers pass text.toWellFormed() (each becomes U+FFFD), which gives
+  // the ids the references give for the raw string: an unknown character for SentencePiece, a
+  // dropped character for BERT's clean_text.
+  const texts = ['a\uD800b', '\uDC00', 'x \uD83D', '\uDE00\uD83D hi', 'ΑΣ\uD800 Σ\uDFFFx', '中\uD800文', '\uD800\uD800'];
+  test('toWellFormed() input matches the references on the raw strings', async () => {
+    const { EmbeddingsModel } = require('@energetic-ai/embeddings');
+    const vocabText = fs.readFileSync(USE_VOCAB, 'utf8');
+    const refSp = new EmbeddingsModel({ vocabulary: JSON.parse(vocabText), model: null }).tokenizer;
+    const sp = new core.SentencePieceTokenizer(vocabText);
+    const { env, AutoTokenizer } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = SHARED_TOK;
+    const refWp = await AutoTokenizer.from_pretrained('all-MiniLM-L6-v2');
+    const wp = core.WordPieceTokenizer.fromTokenizerJson(fs.readFileSync(SHARED_TOK + 'all-MiniLM-L6-v2/tokenizer.json', 'utf8'), 512);
+    compareAll('sentencepiece/lone', texts, (t) => sp.encode(t.toWellFormed(), 0), (t) => refSp.encode(t));
+    compareAll('wordpiece/lone', texts, (t) => wp.encode(t.toWellFormed(), 0),
+      (t) => Array.from(refWp(t, { truncation: true, max_length: 512 }).input_ids.data, Number));
+    sp.delete();
+    wp.delete();
+  }, 60_000);
+});
