@@ -44,7 +44,8 @@ export interface WordPieceTokenizer {
 }
 
 export interface WordPieceTokenizerClass {
-  /** tokenizer.json text; modelMaxLength from tokenizer_config.json (0 = unlimited). */
+  /** tokenizer.json text; modelMaxLength from tokenizer_config.json (0 = unlimited; values past
+   *  2^31-1, such as the 1e30 some configs use, are clamped). */
   fromTokenizerJson(tokenizerJson: string, modelMaxLength: number): WordPieceTokenizer;
   /** vocab.txt text (one token per line) with BertTokenizer defaults. */
   fromVocabTxt(vocabTxt: string, lowercase: boolean, modelMaxLength: number): WordPieceTokenizer;

@@ -50,14 +50,22 @@ val spEncodeBatch(const SentencePieceTokenizer& t, const val& texts, int maxLeng
 }
 int spVocabSize(const SentencePieceTokenizer& t) { return t.vocabSize(); }
 
-WordPieceTokenizer* wpFromTokenizerJson(const std::string& json, int modelMaxLength) {
-  return guard([&] { return new WordPieceTokenizer(WordPieceTokenizer::fromTokenizerJson(json, modelMaxLength)); });
+// tokenizer_config.json files sometimes say model_max_length = 1e30 ("no limit"): clamp to int.
+int clampLength(double n) {
+  if (!(n > 0)) return 0;
+  return n >= 2147483647.0 ? 2147483647 : int(n);
 }
-WordPieceTokenizer* wpFromVocabTxt(const std::string& vocabTxt, bool lowercase, int modelMaxLength) {
+
+WordPieceTokenizer* wpFromTokenizerJson(const std::string& json, double modelMaxLength) {
+  return guard([&] {
+    return new WordPieceTokenizer(WordPieceTokenizer::fromTokenizerJson(json, clampLength(modelMaxLength)));
+  });
+}
+WordPieceTokenizer* wpFromVocabTxt(const std::string& vocabTxt, bool lowercase, double modelMaxLength) {
   return guard([&] {
     WordPieceOptions o;
     o.lowercase = lowercase;
-    o.modelMaxLength = modelMaxLength;
+    o.modelMaxLength = clampLength(modelMaxLength);
     return new WordPieceTokenizer(WordPieceTokenizer::fromVocabTxt(vocabTxt, o));
   });
 }

@@ -194,3 +194,14 @@ describe('lone UTF-16 surrogates', () => {
     wp.delete();
   }, 60_000);
 });
+
+describe('WordPieceTokenizer model max length', () => {
+  test('a 1e30 model_max_length means no practical limit', () => {
+    const dir = SHARED_TOK + 'all-MiniLM-L6-v2/';
+    const wp = core.WordPieceTokenizer.fromTokenizerJson(fs.readFileSync(dir + 'tokenizer.json', 'utf8'), 1e30);
+    expect(wp.modelMaxLength()).toBe(2147483647);
+    expect(wp.encode('word '.repeat(600), 0).length).toBe(602);
+    expect(wp.encode('word '.repeat(600), 100).length).toBe(100);
+    wp.delete();
+  });
+});
