@@ -1,7 +1,8 @@
-// Types of the Embind module built from bindings/*.cpp (dist/wasm/semcache_core.mjs).
+// Types of the Embind module built from bindings/*.cpp (dist/wasm/semcache_core.mjs); each
+// bindings file's classes are declared in its own .d.ts (text.d.ts, …) and joined here.
 // Emscripten 3.1.6 cannot emit these; tests/js/bindings-dts.test.ts checks that every class,
-// method and static function declared here exists in the module and that nothing bound is
-// missing from here.
+// method and static function declared exists in the module and that nothing bound is missing.
+import type { TextModule } from './text.js';
 
 export interface SemcacheCoreError {
   name: 'SemcacheError';
@@ -112,7 +113,7 @@ export interface CacheCoreConstructor {
   hashPrompt(prompt: string): string;
 }
 
-export interface SemcacheCoreModule {
+export interface SemcacheCoreModule extends TextModule {
   CacheCore: CacheCoreConstructor;
   HEAPU8: Uint8Array;
   HEAPF32: Float32Array;
