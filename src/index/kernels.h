@@ -9,7 +9,8 @@ namespace semcache::kernels {
 
 float dot_f32(const float* a, const float* b, size_t n);
 int32_t dot_i8(const int8_t* a, const int8_t* b, size_t n);
-// Asymmetric: an f32 query against int8 codes (the query keeps its full precision).
-float dot_f32_i8(const float* q, const int8_t* c, size_t n);
+// Asymmetric: a (up to) 15-bit query against int8 codes, so that only the stored side is coarse.
+// The caller bounds |q| so that the exact sum fits in int32 (see Int8Space::encodeQuery).
+int32_t dot_i16_i8(const int16_t* q, const int8_t* c, size_t n);
 
 }  // namespace semcache::kernels

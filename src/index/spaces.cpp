@@ -48,9 +48,13 @@ float distInt8(const void* a, const void* b, const void* param) {
   float sa, sb;
   std::memcpy(&sa, a, 4);
   std::memcpy(&sb, b, 4);
-  if (std::isnan(sa))  // an f32 query (see encodeQuery)
-    return 1.f - sb * kernels::dot_f32_i8(reinterpret_cast<const float*>(static_cast<const uint8_t*>(a) + 4),
-                                          static_cast<const int8_t*>(b) + 4, n);
+  if (std::isnan(sa)) {  // a query: [NaN tag][f32 scale][dim x int16] (see encodeQuery)
+    float qs;
+    std::memcpy(&qs, static_cast<const uint8_t*>(a) + 4, 4);
+    int32_t d = kernels::dot_i16_i8(reinterpret_cast<const int16_t*>(static_cast<const uint8_t*>(a) + 8),
+                                    static_cast<const int8_t*>(b) + 4, n);
+    return 1.f - qs * sb * static_cast<float>(d);
+  }
   int32_t d = kernels::dot_i8(static_cast<const int8_t*>(a) + 4, static_cast<const int8_t*>(b) + 4, n);
   return 1.f - sa * sb * static_cast<float>(d);
 }
@@ -72,11 +76,22 @@ class Int8Space final : public VectorSpace {
     auto* q = static_cast<int8_t*>(out) + 4;
     for (size_t i = 0; i < dim_; ++i) q[i] = static_cast<int8_t>(std::lrintf(v[i] * inv));
   }
-  size_t queryBytes() const override { return 4 + dim_ * sizeof(float); }
+  // Queries keep up to 15 bits: their rounding is ~128x finer than the codes'. The level count
+  // is capped so that sum |q_i * c_i| <= dim * qmax * 127 always fits in int32, whatever the
+  // vector (for 512-d, qmax is 16383).
+  size_t queryBytes() const override { return 8 + dim_ * sizeof(int16_t); }
   void encodeQuery(const float* q, void* out) const override {
     float tag = std::numeric_limits<float>::quiet_NaN();
-    std::memcpy(out, &tag, 4);
-    std::memcpy(static_cast<uint8_t*>(out) + 4, q, dim_ * sizeof(float));
+    float maxAbs = 0.f;
+    for (size_t i = 0; i < dim_; ++i) maxAbs = std::max(maxAbs, std::fabs(q[i]));
+    const float qmax = float(std::min<size_t>(16383, 2147483647 / (127 * dim_)));
+    float scale = maxAbs > 0.f ? maxAbs / qmax : 1.f;
+    float inv = 1.f / scale;
+    auto* bytes = static_cast<uint8_t*>(out);
+    std::memcpy(bytes, &tag, 4);
+    std::memcpy(bytes + 4, &scale, 4);
+    auto* q16 = reinterpret_cast<int16_t*>(bytes + 8);
+    for (size_t i = 0; i < dim_; ++i) q16[i] = static_cast<int16_t>(std::lrintf(q[i] * inv));
   }
   void decode(const void* p, float* out) const override {
     float scale;

@@ -2,8 +2,8 @@
 // hnswlib spaces over unit vectors, distance = 1 - <a, b> (so cosine = 1 - distance).
 //   F32Space:  a point is dim floats.
 //   Int8Space: a point is [f32 scale][dim x int8]; x ~= scale * q with scale = max|x| / 127,
-//              a quarter of the memory. Queries stay f32 ([NaN tag][dim x f32]) and are scored
-//              against the codes asymmetrically, so only the stored side carries rounding error.
+//              a quarter of the memory. Queries are finer ([NaN tag][f32 scale][dim x int16])
+//              and scored against the codes asymmetrically, so only the stored side is coarse.
 // The space is the small extension point hnswlib offers; the index never looks inside a point.
 #include <hnswlib/hnswlib.h>
 

@@ -30,6 +30,13 @@ TEST(Kernels, DotMatchesScalar) {
     iref += int32_t(a[i]) * b[i];
   }
   EXPECT_EQ(kernels::dot_i8(a.data(), b.data(), 517), iref);
+  std::vector<int16_t> q(517);
+  int32_t qref = 0;
+  for (int i = 0; i < 517; ++i) {
+    q[i] = int16_t((i * 7919) % 32767 - 16383);
+    qref += int32_t(q[i]) * b[i];
+  }
+  EXPECT_EQ(kernels::dot_i16_i8(q.data(), b.data(), 517), qref);
 }
 
 struct RecallCase {
