@@ -9,8 +9,10 @@
 //   {"p50_ms", "sentences_per_s", "tfjs_sentences_per_s", "speedup_vs_tfjs", ...}
 // where p50_ms / sentences_per_s are single prompts, one session.run each, 1 wasm thread
 // (what a page without cross-origin isolation gets); *_2t are the same with 2 threads,
-// batch16_sentences_per_s is 16 prompts per run.
+// batch16_sentences_per_s is 16 prompts per run. The machine may be shared: cpu_ms_per_sentence
+// (process CPU time) and load_avg_1m say how much of the wall time was really ours.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
@@ -60,6 +62,7 @@ async function benchOurs(threads, runs) {
   };
   for (let i = 0; i < 30; i++) await session.run(feeds([sentences[i % sentences.length]]));
   const times = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) {
     const s = performance.now();
@@ -68,6 +71,7 @@ async function benchOurs(threads, runs) {
     times.push(performance.now() - s);
   }
   const total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const batches = Math.ceil(runs / 16);
   const tb = performance.now();
   for (let i = 0; i < batches; i++) {
@@ -75,7 +79,7 @@ async function benchOurs(threads, runs) {
     await session.run(feeds(rows));
   }
   const batchTotal = performance.now() - tb;
-  return { threads, p50_ms: quantile(times, 0.5), p90_ms: quantile(times, 0.9), sentences_per_s: runs / (total / 1000), batch16_sentences_per_s: (batches * 16) / (batchTotal / 1000) };
+  return { threads, p50_ms: quantile(times, 0.5), p90_ms: quantile(times, 0.9), sentences_per_s: runs / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / runs, batch16_sentences_per_s: (batches * 16) / (batchTotal / 1000) };
 }
 
 async function benchTfjs(n) {
@@ -84,10 +88,12 @@ async function benchTfjs(n) {
   const sentences = (await prompts()).slice(0, n);
   for (let i = 0; i < 3; i++) await ref.embedIds([sentences[i]]);
   const times = [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (const s of sentences) { const t = performance.now(); await ref.embedIds([s]); times.push(performance.now() - t); }
   const total = performance.now() - t0;
-  return { p50_ms: quantile(times, 0.5), sentences_per_s: sentences.length / (total / 1000) };
+  const cpu = process.cpuUsage(cpu0);
+  return { p50_ms: quantile(times, 0.5), sentences_per_s: sentences.length / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / sentences.length };
 }
 
 const worker = opt('--worker');
@@ -121,5 +127,8 @@ if (worker) {
     p50_ms_2t: r(t2.p50_ms),
     sentences_per_s_2t: r(t2.sentences_per_s, 1),
     tfjs_p50_ms: r(tf.p50_ms, 1),
+    cpu_ms_per_sentence: r(t1.cpu_ms_per_sentence),
+    tfjs_cpu_ms_per_sentence: r(tf.cpu_ms_per_sentence, 1),
+    load_avg_1m: r(os.loadavg()[0]),
   }));
 }
