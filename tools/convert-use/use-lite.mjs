@@ -184,10 +184,9 @@ export function buildUseLiteOnnx(spec, { attention = 'contrib' } = {}) {
     pooled = g.op('Add', [maskedMean(y, L.d), ffnMean], {}, 1, 'mean_pool');                      // (B, d)
   });
 
-  const mean = pooled;
   const hW = g.init('head.weight', 'float32', [spec.dOut, spec.dOut], spec.headW);
   const hB = g.init('head.bias', 'float32', [spec.dOut], spec.headB);
-  const t = g.op('Tanh', [g.op('Gemm', [mean, hW, hB])]);
+  const t = g.op('Tanh', [g.op('Gemm', [pooled, hW, hB])]);
   const ss = g.op('Max', [g.op('ReduceSum', [g.op('Mul', [t, t]), g.i64(1)], { keepdims: 1 }), g.f32(spec.l2Eps)]);
   g.op('Div', [t, g.op('Sqrt', [ss])], {}, ['embeddings']);
   g.output('embeddings', 'float32', ['batch', spec.dOut]);
