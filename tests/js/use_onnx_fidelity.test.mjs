@@ -6,7 +6,6 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { decodeModel } from '../../tools/convert-use/onnx-builder.mjs';
 import { loadReferenceModel, referenceTokenizer } from '../../tools/convert-use/tfjs-reference.mjs';
 import { readTfjsGraphModel } from '../../tools/convert-use/tfjs-graph.mjs';
 import { inspectUseLite, buildUseLiteOnnx, ONNX_OPSET } from '../../tools/convert-use/use-lite.mjs';
+import { fidelitySentences } from '../../tools/convert-use/fidelity-sentences.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,48 +27,6 @@ const DIMS = 512;
 // the package's own wasm files (dist/), never a CDN
 ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
 ort.env.wasm.numThreads = 1;
-
-const LONG_TEXT = Array.from({ length: 30 }, (_, i) =>
-  `Sentence number ${i} talks about caching answers from large language models near the user.`).join(' ');
-
-// 220 QQP questions (every 91st pair, both sides alternately) + 30 odd ones.
-function sentences() {
-  const lines = zlib.gunzipSync(fs.readFileSync(path.join(SHARED, 'data/qqp/pairs-dev.jsonl.gz'))).toString('utf8').split('\n').filter(Boolean);
-  const out = [];
-  for (let i = 0; out.length < 220; i++) {
-    const row = JSON.parse(lines[(i * 91) % lines.length]);
-    out.push(i % 2 ? row.b : row.a);
-  }
-  out.push(
-    'hello', 'Hi', '?', '42', 'ok.',
-    'What is 2+2? And 3.14159 * 2.71828 = 8.5397...',
-    '!!!??? ... --- ;;; ::: (((  ))) [[[ ]]] {{{ }}}',
-    'Call me at +1 (555) 010-9999 or email test@example.com before 23:59 on 2026-11-22.',
-    'Wie viel kostet eine Fahrkarte nach Berlin?',
-    '¿Dónde está la biblioteca más cercana?',
-    'Quelle est la meilleure façon d\'apprendre le français ?',
-    '東京で一番おいしいラーメン屋はどこですか？',
-    '机器学习和深度学习有什么区别？',
-    'Как выучить русский язык быстро?',
-    'ما هي عاصمة المغرب؟',
-    'I love pizza 🍕🍕🍕 and tacos 🌮!!',
-    '😀😃😄😁',
-    'naïve café résumé coöperate ﬁnancial Ⅻ ｆｕｌｌｗｉｄｔｈ',
-    'THIS IS ALL CAPS SHOUTING ABOUT CACHES',
-    'the the the the the the the the the the the the',
-    '   leading and trailing spaces   ',
-    'tabs\tand\nnewlines\r\nmixed',
-    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
-    'https://example.com/path?query=1&b=2#frag',
-    'function f(x) { return x * x; } // code',
-    'e = mc^2, ∑ x_i ≥ ∫ f(x) dx, √2 ≈ 1.414',
-    LONG_TEXT,
-    LONG_TEXT.split(' ').slice(0, 110).join(' '),
-    'A.',
-    'Why?',
-  );
-  return out;
-}
 
 function cosine(a, b) {
   let d = 0, na = 0, nb = 0;
@@ -119,7 +77,7 @@ describe('USE-lite ONNX conversion', () => {
   beforeAll(async () => {
     convert({ out: OUT, log: () => {} });
     manifest = JSON.parse(fs.readFileSync(path.join(OUT, 'manifest.json'), 'utf8'));
-    texts = sentences();
+    texts = fidelitySentences(SHARED);
     const tokenize = referenceTokenizer();
     encodings = texts.map(tokenize);
     session = await ort.InferenceSession.create(fs.readFileSync(path.join(OUT, 'model.onnx')));
