@@ -4,6 +4,7 @@
 //   node tools/build.mjs native     the native tree only (ctest, native benchmarks)
 //   node tools/build.mjs wasm       the wasm module and wasm benchmarks, then the TypeScript
 //   node tools/build.mjs js         the TypeScript only
+//   node tools/build.mjs models     the converted embedding model (dist/models)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,10 @@ if (all || what.has('native')) {
 if (all || what.has('wasm')) {
   if (!configured('build/wasm')) run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm', '-DCMAKE_BUILD_TYPE=Release']);
   run('cmake', ['--build', 'build/wasm', '-j', jobs]);
+}
+if (all || what.has('models')) {
+  // Build-time model conversion (USE lite TF.js -> ONNX); skips itself when up to date.
+  run(process.execPath, [path.join(root, 'tools/convert-use/convert.mjs')]);
 }
 if (all || what.has('wasm') || what.has('js')) {
   // The .d.ts of the Embind module sits next to the glue so TypeScript (rootDirs) and users see it.

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Embed benchmark: the converted USE-lite ONNX model on ONNX Runtime Web (wasm, in Node)
+// against the original TF.js model on tfjs-backend-cpu, on the same 12-token QQP questions.
+// Tokenization (the package's reference JS tokenizer) is done up front and not timed:
+// both sides get the same ids. Each configuration runs in its own process, because ORT's
+// thread count is fixed once its wasm is loaded.
+//
+// Prints one JSON line last:
+//   {"p50_ms", "sentences_per_s", "tfjs_sentences_per_s", "speedup_vs_tfjs", ...}
+// where p50_ms / sentences_per_s are single prompts, one session.run each, 1 wasm thread
+// (what a page without cross-origin isolation gets); *_2t are the same with 2 threads,
+// batch16_sentences_per_s is 16 prompts per run. The machine may be shared: cpu_ms_per_sentence
+// (process CPU time) and load_avg_1m say how much of the wall time was really ours.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = process.env.SEMCACHE_SHARED_DIR || path.resolve(ROOT, '../shared');
+const MODEL_DIR = path.join(ROOT, 'dist/models/use-lite');
+const PROMPT_TOKENS = 12;
+const N_SENTENCES = 64;
+
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+
+async function prompts() {
+  const { referenceTokenizer } = await import('../tools/convert-use/tfjs-reference.mjs');
+  const tokenize = referenceTokenizer();
+  const lines = zlib.gunzipSync(fs.readFileSync(path.join(SHARED, 'data/qqp/pairs-dev.jsonl.gz'))).toString('utf8').split('\n');
+  const out = [];
+  for (const line of lines) {
+    if (!line) continue;
+    const ids = tokenize(JSON.parse(line).a);
+    if (ids.length === PROMPT_TOKENS) out.push(ids);
+    if (out.length === N_SENTENCES) break;
+  }
+  if (out.length < N_SENTENCES) throw new Error(`only ${out.length} QQP questions of ${PROMPT_TOKENS} tokens`);
+  return out;
+}
+
+async function benchOurs(threads, runs) {
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
+  ort.env.wasm.numThreads = threads;
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(MODEL_DIR, 'model.onnx')));
+  const sentences = await prompts();
+  const feeds = (rows) => {
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * T);
+    rows.forEach((r, i) => ids.set(r, i * T));
+    return {
+      input_ids: new ort.Tensor('int32', ids, [rows.length, T]),
+      lengths: new ort.Tensor('int32', Int32Array.from(rows.map((r) => r.length)), [rows.length]),
+    };
+  };
+  for (let i = 0; i < 30; i++) await session.run(feeds([sentences[i % sentences.length]]));
+  const times = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    const out = await session.run(feeds([sentences[i % sentences.length]])); // new tensors every run
+    if (out.embeddings.dims[1] !== 512) throw new Error('bad output');
+    times.push(performance.now() - s);
+  }
+  const total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const batches = Math.ceil(runs / 16);
+  const tb = performance.now();
+  for (let i = 0; i < batches; i++) {
+    const rows = Array.from({ length: 16 }, (_, j) => sentences[(i * 16 + j) % sentences.length]);
+    await session.run(feeds(rows));
+  }
+  const batchTotal = performance.now() - tb;
+  return { threads, p50_ms: quantile(times, 0.5), p90_ms: quantile(times, 0.9), sentences_per_s: runs / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / runs, batch16_sentences_per_s: (batches * 16) / (batchTotal / 1000) };
+}
+
+async function benchTfjs(n) {
+  const { loadReferenceModel } = await import('../tools/convert-use/tfjs-reference.mjs');
+  const ref = await loadReferenceModel();
+  const sentences = (await prompts()).slice(0, n);
+  for (let i = 0; i < 3; i++) await ref.embedIds([sentences[i]]);
+  const times = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const s of sentences) { const t = performance.now(); await ref.embedIds([s]); times.push(performance.now() - t); }
+  const total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { p50_ms: quantile(times, 0.5), sentences_per_s: sentences.length / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / sentences.length };
+}
+
+const worker = opt('--worker');
+if (worker) {
+  const res = worker === 'tfjs' ? await benchTfjs(+opt('--n', N_SENTENCES)) : await benchOurs(+opt('--threads', 1), +opt('--runs', 400));
+  process.stdout.write(JSON.stringify(res) + '\n');
+} else {
+  const { convert } = await import('../tools/convert-use/convert.mjs');
+  convert({ log: (m) => console.error(m) });
+  const self = fileURLToPath(import.meta.url);
+  const run = (...a) => {
+    const out = execFileSync(process.execPath, [self, '--worker', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return JSON.parse(out.trim().split('\n').pop());
+  };
+  const t1 = run('ours', '--threads', '1');
+  console.error(`ours, 1 thread: ${JSON.stringify(t1)}`);
+  const t2 = run('ours', '--threads', '2');
+  console.error(`ours, 2 threads: ${JSON.stringify(t2)}`);
+  const tf = run('tfjs');
+  console.error(`tfjs cpu: ${JSON.stringify(tf)}`);
+  const r = (x, d = 2) => Number(x.toFixed(d));
+  console.log(JSON.stringify({
+    p50_ms: r(t1.p50_ms),
+    sentences_per_s: r(t1.sentences_per_s, 1),
+    tfjs_sentences_per_s: r(tf.sentences_per_s, 2),
+    speedup_vs_tfjs: r(t1.sentences_per_s / tf.sentences_per_s, 1),
+    threads: 1,
+    prompt_tokens: PROMPT_TOKENS,
+    p90_ms: r(t1.p90_ms),
+    batch16_sentences_per_s: r(t1.batch16_sentences_per_s, 1),
+    p50_ms_2t: r(t2.p50_ms),
+    sentences_per_s_2t: r(t2.sentences_per_s, 1),
+    tfjs_p50_ms: r(tf.p50_ms, 1),
+    cpu_ms_per_sentence: r(t1.cpu_ms_per_sentence),
+    tfjs_cpu_ms_per_sentence: r(tf.cpu_ms_per_sentence, 1),
+    load_avg_1m: r(os.loadavg()[0]),
+  }));
+}

