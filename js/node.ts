@@ -1,8 +1,33 @@
-// The package's Node entry: the browser/edge entry (index.ts) plus reading the .wasm from disk,
-// which the Emscripten 3.1.6 glue cannot do in Node (it tries fetch() on a file path).
-import { readFile } from 'node:fs/promises';
+// The package's Node entry: the browser/edge entry (index.ts) plus what only Node can do, given
+// to the shared code through `platform` so that index.ts never imports a `node:` module:
+// reading files (the .wasm, local models) and a disk cache for downloaded model files.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { platform } from './platform.js';
 import { setDefaultWasmBinary } from './wasm.js';
 
+const cacheDir =
+  process.env.SEMCACHE_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'semcache', 'models');
+const cacheFile = (key: string) => path.join(cacheDir, createHash('sha256').update(key).digest('hex'));
+
+platform.readFile = async (url) => new Uint8Array(await readFile(url));
+platform.cacheDir = cacheDir;
+platform.readCached = async (key) => {
+  try {
+    return new Uint8Array(await readFile(cacheFile(key)));
+  } catch {
+    return undefined;
+  }
+};
+platform.writeCached = async (key, bytes) => {
+  await mkdir(cacheDir, { recursive: true });
+  const file = cacheFile(key);
+  const tmp = `${file}.${process.pid}.tmp`;  // write-then-rename: a killed download leaves no half file
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+};
 setDefaultWasmBinary(() => readFile(new URL('./wasm/semcache_core.wasm', import.meta.url)));
 
 export * from './index.js';

@@ -1,11 +1,16 @@
-// An ONNX Runtime Web (wasm) session for sentence-embedding models converted by
-// tools/convert-use: inputs input_ids int32 (batch, seq) + lengths int32 (batch),
-// output embeddings float32 (batch, dims). No tokenizer here: callers pass token ids.
+// An ONNX Runtime Web (wasm) session for sentence-embedding models, of two kinds:
+//  - 'pooled': converted by tools/convert-use: input_ids int32 (batch, seq) + lengths int32
+//    (batch) -> embeddings float32 (batch, dims), already pooled and normalized;
+//  - 'bert': Hugging Face BERT-style exports (all-MiniLM-L6-v2, bge-small, e5-small):
+//    input_ids / attention_mask / token_type_ids int64 (batch, seq) -> last_hidden_state
+//    float32 (batch, seq, dims), pooled here (mean over the mask, or CLS) and normalized.
+// No tokenizer here: callers pass token ids.
 //
 // wasm files always come from the onnxruntime-web package itself: in Node its dist/
 // folder in node_modules (found through import.meta.resolve); in a browser or worker
 // the caller passes the URL where that folder is served. Nothing is fetched from a CDN.
 import * as ort from 'onnxruntime-web/wasm';
+import { SemcacheError } from '../errors.js';
 
 export interface OnnxSessionOptions {
   /** The model file's bytes (e.g. dist/models/use-lite/model.onnx). */
@@ -20,26 +25,23 @@ export interface OnnxSessionOptions {
   numThreads?: number;
   /** Run ORT in its own worker (browsers). Inputs are transferred, so each run makes new tensors. */
   proxy?: boolean;
+  /** 'bert' models: how token vectors become one ('mean' over the attention mask, or 'cls'). Default 'mean'. */
+  pooling?: 'mean' | 'cls';
+  /** 'bert' models: L2-normalize the pooled vector. Default true. */
+  normalize?: boolean;
 }
 
-export type SemcacheErrorCode = 'MODEL_INVALID' | 'MODEL_CHECKSUM' | 'EMBED_INPUT' | 'EMBED_FAILED' | 'CLOSED';
+export type OnnxModelKind = 'pooled' | 'bert';
 
-export interface SemcacheError extends Error {
-  name: 'SemcacheError';
-  code: SemcacheErrorCode;
-}
-
-// Same shape as the errors thrown by the wasm bindings ({name, code, message}).
-function semcacheError(code: SemcacheErrorCode, message: string, cause?: unknown): SemcacheError {
-  const e = new Error(message, cause === undefined ? undefined : { cause }) as SemcacheError;
-  e.name = 'SemcacheError';
-  e.code = code;
-  return e;
+function semcacheError(code: string, message: string, cause?: unknown): SemcacheError {
+  return new SemcacheError(code, message, cause === undefined ? undefined : { cause });
 }
 
 const INPUT_IDS = 'input_ids';
 const LENGTHS = 'lengths';
 const OUTPUT = 'embeddings';
+const BERT_INPUTS = ['input_ids', 'attention_mask'];
+const BERT_OUTPUTS = ['last_hidden_state', 'token_embeddings'];
 
 function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
@@ -68,12 +70,17 @@ let configured = false;
 
 export class OnnxEmbeddingSession {
   private session: ort.InferenceSession | null;
-  /** Embedding width, read from the model's output shape. */
-  readonly dims: number;
 
-  private constructor(session: ort.InferenceSession, dims: number) {
+  private constructor(
+    session: ort.InferenceSession,
+    /** Embedding width, read from the model's output shape. */
+    readonly dims: number,
+    readonly kind: OnnxModelKind,
+    private readonly output: string,
+    private readonly pooling: 'mean' | 'cls',
+    private readonly normalize: boolean,
+  ) {
     this.session = session;
-    this.dims = dims;
   }
 
   static async create(opts: OnnxSessionOptions): Promise<OnnxEmbeddingSession> {
@@ -98,18 +105,25 @@ export class OnnxEmbeddingSession {
     } catch (err) {
       throw semcacheError('MODEL_INVALID', `ONNX Runtime could not load the model: ${(err as Error).message}`, err);
     }
-    const names = [...session.inputNames].sort().join(',');
-    if (names !== [INPUT_IDS, LENGTHS].sort().join(',') || !session.outputNames.includes(OUTPUT)) {
+    const inputs = [...session.inputNames];
+    const pooled = inputs.length === 2 && inputs.includes(INPUT_IDS) && inputs.includes(LENGTHS) && session.outputNames.includes(OUTPUT);
+    const bertOut = BERT_OUTPUTS.find((o) => session.outputNames.includes(o));
+    const bert = BERT_INPUTS.every((i) => inputs.includes(i)) && inputs.every((i) => [...BERT_INPUTS, 'token_type_ids'].includes(i)) && bertOut;
+    if (!pooled && !bert) {
       await session.release();
-      throw semcacheError('MODEL_INVALID', `model has inputs [${session.inputNames}] and outputs [${session.outputNames}], expected [${INPUT_IDS}, ${LENGTHS}] -> [${OUTPUT}]`);
+      throw semcacheError(
+        'MODEL_INVALID',
+        `model has inputs [${inputs}] and outputs [${session.outputNames}]; expected [${INPUT_IDS}, ${LENGTHS}] -> [${OUTPUT}] or a BERT-style [input_ids, attention_mask(, token_type_ids)] -> [last_hidden_state]`,
+      );
     }
-    const meta = session.outputMetadata.find((m) => m.name === OUTPUT);
+    const output = pooled ? OUTPUT : bertOut!;
+    const meta = session.outputMetadata.find((m) => m.name === output);
     const last = meta && meta.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
     if (typeof last !== 'number' || last <= 0) {
       await session.release();
-      throw semcacheError('MODEL_INVALID', `model output ${OUTPUT} has no fixed embedding width`);
+      throw semcacheError('MODEL_INVALID', `model output ${output} has no fixed embedding width`);
     }
-    return new OnnxEmbeddingSession(session, last);
+    return new OnnxEmbeddingSession(session, last, pooled ? 'pooled' : 'bert', output, opts.pooling ?? 'mean', opts.normalize ?? true);
   }
 
   /** Embeds a batch of token-id rows (padded here); one Float32Array of `dims` per row. */
@@ -122,24 +136,64 @@ export class OnnxEmbeddingSession {
       if (r.length === 0) throw semcacheError('EMBED_INPUT', `row ${i} has no tokens`);
       T = Math.max(T, r.length);
     });
+    const B = rows.length;
     // new buffers every run: with proxy=true ORT transfers (detaches) them
-    const ids = new Int32Array(rows.length * T);
-    const lengths = new Int32Array(rows.length);
-    rows.forEach((r, i) => { ids.set(r, i * T); lengths[i] = r.length; });
+    let feeds: Record<string, ort.Tensor>;
+    if (this.kind === 'pooled') {
+      const ids = new Int32Array(B * T);
+      const lengths = new Int32Array(B);
+      rows.forEach((r, i) => {
+        ids.set(r, i * T);
+        lengths[i] = r.length;
+      });
+      feeds = { [INPUT_IDS]: new ort.Tensor('int32', ids, [B, T]), [LENGTHS]: new ort.Tensor('int32', lengths, [B]) };
+    } else {
+      const ids = new BigInt64Array(B * T);
+      const mask = new BigInt64Array(B * T);
+      rows.forEach((r, i) => {
+        for (let j = 0; j < r.length; j++) {
+          ids[i * T + j] = BigInt(r[j]!);
+          mask[i * T + j] = 1n;
+        }
+      });
+      feeds = { input_ids: new ort.Tensor('int64', ids, [B, T]), attention_mask: new ort.Tensor('int64', mask, [B, T]) };
+      if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]);
+    }
     let out: ort.InferenceSession.OnnxValueMapType;
     try {
-      out = await session.run({
-        [INPUT_IDS]: new ort.Tensor('int32', ids, [rows.length, T]),
-        [LENGTHS]: new ort.Tensor('int32', lengths, [rows.length]),
-      });
+      out = await session.run(feeds);
     } catch (err) {
       throw semcacheError('EMBED_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
     }
-    const e = out[OUTPUT] as ort.Tensor;
+    const e = out[this.output] as ort.Tensor;
     const data = e.data as Float32Array;
-    if (e.type !== 'float32' || e.dims.length !== 2 || e.dims[0] !== rows.length || e.dims[1] !== this.dims)
-      throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${rows.length}, ${this.dims}]`);
-    const result = rows.map((_, i) => data.slice(i * this.dims, (i + 1) * this.dims));
+    const D = this.dims;
+    let result: Float32Array[];
+    if (this.kind === 'pooled') {
+      if (e.type !== 'float32' || e.dims.length !== 2 || e.dims[0] !== B || e.dims[1] !== D)
+        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${D}]`);
+      result = rows.map((_, i) => data.slice(i * D, (i + 1) * D));
+    } else {
+      if (e.type !== 'float32' || e.dims.length !== 3 || e.dims[0] !== B || e.dims[1] !== T || e.dims[2] !== D)
+        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${T}, ${D}]`);
+      // x is (B, T, D); a row's vector is its CLS token or the mean of its real tokens
+      result = rows.map((r, i) => {
+        const v = new Float32Array(D);
+        const n = this.pooling === 'cls' ? 1 : r.length;
+        for (let t = 0; t < n; t++) {
+          const off = (i * T + t) * D;
+          for (let d = 0; d < D; d++) v[d]! += data[off + d]!;
+        }
+        for (let d = 0; d < D; d++) v[d]! /= n;
+        if (this.normalize) {
+          let s = 0;
+          for (const x of v) s += x * x;
+          const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+          for (let d = 0; d < D; d++) v[d]! *= inv;
+        }
+        return v;
+      });
+    }
     e.dispose();
     return result;
   }

@@ -1,0 +1,196 @@
+// Sentence embeddings with ONNX Runtime Web, tokenized by the C++ core. With no model given,
+// the bundled Universal Sentence Encoder lite (converted at build time into dist/models/use-lite);
+// otherwise a BERT-style model (all-MiniLM-L6-v2, bge-small, e5-small…) from a URL or bytes with
+// its tokenizer.json.
+//
+//   const embedder = await OnnxEmbedder.load();                       // bundled USE lite, 512-d
+//   const minilm = await OnnxEmbedder.load({
+//     model: 'https://host/all-MiniLM-L6-v2/onnx/model.onnx',
+//     tokenizer: 'https://host/all-MiniLM-L6-v2/tokenizer.json',     // default: beside the model
+//     onProgress: (p) => console.log(p.url, p.loaded, p.total),
+//   });
+import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
+import type { SentencePieceTokenizer, WordPieceTokenizer } from '../wasm/text.js';
+import type { Embedder } from '../embedder.js';
+import { SemcacheError, throwIfAborted } from '../errors.js';
+import { fetchBytes, fetchText, type FetchProgress } from '../net.js';
+import { loadCore, type LoadCoreOptions } from '../wasm.js';
+import { OnnxEmbeddingSession } from './onnx-session.js';
+
+/**
+ * The cosine threshold chosen for USE lite by the quality harness (`npm run bench -- quality`):
+ * the most right hits on GPTCache's mock_data with at most 1% wrong hits. See README.
+ */
+export const USE_LITE_THRESHOLD = 0.8;
+
+export interface OnnxEmbedderOptions {
+  /** The model: a URL (http(s), file: in Node, or relative to the page) or its bytes.
+   * Default: the bundled USE lite. */
+  model?: string | URL | Uint8Array | ArrayBuffer;
+  /** For BERT-style models: tokenizer.json (URL, or its text as `{ json }`). Default: beside the
+   * model URL (or one folder up when the model sits in `onnx/`, the Hugging Face layout). */
+  tokenizer?: string | URL | { json: string; modelMaxLength?: number };
+  /** BERT-style models: 'mean' (default) or 'cls'. */
+  pooling?: 'mean' | 'cls';
+  /** BERT-style models: L2-normalize (default true). */
+  normalize?: boolean;
+  /** Tokens per text at most (longer texts are cut). Default: the model's (USE lite 128, BERT 256). */
+  maxLength?: number;
+  /** Texts per ONNX run. Default 32. */
+  batchSize?: number;
+  /** The cosine threshold a cache should use with this model (SemanticCache picks it up). */
+  threshold?: number;
+  /** Download progress for each file. */
+  onProgress?: (p: FetchProgress) => void;
+  /** Keep downloaded files (a directory in Node, the Cache API in browsers). Default true. */
+  cache?: boolean;
+  /** URL of onnxruntime-web's dist/ folder as your app serves it. Required in browsers; Node
+   * finds it in node_modules. Nothing is ever loaded from a CDN. */
+  wasmPaths?: string | URL;
+  /** ONNX Runtime wasm threads (browsers need cross-origin isolation for > 1). Default 1. */
+  numThreads?: number;
+  signal?: AbortSignal;
+  /** How to load the semcache core (the tokenizers). */
+  wasm?: LoadCoreOptions;
+}
+
+interface Tokenize {
+  (texts: string[]): Int32Array[];
+  dispose(): void;
+}
+
+export class OnnxEmbedder implements Embedder {
+  private constructor(
+    private readonly session: OnnxEmbeddingSession,
+    private readonly tokenize: Tokenize,
+    readonly id: string,
+    readonly defaultThreshold: number | undefined,
+    private readonly batchSize: number,
+  ) {}
+
+  get dimensions(): number {
+    return this.session.dims;
+  }
+
+  static async load(options: OnnxEmbedderOptions = {}): Promise<OnnxEmbedder> {
+    const { signal } = options;
+    throwIfAborted(signal);
+    const M = await loadCore(options.wasm);
+    const fetchOpts = { onProgress: options.onProgress, signal, cache: options.cache };
+    const batchSize = options.batchSize ?? 32;
+    if (!(batchSize >= 1)) throw new SemcacheError('INVALID_ARGUMENT', `batchSize must be >= 1, got ${batchSize}`);
+
+    if (options.model === undefined) {
+      const dir = new URL('../models/use-lite/', import.meta.url);
+      const manifest = JSON.parse(await fetchText(new URL('manifest.json', dir), { ...fetchOpts, cache: false })) as {
+        format: string;
+        version: number;
+        model: { file: string; sha256: string };
+        dims: number;
+        maxTokens: number;
+      };
+      if (manifest.format !== 'semcache-onnx-model' || manifest.version !== 1) {
+        throw new SemcacheError('UNSUPPORTED_VERSION', `dist/models/use-lite/manifest.json is ${manifest.format} v${manifest.version}, expected semcache-onnx-model v1`);
+      }
+      const [model, vocab] = await Promise.all([
+        fetchBytes(new URL(manifest.model.file, dir), { ...fetchOpts, cache: false }),
+        fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
+      ]);
+      const session = await OnnxEmbeddingSession.create({ model, expectedSha256: manifest.model.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads });
+      const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);
+      return new OnnxEmbedder(session, tokenize, `use-lite@${manifest.model.sha256.slice(0, 12)}`, options.threshold ?? USE_LITE_THRESHOLD, batchSize);
+    }
+
+    const modelUrl = typeof options.model === 'string' || options.model instanceof URL ? options.model : undefined;
+    const modelBytes = modelUrl === undefined ? toBytes(options.model as Uint8Array | ArrayBuffer) : await fetchBytes(modelUrl, fetchOpts);
+    let tokenizerJson: string;
+    let modelMaxLength = 512;
+    const t = options.tokenizer;
+    if (t && typeof t === 'object' && !(t instanceof URL)) {
+      tokenizerJson = t.json;
+      modelMaxLength = t.modelMaxLength ?? modelMaxLength;
+    } else {
+      const url = t ?? (modelUrl !== undefined ? besideModel(modelUrl, 'tokenizer.json') : undefined);
+      if (url === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'a model given as bytes needs `tokenizer` ({ json } or a URL)');
+      tokenizerJson = await fetchText(url, fetchOpts);
+      try {
+        const cfg = JSON.parse(await fetchText(new URL('tokenizer_config.json', new URL(String(url), baseHref())), fetchOpts));
+        if (typeof cfg.model_max_length === 'number') modelMaxLength = Math.min(cfg.model_max_length, 1 << 20);
+      } catch {
+        // no tokenizer_config.json: keep BERT's 512
+      }
+    }
+    const session = await OnnxEmbeddingSession.create({
+      model: modelBytes,
+      wasmPaths: options.wasmPaths,
+      numThreads: options.numThreads,
+      pooling: options.pooling,
+      normalize: options.normalize,
+    });
+    if (session.kind !== 'bert') {
+      // A converted (pooled) model given by URL: its tokenizer must be given as SentencePiece vocab.
+      await session.release();
+      throw new SemcacheError('MODEL_INVALID', 'only BERT-style models (input_ids, attention_mask -> last_hidden_state) can be loaded with a tokenizer.json');
+    }
+    const tokenize = wordPiece(M, tokenizerJson, Math.min(options.maxLength ?? 256, modelMaxLength), modelMaxLength);
+    const id = modelUrl !== undefined ? String(modelUrl) : `onnx-bytes:${modelBytes.length}`;
+    return new OnnxEmbedder(session, tokenize, id, options.threshold, batchSize);
+  }
+
+  async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += this.batchSize) {
+      throwIfAborted(options.signal);
+      const rows = this.tokenize(texts.slice(i, i + this.batchSize));
+      rows.forEach((r, j) => {
+        if (r.length === 0) throw new SemcacheError('INVALID_PROMPT', `text ${i + j} has nothing to embed (no tokens)`);
+      });
+      out.push(...(await this.session.embed(rows)));
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    this.tokenize.dispose();
+    await this.session.release();
+  }
+}
+
+function sentencePiece(M: SemcacheCoreModule, vocabJson: string, maxLength: number): Tokenize {
+  const tok: SentencePieceTokenizer = new M.SentencePieceTokenizer(vocabJson);
+  const f = ((texts: string[]) => texts.map((t) => tok.encode(wellFormed(t), maxLength))) as Tokenize;
+  f.dispose = () => tok.delete();
+  return f;
+}
+
+function wordPiece(M: SemcacheCoreModule, json: string, maxLength: number, modelMaxLength: number): Tokenize {
+  let tok: WordPieceTokenizer;
+  try {
+    tok = M.WordPieceTokenizer.fromTokenizerJson(json, modelMaxLength);
+  } catch (e) {
+    throw new SemcacheError('MODEL_INVALID', `the tokenizer.json could not be used: ${(e as Error).message}`);
+  }
+  const f = ((texts: string[]) => texts.map((t) => tok.encode(wellFormed(t), maxLength))) as Tokenize;
+  f.dispose = () => tok.delete();
+  return f;
+}
+
+/** The core takes UTF-8; a lone surrogate becomes U+FFFD, as the reference tokenizers see it. */
+function wellFormed(s: string): string {
+  const w = (s as string & { toWellFormed?: () => string }).toWellFormed;
+  return w ? w.call(s) : s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+function besideModel(model: string | URL, file: string): URL {
+  const u = new URL(String(model), baseHref());
+  const dir = new URL('./', u);
+  return dir.pathname.endsWith('/onnx/') ? new URL(`../${file}`, dir) : new URL(file, dir);
+}
+
+function baseHref(): string {
+  return (globalThis as { location?: { href?: string } }).location?.href ?? 'file:///';
+}
+
+function toBytes(b: Uint8Array | ArrayBuffer): Uint8Array {
+  return b instanceof Uint8Array ? b : new Uint8Array(b);
+}
