@@ -35,7 +35,7 @@ export interface SemanticCacheOptions {
   ttl?: number;
   /** Neighbours ranked per lookup (returned as candidates). Default 4. */
   candidates?: number;
-  /** HNSW parameters. Defaults: M 16, efConstruction 200, efSearch 64. */
+  /** HNSW parameters. Defaults: M 16, efConstruction 100, efSearch 64. */
   index?: { M?: number; efConstruction?: number; efSearch?: number };
   /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
   maxPromptChars?: number;
@@ -240,7 +240,7 @@ export class SemanticCache {
       margin: options.margin ?? 0.02,
       candidates: options.candidates ?? 4,
       M: options.index?.M ?? 16,
-      efConstruction: options.index?.efConstruction ?? 200,
+      efConstruction: options.index?.efConstruction ?? 100,
       efSearch: options.index?.efSearch ?? 64,
     } as const;
     const c = core(() => new m.CacheCore(cfg));

@@ -20,7 +20,7 @@ struct IndexParams {
   SpaceKind space = SpaceKind::F32;
   uint32_t dim = 0;
   uint32_t M = 16;                  // graph degree (level 0 uses 2M)
-  uint32_t efConstruction = 200;    // candidate list while inserting: build time vs recall
+  uint32_t efConstruction = 100;    // candidate list while inserting: build time vs recall
   uint32_t efSearch = 64;           // candidate list while searching (raised to k when smaller)
   uint32_t seed = 100;              // level generator seed: same inserts give the same graph
   uint32_t initialCapacity = 1024;  // grows by doubling
