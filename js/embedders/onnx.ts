@@ -49,6 +49,8 @@ export interface OnnxEmbedderOptions {
   wasmPaths?: string | URL;
   /** ONNX Runtime wasm threads (browsers need cross-origin isolation for > 1). Default 1. */
   numThreads?: number;
+  /** Browsers: run ONNX Runtime in its own worker so inference never blocks the page. Default false. */
+  proxy?: boolean;
   signal?: AbortSignal;
   /** How to load the semcache core (the tokenizers). */
   wasm?: LoadCoreOptions;
@@ -96,7 +98,7 @@ export class OnnxEmbedder implements Embedder {
         fetchBytes(new URL(manifest.model.file, dir), { ...fetchOpts, cache: false }),
         fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
       ]);
-      const session = await OnnxEmbeddingSession.create({ model, expectedSha256: manifest.model.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads });
+      const session = await OnnxEmbeddingSession.create({ model, expectedSha256: manifest.model.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy });
       const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);
       return new OnnxEmbedder(session, tokenize, `use-lite@${manifest.model.sha256.slice(0, 12)}`, options.threshold ?? USE_LITE_THRESHOLD, batchSize);
     }
@@ -124,6 +126,7 @@ export class OnnxEmbedder implements Embedder {
       model: modelBytes,
       wasmPaths: options.wasmPaths,
       numThreads: options.numThreads,
+      proxy: options.proxy,
       pooling: options.pooling,
       normalize: options.normalize,
     });

@@ -1,0 +1,171 @@
+// The server's configuration: flags, an optional JSON config file, and environment variables.
+// Precedence: flags > config file > environment > defaults.
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  /** OpenAI-compatible upstream base URL; absent: the bundled GPT-2, in-process. */
+  upstream?: string;
+  /** Environment variable holding the upstream API key (server-side). Without it, clients'
+   * Authorization headers pass through. */
+  upstreamKeyEnv: string;
+  /** GPT-2 checkpoint folder (config.json + model.safetensors) for the in-process upstream. */
+  gpt2Dir: string;
+  gpt2Format: 'f32' | 'f16' | 'int8';
+  threshold?: number;
+  evaluator: 'cosine' | 'margin';
+  eviction: 'lru' | 'lfu' | 'fifo';
+  maxEntries: number;
+  maxBytes: number;
+  ttl: number;
+  /** SQLite file for the cache, or 'memory'. */
+  storage: string;
+  quiet: boolean;
+}
+
+export const HELP = `semcache server: the offline web demo and an OpenAI-compatible caching endpoint
+
+usage: npm start -- [options]
+
+  --port N              port to listen on (default 8787; env PORT)
+  --host H              address to bind (default 127.0.0.1)
+  --upstream URL        OpenAI-compatible LLM to cache (env SEMCACHE_UPSTREAM); default: the
+                        bundled GPT-2, in-process, fully offline
+  --upstream-key-env V  environment variable with the upstream's API key (default
+                        UPSTREAM_API_KEY); if unset, clients' Authorization headers pass through.
+                        Keys are never logged or cached.
+  --gpt2-dir DIR        GPT-2 checkpoint (config.json, model.safetensors) for the default upstream
+                        (default ../shared/models/brown-gpt2)
+  --gpt2-format F       f32 | f16 | int8 weights for the in-process GPT-2 (default int8)
+  --threshold X         cosine similarity in [-1, 1] for a hit (default: the embedder's calibrated)
+  --evaluator E         cosine | margin (default cosine)
+  --eviction P          lru | lfu | fifo (default lru)
+  --max-entries N       most entries kept (default 100000; 0 = unlimited)
+  --max-bytes N         byte budget, answers + vectors (default 0 = unlimited)
+  --ttl MS              entry lifetime in ms (default 0 = forever)
+  --storage PATH        where the cache persists (default .cache/semcache.db); 'memory' for none
+  --config FILE         JSON file with any of these options (camelCase keys: maxEntries, …)
+  --quiet               no request log
+  --help                this text
+
+Endpoints: POST /v1/chat/completions, POST /v1/completions (streaming and not),
+POST /cache/get, /cache/put, /cache/clear, /cache/flush, GET /cache/stats, and the demo at /.
+Every completion response carries X-Semcache: hit | miss | bypass (and X-Semcache-Similarity).`;
+
+const DEFAULTS: ServerConfig = {
+  port: 8787,
+  host: '127.0.0.1',
+  upstreamKeyEnv: 'UPSTREAM_API_KEY',
+  gpt2Dir: '../shared/models/brown-gpt2',
+  gpt2Format: 'int8',
+  evaluator: 'cosine',
+  eviction: 'lru',
+  maxEntries: 100_000,
+  maxBytes: 0,
+  ttl: 0,
+  storage: '.cache/semcache.db',
+  quiet: false,
+};
+
+export class ConfigError extends Error {}
+
+export function parseConfig(argv: string[], env: Record<string, string | undefined> = process.env): ServerConfig | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        upstream: { type: 'string' },
+        'upstream-key-env': { type: 'string' },
+        'gpt2-dir': { type: 'string' },
+        'gpt2-format': { type: 'string' },
+        threshold: { type: 'string' },
+        evaluator: { type: 'string' },
+        eviction: { type: 'string' },
+        'max-entries': { type: 'string' },
+        'max-bytes': { type: 'string' },
+        ttl: { type: 'string' },
+        storage: { type: 'string' },
+        config: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n(see --help)`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  let file: Record<string, unknown> = {};
+  if (v.config) {
+    try {
+      file = JSON.parse(fs.readFileSync(v.config, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${v.config}: ${(e as Error).message}`);
+    }
+    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new ConfigError(`config file ${v.config} must hold a JSON object`);
+    const known = new Set([...Object.keys(DEFAULTS), 'upstream', 'threshold']);
+    for (const k of Object.keys(file)) if (!known.has(k)) throw new ConfigError(`config file ${v.config}: unknown option '${k}'`);
+  }
+  const flag: Partial<Record<keyof ServerConfig, unknown>> = {
+    port: v.port,
+    host: v.host,
+    upstream: v.upstream,
+    upstreamKeyEnv: v['upstream-key-env'],
+    gpt2Dir: v['gpt2-dir'],
+    gpt2Format: v['gpt2-format'],
+    threshold: v.threshold,
+    evaluator: v.evaluator,
+    eviction: v.eviction,
+    maxEntries: v['max-entries'],
+    maxBytes: v['max-bytes'],
+    ttl: v.ttl,
+    storage: v.storage,
+    quiet: v.quiet,
+  };
+  const envs: Partial<Record<keyof ServerConfig, unknown>> = { port: env.PORT, upstream: env.SEMCACHE_UPSTREAM };
+  const pick = (k: keyof ServerConfig) => flag[k] ?? file[k] ?? envs[k] ?? DEFAULTS[k];
+  const num = (k: keyof ServerConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = pick(k);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${k} must be a number in [${min}, ${max}], got '${raw}'`);
+    return n;
+  };
+  const oneOf = <T extends string>(k: keyof ServerConfig, allowed: readonly T[]): T => {
+    const raw = String(pick(k));
+    if (!allowed.includes(raw as T)) throw new ConfigError(`${k} must be one of ${allowed.join(', ')}, got '${raw}'`);
+    return raw as T;
+  };
+  const upstream = pick('upstream') as string | undefined;
+  if (upstream !== undefined) {
+    try {
+      const u = new URL(upstream);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+    } catch {
+      throw new ConfigError(`upstream must be an http(s) URL, got '${upstream}'`);
+    }
+  }
+  return {
+    port: num('port', 0, 65535)!,
+    host: String(pick('host')),
+    upstream,
+    upstreamKeyEnv: String(pick('upstreamKeyEnv')),
+    gpt2Dir: String(pick('gpt2Dir')),
+    gpt2Format: oneOf('gpt2Format', ['f32', 'f16', 'int8'] as const),
+    threshold: num('threshold', -1, 1),
+    evaluator: oneOf('evaluator', ['cosine', 'margin'] as const),
+    eviction: oneOf('eviction', ['lru', 'lfu', 'fifo'] as const),
+    maxEntries: num('maxEntries', 0)!,
+    maxBytes: num('maxBytes', 0)!,
+    ttl: num('ttl', 0)!,
+    storage: String(pick('storage')),
+    quiet: Boolean(pick('quiet')),
+  };
+}

