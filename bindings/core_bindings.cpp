@@ -31,6 +31,7 @@ CacheConfig parseConfig(const val& o, const CacheConfig& base) {
   c.index.efConstruction = opt<uint32_t>(o, "efConstruction", c.index.efConstruction);
   c.index.efSearch = opt<uint32_t>(o, "efSearch", c.index.efSearch);
   c.index.seed = opt<uint32_t>(o, "seed", c.index.seed);
+  c.index.flatLimit = opt<uint32_t>(o, "flatLimit", c.index.flatLimit);
   if (!o["eviction"].isUndefined()) c.policy = parsePolicy(o["eviction"].as<std::string>());
   c.maxEntries = uint64_t(opt<double>(o, "maxEntries", double(c.maxEntries)));
   c.maxBytes = uint64_t(opt<double>(o, "maxBytes", double(c.maxBytes)));

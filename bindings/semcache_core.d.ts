@@ -17,6 +17,7 @@ export interface CoreConfig {
   efConstruction?: number;
   efSearch?: number;
   seed?: number;
+  flatLimit?: number;
   eviction?: 'lru' | 'lfu' | 'fifo';
   maxEntries?: number;
   maxBytes?: number;

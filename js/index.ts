@@ -21,6 +21,4 @@ export { scopeKey } from './scope.js';
 export type { Scope, ScopeInput } from './scope.js';
 export { loadCore } from './wasm.js';
 export type { LoadCoreOptions } from './wasm.js';
-export { OnnxEmbedder, USE_LITE_THRESHOLD } from './embedders/onnx.js';
-export type { OnnxEmbedderOptions } from './embedders/onnx.js';
 export type { FetchProgress } from './net.js';

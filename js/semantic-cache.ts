@@ -35,8 +35,9 @@ export interface SemanticCacheOptions {
   ttl?: number;
   /** Neighbours ranked per lookup (returned as candidates). Default 4. */
   candidates?: number;
-  /** HNSW parameters. Defaults: M 16, efConstruction 100, efSearch 64. */
-  index?: { M?: number; efConstruction?: number; efSearch?: number };
+  /** Index parameters. A scope's index is an exact scan up to `flatLimit` entries (default
+   * 1024), then HNSW with M (16), efConstruction (100), efSearch (64). */
+  index?: { M?: number; efConstruction?: number; efSearch?: number; flatLimit?: number };
   /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
   maxPromptChars?: number;
   /** Largest answer accepted, in UTF-8 bytes. Default 8 MiB. */
@@ -242,6 +243,7 @@ export class SemanticCache {
       M: options.index?.M ?? 16,
       efConstruction: options.index?.efConstruction ?? 100,
       efSearch: options.index?.efSearch ?? 64,
+      flatLimit: options.index?.flatLimit ?? 1024,
     } as const;
     const c = core(() => new m.CacheCore(cfg));
     const store = options.store ?? new MemoryStore();

@@ -101,7 +101,6 @@ Cache::Scope& Cache::scopeFor(std::string_view key) {
   auto s = std::make_unique<Scope>();
   s->key = std::string(key);
   IndexParams p = config_.index;
-  p.initialCapacity = 64;  // many scopes are small; the index doubles as it fills
   s->index = std::make_unique<VectorIndex>(p);
   uint32_t slot = 0;
   while (slot < scopes_.size() && scopes_[slot]) ++slot;

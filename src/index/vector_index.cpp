@@ -13,7 +13,7 @@ namespace semcache {
 namespace {
 
 constexpr uint32_t kIndexMagic = fourcc("SMIX");
-constexpr uint32_t kIndexVersion = 1;
+constexpr uint32_t kIndexVersion = 2;  // 2: flat mode
 using Hnsw = hnswlib::HierarchicalNSW<float>;
 
 void checkParams(const IndexParams& p) {
@@ -35,28 +35,69 @@ VectorIndex::VectorIndex(const IndexParams& params) : params_(params) {
   pointBytes_ = space_->get_data_size();
   scratch_.resize(pointBytes_);
   query_.resize(space_->queryBytes());
-  hnsw_ = std::make_unique<Hnsw>(space_.get(), params_.initialCapacity, params_.M, params_.efConstruction,
+  if (params_.flatLimit == 0) makeGraph(params_.initialCapacity);
+}
+
+void VectorIndex::makeGraph(size_t capacity) {
+  hnsw_ = std::make_unique<Hnsw>(space_.get(), std::max<size_t>(capacity, 1), params_.M, params_.efConstruction,
                                  params_.seed, /*allow_replace_deleted=*/true);
   hnsw_->setEf(params_.efSearch);
 }
 
+// Flat -> HNSW, inserting the live points in slot order (deterministic).
+void VectorIndex::promote() {
+  makeGraph(std::max<size_t>(params_.initialCapacity, 2 * size_t(params_.flatLimit)));
+  for (size_t slot = 0; slot < flatLabels_.size(); ++slot)
+    if (flatLive_[slot]) hnsw_->addPoint(&flatPoints_[slot * pointBytes_], flatLabels_[slot]);
+  flatPoints_ = {};
+  flatLabels_ = {};
+  flatLive_ = {};
+  flatFree_ = {};
+  flatSlot_ = {};
+}
+
 VectorIndex::~VectorIndex() = default;
 
-size_t VectorIndex::size() const { return hnsw_->cur_element_count - hnsw_->num_deleted_; }
-size_t VectorIndex::capacity() const { return hnsw_->max_elements_; }
+size_t VectorIndex::size() const {
+  return hnsw_ ? hnsw_->cur_element_count - hnsw_->num_deleted_ : flatSlot_.size();
+}
+size_t VectorIndex::capacity() const { return hnsw_ ? hnsw_->max_elements_ : flatLabels_.size(); }
 
 void VectorIndex::setEfSearch(uint32_t ef) {
   if (ef < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
   params_.efSearch = ef;
-  hnsw_->setEf(ef);
+  if (hnsw_) hnsw_->setEf(ef);
 }
 
 bool VectorIndex::contains(uint64_t label) const {
+  if (!hnsw_) return flatSlot_.count(label) > 0;
   auto it = hnsw_->label_lookup_.find(label);
   return it != hnsw_->label_lookup_.end() && !hnsw_->isMarkedDeleted(it->second);
 }
 
 void VectorIndex::add(uint64_t label, const float* v) {
+  if (!hnsw_) {
+    if (flatSlot_.count(label))
+      throw Error(codes::kInvalidArgument, "label " + std::to_string(label) + " is already in the index");
+    if (flatSlot_.size() < params_.flatLimit) {
+      uint32_t slot;
+      if (!flatFree_.empty()) {
+        slot = flatFree_.back();
+        flatFree_.pop_back();
+      } else {
+        slot = uint32_t(flatLabels_.size());
+        flatLabels_.push_back(0);
+        flatLive_.push_back(0);
+        flatPoints_.resize(flatPoints_.size() + pointBytes_);
+      }
+      space_->encode(v, &flatPoints_[size_t(slot) * pointBytes_]);
+      flatLabels_[slot] = label;
+      flatLive_[slot] = 1;
+      flatSlot_[label] = slot;
+      return;
+    }
+    promote();
+  }
   if (hnsw_->label_lookup_.count(label))
     throw Error(codes::kInvalidArgument, "label " + std::to_string(label) + " is already in the index");
   // Reuse a tombstoned slot when there is one; otherwise make room first (hnswlib throws when full).
@@ -68,6 +109,13 @@ void VectorIndex::add(uint64_t label, const float* v) {
 
 void VectorIndex::remove(uint64_t label) {
   if (!contains(label)) throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
+  if (!hnsw_) {
+    uint32_t slot = flatSlot_.at(label);
+    flatSlot_.erase(label);
+    flatLive_[slot] = 0;
+    flatFree_.push_back(slot);
+    return;
+  }
   hnsw_->markDelete(label);
 }
 
@@ -75,6 +123,7 @@ std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t e
   std::vector<IndexHit> out;
   if (k == 0 || size() == 0) return out;
   space_->encodeQuery(query, query_.data());
+  if (!hnsw_) return scan(query_.data(), k);
   hnsw_->setEf(std::max<size_t>(ef ? ef : params_.efSearch, k));
   auto heap = hnsw_->searchKnn(query_.data(), k);
   hnsw_->setEf(params_.efSearch);
@@ -87,13 +136,22 @@ std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t e
 std::vector<IndexHit> VectorIndex::exactSearch(const float* query, size_t k) const {
   std::vector<uint8_t> q(space_->queryBytes());
   space_->encodeQuery(query, q.data());
+  return scan(q.data(), k);
+}
+
+// Exact top-k over live points. Ties break by label so that results are reproducible.
+std::vector<IndexHit> VectorIndex::scan(const uint8_t* query, size_t k) const {
   auto dist = space_->get_dist_func();
   void* param = space_->get_dist_func_param();
   std::vector<IndexHit> all;
   all.reserve(size());
-  for (size_t i = 0; i < hnsw_->cur_element_count; ++i) {
-    if (hnsw_->isMarkedDeleted(i)) continue;
-    all.push_back({hnsw_->getExternalLabel(i), 1.f - dist(q.data(), hnsw_->getDataByInternalId(i), param)});
+  if (hnsw_) {
+    for (size_t i = 0; i < hnsw_->cur_element_count; ++i)
+      if (!hnsw_->isMarkedDeleted(i))
+        all.push_back({hnsw_->getExternalLabel(i), 1.f - dist(query, hnsw_->getDataByInternalId(i), param)});
+  } else {
+    for (size_t slot = 0; slot < flatLabels_.size(); ++slot)
+      if (flatLive_[slot]) all.push_back({flatLabels_[slot], 1.f - dist(query, &flatPoints_[slot * pointBytes_], param)});
   }
   k = std::min(k, all.size());
   std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const IndexHit& a, const IndexHit& b) {
@@ -104,25 +162,43 @@ std::vector<IndexHit> VectorIndex::exactSearch(const float* query, size_t k) con
 }
 
 std::vector<float> VectorIndex::vector(uint64_t label) const {
+  std::vector<float> v(params_.dim);
+  if (!hnsw_) {
+    auto f = flatSlot_.find(label);
+    if (f == flatSlot_.end()) throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
+    space_->decode(&flatPoints_[size_t(f->second) * pointBytes_], v.data());
+    return v;
+  }
   auto it = hnsw_->label_lookup_.find(label);
   if (it == hnsw_->label_lookup_.end() || hnsw_->isMarkedDeleted(it->second))
     throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
-  std::vector<float> v(params_.dim);
   space_->decode(hnsw_->getDataByInternalId(it->second), v.data());
   return v;
 }
 
 // Payload: params, then hnswlib's own state in the order its saveIndex uses, with our sizes.
 void VectorIndex::write(ByteWriter& w) const {
-  const Hnsw& h = *hnsw_;
-  size_t n = h.cur_element_count;
-  w.reserve(w.size() + 96 + n * h.size_data_per_element_ + n * 8);
   w.pod(static_cast<uint32_t>(params_.space));
   w.pod(params_.dim);
   w.pod(params_.M);
   w.pod(params_.efConstruction);
   w.pod(params_.efSearch);
   w.pod(params_.seed);
+  w.pod(params_.flatLimit);
+  w.pod(uint8_t(hnsw_ ? 1 : 0));
+  if (!hnsw_) {  // live points only: label + encoded point
+    w.reserve(w.size() + 8 + size() * (8 + pointBytes_));
+    w.pod(static_cast<uint64_t>(size()));
+    for (size_t slot = 0; slot < flatLabels_.size(); ++slot) {
+      if (!flatLive_[slot]) continue;
+      w.pod(flatLabels_[slot]);
+      w.raw(&flatPoints_[slot * pointBytes_], pointBytes_);
+    }
+    return;
+  }
+  const Hnsw& h = *hnsw_;
+  size_t n = h.cur_element_count;
+  w.reserve(w.size() + 96 + n * h.size_data_per_element_ + n * 8);
   w.pod(static_cast<uint64_t>(h.max_elements_));
   w.pod(static_cast<uint64_t>(n));
   w.pod(static_cast<int32_t>(h.maxlevel_));
@@ -145,19 +221,38 @@ std::unique_ptr<VectorIndex> VectorIndex::read(ByteReader& r) {
   p.efConstruction = r.pod<uint32_t>("efConstruction");
   p.efSearch = r.pod<uint32_t>("efSearch");
   p.seed = r.pod<uint32_t>("seed");
-  uint64_t maxElements = r.pod<uint64_t>("capacity");
-  uint64_t n = r.pod<uint64_t>("count");
-  int32_t maxLevel = r.pod<int32_t>("max level");
-  uint32_t entry = r.pod<uint32_t>("entry point");
-  if (n > maxElements || maxElements > (uint64_t(1) << 31)) corrupt("count " + std::to_string(n) + " > capacity");
+  p.flatLimit = r.pod<uint32_t>("flat limit");
+  uint8_t graph = r.pod<uint8_t>("mode");
+  if (graph > 1) corrupt("unknown mode " + std::to_string(graph));
   if (p.dim == 0 || p.dim > 65536) corrupt("dim " + std::to_string(p.dim));
   try {
     checkParams(p);
   } catch (const Error& e) {
     corrupt(e.what());
   }
+  if (!graph) {
+    uint64_t n = r.pod<uint64_t>("count");
+    auto idx = std::make_unique<VectorIndex>(p);
+    if (n > p.flatLimit || n > r.remaining() / (8 + idx->pointBytes_)) corrupt("flat count " + std::to_string(n));
+    idx->flatPoints_.resize(n * idx->pointBytes_);
+    idx->flatLabels_.resize(n);
+    idx->flatLive_.assign(n, 1);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t label = r.pod<uint64_t>("label");
+      if (!idx->flatSlot_.emplace(label, uint32_t(i)).second) corrupt("label " + std::to_string(label) + " twice");
+      idx->flatLabels_[i] = label;
+      std::memcpy(&idx->flatPoints_[i * idx->pointBytes_], r.take(idx->pointBytes_, "points"), idx->pointBytes_);
+    }
+    return idx;
+  }
+  uint64_t maxElements = r.pod<uint64_t>("capacity");
+  uint64_t n = r.pod<uint64_t>("count");
+  int32_t maxLevel = r.pod<int32_t>("max level");
+  uint32_t entry = r.pod<uint32_t>("entry point");
+  if (n > maxElements || maxElements > (uint64_t(1) << 31)) corrupt("count " + std::to_string(n) + " > capacity");
   p.initialCapacity = uint32_t(std::max<uint64_t>(maxElements, 1));
   auto idx = std::make_unique<VectorIndex>(p);
+  idx->makeGraph(p.initialCapacity);
   Hnsw& h = *idx->hnsw_;
   const size_t rec = h.size_data_per_element_;
   if (r.remaining() < n * rec) corrupt("level-0 data truncated");

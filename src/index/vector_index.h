@@ -1,10 +1,14 @@
 #pragma once
-// An HNSW index (hnswlib) over unit vectors, searched by inner product = cosine.
+// A vector index over unit vectors, searched by inner product = cosine. Small indexes are flat
+// (an exact scan with the same SIMD kernels: faster than a graph below ~1k points, and free of
+// hnswlib's fixed per-index cost of 64k mutexes, which matters with thousands of scopes); past
+// `flatLimit` points the index promotes itself to HNSW (hnswlib).
 // Labels are the caller's ids. Removal tombstones a slot that the next add reuses; the index
-// doubles its capacity when full. Snapshots are plain bytes: magic, version, parameters, the
+// grows when full. Snapshots are plain bytes: magic, version, parameters, the points or the
 // graph, and an XXH64 checksum; loading validates all of it before trusting a single offset.
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "common/bytes.h"
@@ -23,7 +27,8 @@ struct IndexParams {
   uint32_t efConstruction = 100;    // candidate list while inserting: build time vs recall
   uint32_t efSearch = 64;           // candidate list while searching (raised to k when smaller)
   uint32_t seed = 100;              // level generator seed: same inserts give the same graph
-  uint32_t initialCapacity = 1024;  // grows by doubling
+  uint32_t initialCapacity = 1024;  // HNSW slots at first; grows by doubling
+  uint32_t flatLimit = 1024;        // exact scan up to this many points, then HNSW (0: HNSW always)
 };
 
 struct IndexHit {
@@ -53,6 +58,7 @@ class VectorIndex {
   const IndexParams& params() const { return params_; }
   size_t size() const;      // live points
   size_t capacity() const;  // slots allocated
+  bool isGraph() const { return hnsw_ != nullptr; }
   size_t pointBytes() const { return pointBytes_; }
 
   void write(ByteWriter& out) const;                          // framed by the caller
@@ -65,8 +71,18 @@ class VectorIndex {
  private:
   IndexParams params_;
   std::unique_ptr<VectorSpace> space_;
-  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_;  // null while flat
   size_t pointBytes_;
+  // Flat mode: slot-major points, their labels and liveness, free slots, label -> slot.
+  std::vector<uint8_t> flatPoints_;
+  std::vector<uint64_t> flatLabels_;
+  std::vector<uint8_t> flatLive_;
+  std::vector<uint32_t> flatFree_;
+  std::unordered_map<uint64_t, uint32_t> flatSlot_;
+
+  void makeGraph(size_t capacity);
+  void promote();
+  std::vector<IndexHit> scan(const uint8_t* query, size_t k) const;
   std::vector<uint8_t> scratch_;  // an encoded point being inserted
   std::vector<uint8_t> query_;    // an encoded query
 };

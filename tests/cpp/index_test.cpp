@@ -105,13 +105,21 @@ TEST(Index, SimilarityIsCosine) {
   }
 }
 
-TEST(Index, RemoveTombstonesAndReusesSlots) {
+// Both modes: flat (small indexes, exact scan) and graph (HNSW), through the same interface.
+class IndexModes : public ::testing::TestWithParam<uint32_t> {};  // the flatLimit
+INSTANTIATE_TEST_SUITE_P(Modes, IndexModes, ::testing::Values(0u, 1024u),
+                         [](const auto& info) { return std::string(info.param ? "flat" : "graph"); });
+
+TEST_P(IndexModes, RemoveTombstonesAndReusesSlots) {
   const size_t dim = 32;
   auto v = randomUnit(200, dim, 4);
-  VectorIndex idx({.dim = dim, .initialCapacity = 100});
+  VectorIndex idx({.dim = dim, .initialCapacity = 100, .flatLimit = GetParam()});
+  EXPECT_EQ(idx.isGraph(), GetParam() == 0);
   for (size_t i = 0; i < 100; ++i) idx.add(i + 1, &v[i * dim]);
   EXPECT_EQ(idx.capacity(), 100u);
   for (size_t i = 0; i < 50; ++i) idx.remove(i + 1);
+  EXPECT_THROW(idx.vector(1), Error);
+  EXPECT_NEAR(idx.vector(51)[0], v[50 * dim], 1e-6);
   EXPECT_EQ(idx.size(), 50u);
   EXPECT_FALSE(idx.contains(1));
   for (auto& h : idx.search(&v[0], 50)) EXPECT_GT(h.label, 50u) << "a removed label came back";
@@ -123,26 +131,27 @@ TEST(Index, RemoveTombstonesAndReusesSlots) {
   EXPECT_THROW(idx.add(121, &v[0]), Error);
 }
 
-TEST(Index, GrowsWhenFull) {
+TEST_P(IndexModes, GrowsWhenFull) {
   const size_t dim = 16;
   auto v = randomUnit(300, dim, 5);
-  VectorIndex idx({.dim = dim, .initialCapacity = 10});
+  VectorIndex idx({.dim = dim, .initialCapacity = 10, .flatLimit = GetParam()});
   for (size_t i = 0; i < 300; ++i) idx.add(i + 1, &v[i * dim]);
   EXPECT_GE(idx.capacity(), 300u);
   for (size_t i = 0; i < 300; i += 37) EXPECT_EQ(idx.search(&v[i * dim], 1)[0].label, i + 1);
 }
 
-TEST(Index, SnapshotRoundTripGivesIdenticalResults) {
-  const size_t n = 3000, dim = 64;
+TEST_P(IndexModes, SnapshotRoundTripGivesIdenticalResults) {
+  const size_t n = GetParam() ? 800 : 3000, dim = 64;
   auto data = randomUnit(n, dim, 6);
   auto queries = randomUnit(50, dim, 7);
   for (SpaceKind sk : {SpaceKind::F32, SpaceKind::Int8}) {
-    VectorIndex idx({.space = sk, .dim = dim, .efSearch = 50});
+    VectorIndex idx({.space = sk, .dim = dim, .efSearch = 50, .flatLimit = GetParam()});
     for (size_t i = 0; i < n; ++i) idx.add(i + 1, &data[i * dim]);
     for (size_t i = 0; i < n; i += 7) idx.remove(i + 1);
     auto bytes = idx.snapshot();
     auto copy = VectorIndex::fromSnapshot(bytes.data(), bytes.size());
     EXPECT_EQ(copy->size(), idx.size());
+    EXPECT_EQ(copy->isGraph(), idx.isGraph());
     EXPECT_EQ(copy->params().efSearch, 50u);
     for (size_t q = 0; q < 50; ++q) {
       auto a = idx.search(&queries[q * dim], 10), b = copy->search(&queries[q * dim], 10);
@@ -167,10 +176,10 @@ static std::string codeOf(const std::vector<uint8_t>& b) {
   return "accepted";
 }
 
-TEST(Index, CorruptSnapshotsAreRejected) {
+TEST_P(IndexModes, CorruptSnapshotsAreRejected) {
   const size_t dim = 16;
   auto v = randomUnit(100, dim, 8);
-  VectorIndex idx({.dim = dim});
+  VectorIndex idx({.dim = dim, .flatLimit = GetParam()});
   for (size_t i = 0; i < 100; ++i) idx.add(i + 1, &v[i * dim]);
   const auto good = idx.snapshot();
   ASSERT_EQ(codeOf(good), "accepted");
@@ -189,6 +198,29 @@ TEST(Index, CorruptSnapshotsAreRejected) {
   std::vector<uint8_t> noise(4096);
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = uint8_t(i * 131 + 7);
   EXPECT_EQ(codeOf(noise), "CORRUPT_SNAPSHOT");
+}
+
+TEST(Index, FlatIsExactAndPromotesToGraphPastItsLimit) {
+  const size_t dim = 48, limit = 300;
+  auto v = randomUnit(1000, dim, 9);
+  auto q = randomUnit(20, dim, 10);
+  VectorIndex idx({.dim = dim, .flatLimit = limit});
+  for (size_t i = 0; i < limit; ++i) idx.add(i + 1, &v[i * dim]);
+  EXPECT_FALSE(idx.isGraph());
+  for (size_t j = 0; j < 20; ++j) {  // flat search is the exact answer
+    auto a = idx.search(&q[j * dim], 5), b = idx.exactSearch(&q[j * dim], 5);
+    for (size_t i = 0; i < 5; ++i) EXPECT_EQ(a[i].label, b[i].label);
+  }
+  idx.remove(7);
+  idx.add(limit + 1, &v[limit * dim]);  // reuses the tombstone: still flat
+  EXPECT_FALSE(idx.isGraph());
+  idx.add(limit + 2, &v[(limit + 1) * dim]);  // one past the limit
+  EXPECT_TRUE(idx.isGraph());
+  EXPECT_EQ(idx.size(), limit + 1);
+  EXPECT_FALSE(idx.contains(7));
+  for (size_t i = limit + 2; i < 1000; ++i) idx.add(i + 1, &v[i * dim]);
+  for (size_t i = 0; i < 1000; i += 97)
+    if (i != 6) EXPECT_EQ(idx.search(&v[i * dim], 1)[0].label, i + 1);
 }
 
 TEST(Index, BadParametersAreRejected) {
