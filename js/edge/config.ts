@@ -21,12 +21,17 @@ export interface EdgeEnv {
   EMBEDDINGS_API_KEY?: string;
   /** Vector length (checked on every response); absent = learned from the first response. */
   EMBEDDINGS_DIMENSIONS?: string;
+  /** "true": send EMBEDDINGS_DIMENSIONS as the request's `dimensions` (OpenAI's v3 models shorten
+   * their vectors on request; other servers may reject the field). Default false. */
+  EMBEDDINGS_SEND_DIMENSIONS?: string;
   EMBEDDINGS_TIMEOUT_MS?: string;
   /** Cosine similarity in [-1, 1] a lookup needs to be a hit. Default 0.9. */
   SIMILARITY_THRESHOLD?: string;
   /** Durable Objects per tenant; a scope (model + system prompt + parameters) lives in one. Default 1. */
   SHARDS_PER_TENANT?: string;
-  /** Entries kept per shard (LRU beyond). Default 20,000 (fits 128 MB with 1536-d vectors). */
+  /** Index vectors: "int8" (a quarter of the memory; cosine error ~1e-3) or "f32". Default int8. */
+  INDEX_SPACE?: string;
+  /** Entries kept per shard (LRU beyond). Default 20,000 (see README for the memory it takes). */
   MAX_ENTRIES?: string;
   /** Entry lifetime in seconds; 0 = forever. Default 0. */
   TTL_SECONDS?: string;
@@ -41,6 +46,8 @@ export interface EdgeConfig {
   embeddingsUrl: string;
   embeddingsModel: string;
   embeddingsDimensions?: number;
+  sendDimensions: boolean;
+  space: 'int8' | 'f32';
   embeddingsTimeoutMs: number;
   threshold: number;
   shardsPerTenant: number;
@@ -68,11 +75,18 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
   };
   if (!env.EMBEDDINGS_MODEL) throw bad('EMBEDDINGS_MODEL is not set');
   const dims = num('EMBEDDINGS_DIMENSIONS', 0, 0, 65536, true);
+  const space = env.INDEX_SPACE || 'int8';
+  if (space !== 'int8' && space !== 'f32') throw bad(`INDEX_SPACE must be int8 or f32, got ${JSON.stringify(space)}`);
+  const send = env.EMBEDDINGS_SEND_DIMENSIONS ?? 'false';
+  if (send !== 'true' && send !== 'false') throw bad(`EMBEDDINGS_SEND_DIMENSIONS must be true or false, got ${JSON.stringify(send)}`);
+  if (send === 'true' && !dims) throw bad('EMBEDDINGS_SEND_DIMENSIONS needs EMBEDDINGS_DIMENSIONS');
   return {
     upstreamBaseUrl: url('UPSTREAM_BASE_URL'),
     embeddingsUrl: url('EMBEDDINGS_URL'),
     embeddingsModel: env.EMBEDDINGS_MODEL,
     embeddingsDimensions: dims || undefined,
+    sendDimensions: send === 'true',
+    space,
     embeddingsTimeoutMs: num('EMBEDDINGS_TIMEOUT_MS', 10_000, 0, 600_000, true),
     threshold: num('SIMILARITY_THRESHOLD', 0.9, -1, 1, false),
     shardsPerTenant: num('SHARDS_PER_TENANT', 1, 1, 1024, true),

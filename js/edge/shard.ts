@@ -21,16 +21,41 @@ export interface DurableObjectStateLike {
   };
 }
 
+/**
+ * One wasm core module per isolate, shared by every shard the isolate hosts: several objects can
+ * live in one isolate, and each module starts with a 32 MiB heap (the isolate's limit is 128 MB).
+ * Caches on one module are independent CacheCore objects; JS runs one call at a time.
+ */
+const sharedModules = new WeakMap<object, Promise<unknown>>();
+function sharedWasm(wasm: LoadCoreOptions): LoadCoreOptions {
+  const factory = wasm.factory;
+  if (!factory) return wasm;
+  return {
+    ...wasm,
+    factory: (options) => {
+      let m = sharedModules.get(factory);
+      if (!m) {
+        m = factory(options);
+        sharedModules.set(factory, m);
+        m.catch(() => sharedModules.delete(factory));
+      }
+      return m as ReturnType<typeof factory>;
+    },
+  };
+}
+
 export class ShardState {
   private cache?: Promise<SemanticCache>;
   private readonly store: DurableObjectStore;
+  private readonly wasm: LoadCoreOptions;
 
   constructor(
     private readonly ctx: DurableObjectStateLike,
     private readonly env: EdgeEnv,
-    private readonly wasm: LoadCoreOptions,
+    wasm: LoadCoreOptions,
   ) {
     this.store = new DurableObjectStore(ctx.storage);
+    this.wasm = sharedWasm(wasm);
   }
 
   async call(op: ShardOp, args: unknown[]): Promise<ShardReply> {
@@ -88,6 +113,7 @@ export class ShardState {
       model: cfg.embeddingsModel,
       apiKey: this.env.EMBEDDINGS_API_KEY,
       dimensions: cfg.embeddingsDimensions,
+      sendDimensions: cfg.sendDimensions,
       timeoutMs: cfg.embeddingsTimeoutMs,
     });
     // Without configured dimensions, the rows already here say what they are: no probe call.
@@ -101,6 +127,7 @@ export class ShardState {
       dimensions,
       store: this.store,
       threshold: cfg.threshold,
+      space: cfg.space,
       maxEntries: cfg.maxEntries,
       ttl: cfg.ttlMs,
       // DO SQL refuses rows over 2 MB; the answer is stored twice at most (text + stream pieces).
