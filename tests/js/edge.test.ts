@@ -204,6 +204,18 @@ describe('edge worker in workerd', () => {
     expect((await stats(w, 'down')).entries).toBe(0);
   });
 
+  it('answers concurrent requests to one shard, each stored once', async () => {
+    const topics = Array.from({ length: 16 }, (_, i) => `Describe planet number ${i} zq${i} in detail`);
+    const before = upstream.calls.length;
+    const res = await Promise.all(topics.map((t) => chat(w, t, { tenant: 'busy' })));
+    expect(res.map((r) => r.status)).toEqual(topics.map(() => 200));
+    expect(upstream.calls.length - before).toBe(16);
+    expect((await stats(w, 'busy')).entries).toBe(16);
+    const again = await Promise.all(topics.map((t) => chat(w, t.toLowerCase(), { tenant: 'busy' })));
+    expect(again.map((r) => r.headers.get('x-semcache'))).toEqual(topics.map(() => 'hit'));
+    expect(upstream.calls.length - before).toBe(16);
+  });
+
   it('has the cache endpoints: get, put, stats, flush, clear', async () => {
     const t = 'endpoints';
     expect((await (await post(w, '/cache/put', { prompt: 'How many legs does a spider have?', answer: 'Eight.' }, t)).json()).id).toBeGreaterThan(0);

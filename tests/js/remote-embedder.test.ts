@@ -29,6 +29,12 @@ describe('remoteEmbedder', () => {
     expect(e.id).toBe('remote:emb-1:32');
   });
 
+  it('sends `dimensions` only when asked to', async () => {
+    fake.calls.length = 0;
+    await remoteEmbedder({ url: fake.url, model: 'm', dimensions: 32, sendDimensions: true }).embed(['a']);
+    expect(fake.calls[0]!.body).toMatchObject({ model: 'm', input: ['a'], dimensions: 32, encoding_format: 'float' });
+  });
+
   it('reorders by `index`', async () => {
     const e = remoteEmbedder({ url: 'http://x', model: 'm', fetch: scripted(200, { data: [{ index: 1, embedding: [0, 1] }, { index: 0, embedding: [1, 0] }] }) });
     expect((await e.embed(['a', 'b'])).map((v) => Array.from(v))).toEqual([[1, 0], [0, 1]]);
