@@ -37,6 +37,9 @@ export interface EdgeEnv {
   TTL_SECONDS?: string;
   /** Header naming the tenant. Default x-semcache-tenant. */
   TENANT_HEADER?: string;
+  /** Shards with an open cache per isolate (they share one wasm module); the least recently
+   * used idle one is closed beyond this. Default 4. */
+  MAX_SHARDS_PER_ISOLATE?: string;
   /** Delay after a write before the shard saves its index snapshot (ms); 0 = never. Default 30,000. */
   SNAPSHOT_DELAY_MS?: string;
 }
@@ -55,6 +58,7 @@ export interface EdgeConfig {
   ttlMs: number;
   tenantHeader: string;
   snapshotDelayMs: number;
+  maxShardsPerIsolate: number;
 }
 
 export function edgeConfig(env: EdgeEnv): EdgeConfig {
@@ -94,5 +98,6 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     ttlMs: num('TTL_SECONDS', 0, 0, 1e9, false) * 1000,
     tenantHeader: env.TENANT_HEADER || 'x-semcache-tenant',
     snapshotDelayMs: num('SNAPSHOT_DELAY_MS', 30_000, 0, 86_400_000, true),
+    maxShardsPerIsolate: num('MAX_SHARDS_PER_ISOLATE', 4, 1, 1000, true),
   };
 }

@@ -44,21 +44,31 @@ function sharedWasm(wasm: LoadCoreOptions): LoadCoreOptions {
   };
 }
 
+/**
+ * The shards of this isolate with an open cache, least recently used first. workerd has no
+ * finalizers and tells an object nothing when it is evicted, so the C++ memory of a shard that
+ * went away would stay in the shared module: past MAX_SHARDS_PER_ISOLATE the least recently
+ * used idle shard's cache is closed (its rows stay; it reopens from them when asked again).
+ */
+const live = new Set<ShardState>();
+
 export class ShardState {
   private cache?: Promise<SemanticCache>;
-  private readonly store: DurableObjectStore;
   private readonly wasm: LoadCoreOptions;
+  private busy = 0;
 
   constructor(
     private readonly ctx: DurableObjectStateLike,
     private readonly env: EdgeEnv,
     wasm: LoadCoreOptions,
   ) {
-    this.store = new DurableObjectStore(ctx.storage);
     this.wasm = sharedWasm(wasm);
   }
 
   async call(op: ShardOp, args: unknown[]): Promise<ShardReply> {
+    this.busy++;
+    live.delete(this);
+    live.add(this);
     try {
       const cache = await this.open();
       let value: unknown;
@@ -88,6 +98,30 @@ export class ShardState {
     } catch (e) {
       const code = e instanceof SemcacheError ? e.code : 'INTERNAL';
       return { ok: false, code, message: (e as Error)?.message ?? String(e) };
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** Whether this shard holds an open cache (for tests and stats). */
+  get isOpen(): boolean {
+    return this.cache !== undefined;
+  }
+
+  /** Closes the cache to free its wasm memory; the next call reopens it from the rows. */
+  private release() {
+    const cache = this.cache;
+    this.cache = undefined;
+    live.delete(this);
+    // close() flushes first; from another object's request that write may be refused, and
+    // nothing is lost by that: every row is already durable.
+    void cache?.then((c) => c.close()).catch(() => {});
+  }
+
+  private evictOthers(max: number) {
+    for (const other of live) {
+      if (live.size <= max) return;
+      if (other !== this && other.busy === 0 && other.cache) other.release();
     }
   }
 
@@ -101,6 +135,7 @@ export class ShardState {
   private open(): Promise<SemanticCache> {
     this.cache ??= this.openCache().catch((e) => {
       this.cache = undefined;  // the next request tries again (e.g. the embeddings API was down)
+      live.delete(this);
       throw e;
     });
     return this.cache;
@@ -108,6 +143,9 @@ export class ShardState {
 
   private async openCache(): Promise<SemanticCache> {
     const cfg = edgeConfig(this.env);
+    this.evictOthers(cfg.maxShardsPerIsolate);
+    // A store object per open: a released cache's close() must not close its successor's store.
+    const store = new DurableObjectStore(this.ctx.storage);
     const remote = remoteEmbedder({
       url: cfg.embeddingsUrl,
       model: cfg.embeddingsModel,
@@ -119,13 +157,13 @@ export class ShardState {
     // Without configured dimensions, the rows already here say what they are: no probe call.
     let dimensions = cfg.embeddingsDimensions;
     if (dimensions === undefined) {
-      const info = this.store.peekInfo();
+      const info = store.peekInfo();
       if (info && info.embedder === remote.id) dimensions = info.dimensions;
     }
     return SemanticCache.open({
       embedder: memoEmbedder(remote, 256),
       dimensions,
-      store: this.store,
+      store,
       threshold: cfg.threshold,
       space: cfg.space,
       maxEntries: cfg.maxEntries,

@@ -205,13 +205,14 @@ describe('edge worker in workerd', () => {
   });
 
   it('answers concurrent requests to one shard, each stored once', async () => {
-    const topics = Array.from({ length: 16 }, (_, i) => `Describe planet number ${i} zq${i} in detail`);
+    // Questions with no words in common (bag-of-words vectors would otherwise match each other).
+    const topics = Array.from({ length: 16 }, (_, i) => `Alpha${i} beta${i} gamma${i} delta${i}?`);
     const before = upstream.calls.length;
     const res = await Promise.all(topics.map((t) => chat(w, t, { tenant: 'busy' })));
     expect(res.map((r) => r.status)).toEqual(topics.map(() => 200));
     expect(upstream.calls.length - before).toBe(16);
     expect((await stats(w, 'busy')).entries).toBe(16);
-    const again = await Promise.all(topics.map((t) => chat(w, t.toLowerCase(), { tenant: 'busy' })));
+    const again = await Promise.all(topics.map((t) => chat(w, t.toLowerCase().split(/\W+/).reverse().join(' '), { tenant: 'busy' })));
     expect(again.map((r) => r.headers.get('x-semcache'))).toEqual(topics.map(() => 'hit'));
     expect(upstream.calls.length - before).toBe(16);
   });
@@ -242,6 +243,32 @@ describe('sharding', () => {
       expect(upstream.calls.length - before).toBe(models.length);
       const s = await stats(w, 'big');
       expect(s).toMatchObject({ shards: 4, entries: models.length, hits: models.length });
+    } finally {
+      await w.mf.dispose();
+    }
+  });
+});
+
+describe('memory bound', () => {
+  it('closes the least recently used idle shard past MAX_SHARDS_PER_ISOLATE, and reopens it from its rows', async () => {
+    const w = await startWorker(tmpdir(), { MAX_SHARDS_PER_ISOLATE: '2', EMBEDDINGS_DIMENSIONS: '64' });
+    try {
+      const tenants = ['t1', 't2', 't3', 't4'];
+      const before = upstream.calls.length;
+      for (const t of tenants) expect((await chat(w, `What does tenant ${t} sell?`, { tenant: t })).headers.get('x-semcache')).toBe('miss');
+      for (const t of tenants) {
+        const r = await chat(w, `what does tenant ${t} sell exactly`, { tenant: t });
+        expect(r.headers.get('x-semcache'), t).toBe('hit');
+      }
+      expect(upstream.calls.length - before).toBe(tenants.length);
+      // Counters start again when a cache reopens: fewer than the 8 lookups made means shards were closed.
+      let lookups = 0;
+      for (const t of tenants) {
+        const st = await stats(w, t);
+        expect(st.entries).toBe(1);
+        lookups += st.lookups;
+      }
+      expect(lookups).toBeLessThan(2 * tenants.length);
     } finally {
       await w.mf.dispose();
     }
