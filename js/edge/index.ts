@@ -1,6 +1,6 @@
 // semcache/edge: the pieces of the Cloudflare-style worker (see workers/edge/worker.mjs).
 export { createEdgeFetch, tenantCache, shardOf, shardName, sumStats } from './worker.js';
-export type { ExecutionContextLike } from './worker.js';
+export type { ExecutionContextLike, ShardStats } from './worker.js';
 export { ShardState, memoEmbedder } from './shard.js';
 export type { ShardOp, ShardReply, DurableObjectStateLike } from './shard.js';
 export { edgeConfig } from './config.js';

@@ -55,6 +55,7 @@ const live = new Set<ShardState>();
 export class ShardState {
   private cache?: Promise<SemanticCache>;
   private readonly wasm: LoadCoreOptions;
+  private store?: DurableObjectStore;
   private busy = 0;
 
   constructor(
@@ -84,9 +85,12 @@ export class ShardState {
           value = await cache.clear(args[0] as object);
           await this.scheduleSnapshot();
           break;
-        case 'stats':
-          value = cache.stats();
+        case 'stats': {
+          // Whether a restart would load the index snapshot (true) or rebuild it from the rows.
+          const { seq, snapshotSeq } = this.store!.seqs();
+          value = { ...cache.stats(), snapshotCurrent: snapshotSeq === seq };
           break;
+        }
         case 'flush':
           await cache.flush();
           value = null;
@@ -146,6 +150,7 @@ export class ShardState {
     this.evictOthers(cfg.maxShardsPerIsolate);
     // A store object per open: a released cache's close() must not close its successor's store.
     const store = new DurableObjectStore(this.ctx.storage);
+    this.store = store;
     const remote = remoteEmbedder({
       url: cfg.embeddingsUrl,
       model: cfg.embeddingsModel,

@@ -69,17 +69,21 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
       if (o.scope !== undefined) return call<number>(shardOf(o.scope, shards), 'clear', [{ scope: o.scope }]);
       return (await all<number>('clear', [{}])).reduce((a, b) => a + b, 0);
     },
-    stats: async () => sumStats(await all<SemanticCacheStats>('stats', [])),
+    stats: async () => sumStats(await all<ShardStats>('stats', [])),
     flush: async () => {
       await all('flush', []);
     },
   };
 }
 
-/** One tenant's stats over its shards: counts add up, rates are recomputed. */
-export function sumStats(parts: SemanticCacheStats[]): SemanticCacheStats & { shards: number } {
-  const first = parts[0]!;
-  const out = { ...first, time: { ...first.time }, shards: parts.length };
+/** A shard's stats: the cache's, and whether its saved index snapshot is current. */
+export type ShardStats = SemanticCacheStats & { snapshotCurrent?: boolean };
+
+/** One tenant's stats over its shards: counts add up, rates are recomputed; `snapshotsCurrent`
+ * counts the shards a restart would load from their snapshot rather than rebuild from rows. */
+export function sumStats(parts: ShardStats[]): SemanticCacheStats & { shards: number; snapshotsCurrent: number } {
+  const { snapshotCurrent: _, ...first } = parts[0]!;
+  const out = { ...first, time: { ...first.time }, shards: parts.length, snapshotsCurrent: parts.filter((p) => p.snapshotCurrent).length };
   for (const p of parts.slice(1)) {
     for (const k of ['lookups', 'hits', 'exactHits', 'misses', 'puts', 'evictions', 'expirations', 'removals', 'entries', 'bytes', 'scopes', 'embedCalls', 'cacheErrors'] as const) {
       out[k] += p[k];

@@ -67,6 +67,13 @@ export class DurableObjectStore implements CacheStore {
     return typeof v === 'string' ? (JSON.parse(v) as StoreInfo) : undefined;
   }
 
+  /** The rows' batch sequence number and the saved snapshot's (null when there is none). */
+  seqs(): { seq: number; snapshotSeq: number | null } {
+    this.init();
+    const snap = this.meta('snapshot_seq');
+    return { seq: Number(this.meta('seq') ?? 0), snapshotSeq: snap === undefined || snap === null ? null : Number(snap) };
+  }
+
   async open(info: StoreInfo) {
     this.closed = false;
     this.init();

@@ -41,8 +41,10 @@ describe('sharding', () => {
 
   it('sums stats over shards', () => {
     const one = { lookups: 4, hits: 1, exactHits: 0, misses: 3, hitRate: 0.25, puts: 3, evictions: 0, expirations: 0, removals: 0, entries: 3, bytes: 30, scopes: 1, time: { embedMs: 1, searchMs: 1, evaluateMs: 0, storeMs: 1, evictMs: 0 }, embedCalls: 4, cacheErrors: 0, store: 'durable-object', threshold: 0.9, dimensions: 8 };
-    const two = { ...one, lookups: 6, hits: 5, misses: 1, entries: 1, time: { ...one.time, embedMs: 2 } };
-    expect(sumStats([one, two])).toMatchObject({ lookups: 10, hits: 6, hitRate: 0.6, entries: 4, shards: 2, threshold: 0.9, time: { embedMs: 3 } });
+    const two = { ...one, lookups: 6, hits: 5, misses: 1, entries: 1, time: { ...one.time, embedMs: 2 }, snapshotCurrent: true };
+    const sum = sumStats([{ ...one, snapshotCurrent: false }, two]);
+    expect(sum).toMatchObject({ lookups: 10, hits: 6, hitRate: 0.6, entries: 4, shards: 2, threshold: 0.9, time: { embedMs: 3 }, snapshotsCurrent: 1 });
+    expect(sum).not.toHaveProperty('snapshotCurrent');
   });
 });
 

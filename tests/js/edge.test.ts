@@ -224,7 +224,7 @@ describe('edge worker in workerd', () => {
     expect(got).toMatchObject({ hit: true, answer: 'Eight.' });
     expect((await post(w, '/cache/flush', {}, t)).status).toBe(200);
     const s = await stats(w, t);
-    expect(s).toMatchObject({ entries: 1, store: 'durable-object', shards: 1, dimensions: 64 });
+    expect(s).toMatchObject({ entries: 1, store: 'durable-object', shards: 1, dimensions: 64, snapshotsCurrent: 1 });
     expect(await (await post(w, '/cache/clear', {}, t)).json()).toEqual({ removed: 1 });
     expect((await stats(w, t)).entries).toBe(0);
   });
@@ -243,6 +243,24 @@ describe('sharding', () => {
       expect(upstream.calls.length - before).toBe(models.length);
       const s = await stats(w, 'big');
       expect(s).toMatchObject({ shards: 4, entries: models.length, hits: models.length });
+    } finally {
+      await w.mf.dispose();
+    }
+  });
+});
+
+describe('snapshot alarm', () => {
+  it('saves the index snapshot after a write, from the object\'s alarm', async () => {
+    const w = await startWorker(tmpdir(), { SNAPSHOT_DELAY_MS: '200' });
+    try {
+      expect((await post(w, '/cache/put', { prompt: 'Is the snapshot saved?', answer: 'Soon.' }, 'alarm')).status).toBe(200);
+      expect((await stats(w, 'alarm')).snapshotsCurrent).toBe(0);
+      let current = 0;
+      for (let i = 0; i < 100 && !current; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        current = (await stats(w, 'alarm')).snapshotsCurrent;
+      }
+      expect(current).toBe(1);
     } finally {
       await w.mf.dispose();
     }
@@ -299,6 +317,7 @@ describe('restart', () => {
       const s = await chat(w, 'tell me a joke about owls please', { tenant: 'persist', extra: { stream: true } });
       expect(s.headers.get('x-semcache')).toBe('hit');
       expect((await sse(s)).done).toBe(true);
+      expect((await stats(w, 'persist')).snapshotsCurrent).toBe(0);  // this start rebuilt from rows
       expect((await post(w, '/cache/flush', {}, 'persist')).status).toBe(200);
     } finally {
       await w.mf.dispose();
@@ -307,7 +326,7 @@ describe('restart', () => {
     w = await startWorker(dir);
     try {
       expect((await chat(w, 'how far away is the moon from earth', { tenant: 'persist' })).headers.get('x-semcache')).toBe('hit');
-      expect((await stats(w, 'persist')).entries).toBe(2);
+      expect(await stats(w, 'persist')).toMatchObject({ entries: 2, snapshotsCurrent: 1 });
     } finally {
       await w.mf.dispose();
     }
