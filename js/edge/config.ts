@@ -1,0 +1,103 @@
+// The edge worker's configuration: wrangler.toml [vars] and secrets, checked once per read.
+import { SemcacheError } from '../errors.js';
+
+/** The Durable Object namespace binding, as much of it as the worker uses. */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: unknown): { call(op: string, args: unknown[]): Promise<unknown> };
+}
+
+export interface EdgeEnv {
+  /** Durable Object namespace of class SemcacheShard (SQLite-backed). */
+  CACHE: DurableObjectNamespaceLike;
+  /** The OpenAI-compatible LLM, e.g. https://api.openai.com (with or without /v1). */
+  UPSTREAM_BASE_URL?: string;
+  /** Secret. When set it replaces the client's Authorization; when absent the client's is passed on. */
+  UPSTREAM_API_KEY?: string;
+  /** OpenAI-compatible embeddings API base URL and model. */
+  EMBEDDINGS_URL?: string;
+  EMBEDDINGS_MODEL?: string;
+  /** Secret for the embeddings API. */
+  EMBEDDINGS_API_KEY?: string;
+  /** Vector length (checked on every response); absent = learned from the first response. */
+  EMBEDDINGS_DIMENSIONS?: string;
+  /** "true": send EMBEDDINGS_DIMENSIONS as the request's `dimensions` (OpenAI's v3 models shorten
+   * their vectors on request; other servers may reject the field). Default false. */
+  EMBEDDINGS_SEND_DIMENSIONS?: string;
+  EMBEDDINGS_TIMEOUT_MS?: string;
+  /** Cosine similarity in [-1, 1] a lookup needs to be a hit. Default 0.9. */
+  SIMILARITY_THRESHOLD?: string;
+  /** Durable Objects per tenant; a scope (model + system prompt + parameters) lives in one. Default 1. */
+  SHARDS_PER_TENANT?: string;
+  /** Index vectors: "int8" (a quarter of the memory; cosine error ~1e-3) or "f32". Default int8. */
+  INDEX_SPACE?: string;
+  /** Entries kept per shard (LRU beyond). Default 20,000 (see README for the memory it takes). */
+  MAX_ENTRIES?: string;
+  /** Entry lifetime in seconds; 0 = forever. Default 0. */
+  TTL_SECONDS?: string;
+  /** Header naming the tenant. Default x-semcache-tenant. */
+  TENANT_HEADER?: string;
+  /** Shards with an open cache per isolate (they share one wasm module); the least recently
+   * used idle one is closed beyond this. Default 4. */
+  MAX_SHARDS_PER_ISOLATE?: string;
+  /** Delay after a write before the shard saves its index snapshot (ms); 0 = never. Default 30,000. */
+  SNAPSHOT_DELAY_MS?: string;
+}
+
+export interface EdgeConfig {
+  upstreamBaseUrl: string;
+  embeddingsUrl: string;
+  embeddingsModel: string;
+  embeddingsDimensions?: number;
+  sendDimensions: boolean;
+  space: 'int8' | 'f32';
+  embeddingsTimeoutMs: number;
+  threshold: number;
+  shardsPerTenant: number;
+  maxEntries: number;
+  ttlMs: number;
+  tenantHeader: string;
+  snapshotDelayMs: number;
+  maxShardsPerIsolate: number;
+}
+
+export function edgeConfig(env: EdgeEnv): EdgeConfig {
+  const bad = (m: string) => new SemcacheError('CONFIG', `edge worker configuration: ${m}`);
+  const url = (name: 'UPSTREAM_BASE_URL' | 'EMBEDDINGS_URL') => {
+    const v = env[name];
+    if (typeof v !== 'string' || !/^https?:\/\/[^/]/i.test(v)) throw bad(`${name} must be an http(s) URL, got ${JSON.stringify(v ?? null)}`);
+    return v;
+  };
+  const num = (name: keyof EdgeEnv, dflt: number, min: number, max: number, int: boolean) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return dflt;
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+      throw bad(`${name} must be ${int ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+    }
+    return v;
+  };
+  if (!env.EMBEDDINGS_MODEL) throw bad('EMBEDDINGS_MODEL is not set');
+  const dims = num('EMBEDDINGS_DIMENSIONS', 0, 0, 65536, true);
+  const space = env.INDEX_SPACE || 'int8';
+  if (space !== 'int8' && space !== 'f32') throw bad(`INDEX_SPACE must be int8 or f32, got ${JSON.stringify(space)}`);
+  const send = env.EMBEDDINGS_SEND_DIMENSIONS ?? 'false';
+  if (send !== 'true' && send !== 'false') throw bad(`EMBEDDINGS_SEND_DIMENSIONS must be true or false, got ${JSON.stringify(send)}`);
+  if (send === 'true' && !dims) throw bad('EMBEDDINGS_SEND_DIMENSIONS needs EMBEDDINGS_DIMENSIONS');
+  return {
+    upstreamBaseUrl: url('UPSTREAM_BASE_URL'),
+    embeddingsUrl: url('EMBEDDINGS_URL'),
+    embeddingsModel: env.EMBEDDINGS_MODEL,
+    embeddingsDimensions: dims || undefined,
+    sendDimensions: send === 'true',
+    space,
+    embeddingsTimeoutMs: num('EMBEDDINGS_TIMEOUT_MS', 10_000, 0, 600_000, true),
+    threshold: num('SIMILARITY_THRESHOLD', 0.9, -1, 1, false),
+    shardsPerTenant: num('SHARDS_PER_TENANT', 1, 1, 1024, true),
+    maxEntries: num('MAX_ENTRIES', 20_000, 1, 10_000_000, true),
+    ttlMs: num('TTL_SECONDS', 0, 0, 1e9, false) * 1000,
+    tenantHeader: env.TENANT_HEADER || 'x-semcache-tenant',
+    snapshotDelayMs: num('SNAPSHOT_DELAY_MS', 30_000, 0, 86_400_000, true),
+    maxShardsPerIsolate: num('MAX_SHARDS_PER_ISOLATE', 4, 1, 1000, true),
+  };
+}

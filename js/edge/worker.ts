@@ -1,0 +1,95 @@
+// The edge worker's fetch: the shared handler (js/server/handler.ts) with the cache in Durable
+// Objects. Each tenant has its own objects (`${tenant}#${shard}`), so no lookup can ever reach
+// another tenant's rows; a tenant's scopes are spread over SHARDS_PER_TENANT objects by scope key.
+import { SemcacheError } from '../errors.js';
+import { scopeKey, type ScopeInput } from '../scope.js';
+import type { SemanticCacheStats } from '../semantic-cache.js';
+import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
+import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
+import type { ShardOp, ShardReply } from './shard.js';
+
+export interface ExecutionContextLike {
+  waitUntil(p: Promise<unknown>): void;
+}
+
+/** The worker's `fetch(request, env, ctx)`. */
+export function createEdgeFetch(options: { onCacheError?: (e: Error, where: string) => void } = {}) {
+  const onCacheError = options.onCacheError ?? ((e: Error, where: string) => console.error(`semcache cache ${where} failed: ${e.message}`));
+  return async function fetch(request: Request, env: EdgeEnv, ctx: ExecutionContextLike): Promise<Response> {
+    let cfg;
+    try {
+      cfg = edgeConfig(env);
+    } catch (e) {
+      return Response.json({ error: { message: (e as Error).message, type: 'api_error', code: 'CONFIG' } }, { status: 500 });
+    }
+    const handler = createHandler({
+      cache: (tenant) => tenantCache(env.CACHE, tenant, cfg.shardsPerTenant),
+      upstream: remoteUpstream(cfg.upstreamBaseUrl, { apiKey: env.UPSTREAM_API_KEY || undefined }),
+      tenantHeader: cfg.tenantHeader,
+      waitUntil: (p) => ctx.waitUntil(p),
+      onCacheError,
+    });
+    return handler(request);
+  };
+}
+
+/** The Durable Object name of a tenant's shard. The shard suffix is always last, so names of
+ * different (tenant, shard) pairs never collide whatever the tenant string holds. */
+export function shardName(tenant: string, shard: number): string {
+  return `${tenant}#${shard}`;
+}
+
+/**
+ * Which shard a scope lives in. Not by prompt: a semantic lookup must see every entry that could
+ * match, and paraphrases hash anywhere. A scope (model, system prompt, parameters, conversation
+ * before the question) is the unit that can never match across, so it is the unit that moves.
+ */
+export function shardOf(scope: ScopeInput, shards: number): number {
+  if (shards <= 1) return 0;
+  const key = scopeKey(scope);
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) % shards;
+}
+
+/** A HandlerCache for one tenant: every call goes to the shard of its scope (clear/stats/flush
+ * without a scope go to all of the tenant's shards). */
+export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shards: number): HandlerCache {
+  const stub = (shard: number) => ns.get(ns.idFromName(shardName(tenant, shard)));
+  const call = async <T>(shard: number, op: ShardOp, args: unknown[]): Promise<T> => {
+    const r = (await stub(shard).call(op, args)) as ShardReply;
+    if (!r.ok) throw new SemcacheError(r.code, r.message);
+    return r.value as T;
+  };
+  const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
+  return {
+    get: (prompt, o = {}) => call(shardOf(o.scope, shards), 'get', [prompt, { scope: o.scope }]),
+    put: (prompt, answer, o = {}) => call(shardOf(o.scope, shards), 'put', [prompt, answer, { scope: o.scope, metadata: o.metadata, ttl: o.ttl }]),
+    clear: async (o = {}) => {
+      if (o.scope !== undefined) return call<number>(shardOf(o.scope, shards), 'clear', [{ scope: o.scope }]);
+      return (await all<number>('clear', [{}])).reduce((a, b) => a + b, 0);
+    },
+    stats: async () => sumStats(await all<ShardStats>('stats', [])),
+    flush: async () => {
+      await all('flush', []);
+    },
+  };
+}
+
+/** A shard's stats: the cache's, and whether its saved index snapshot is current. */
+export type ShardStats = SemanticCacheStats & { snapshotCurrent?: boolean };
+
+/** One tenant's stats over its shards: counts add up, rates are recomputed; `snapshotsCurrent`
+ * counts the shards a restart would load from their snapshot rather than rebuild from rows. */
+export function sumStats(parts: ShardStats[]): SemanticCacheStats & { shards: number; snapshotsCurrent: number } {
+  const { snapshotCurrent: _, ...first } = parts[0]!;
+  const out = { ...first, time: { ...first.time }, shards: parts.length, snapshotsCurrent: parts.filter((p) => p.snapshotCurrent).length };
+  for (const p of parts.slice(1)) {
+    for (const k of ['lookups', 'hits', 'exactHits', 'misses', 'puts', 'evictions', 'expirations', 'removals', 'entries', 'bytes', 'scopes', 'embedCalls', 'cacheErrors'] as const) {
+      out[k] += p[k];
+    }
+    for (const k of Object.keys(out.time) as (keyof SemanticCacheStats['time'])[]) out.time[k] += p.time[k];
+  }
+  out.hitRate = out.lookups ? out.hits / out.lookups : 0;
+  return out;
+}

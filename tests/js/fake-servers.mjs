@@ -1,0 +1,135 @@
+// Fake OpenAI-compatible services on 127.0.0.1 for tests and benchmarks (plain JS so that
+// `node bench/*.mjs` can use them too): an LLM and an embeddings endpoint, both counting calls.
+import http from 'node:http';
+
+/** The fake LLM's answer: depends on the last user message's length and the model only. */
+export function answerFor(body) {
+  const msgs = body.messages;
+  const last = msgs ? msgs.filter((m) => m.role === 'user').at(-1)?.content : String(body.prompt);
+  return `Answer #${String(last).length} from ${String(body.model)}.`;
+}
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => resolve(raw));
+  });
+}
+
+/** A fake OpenAI-compatible LLM: JSON and SSE replies, scripted failures, the headers it saw. */
+export async function startFakeUpstream() {
+  const calls = [];
+  let failures = [];
+  const server = http.createServer(async (req, res) => {
+    const raw = await readBody(req);
+    const body = JSON.parse(raw || '{}');
+    calls.push({ path: req.url ?? '', body, auth: req.headers.authorization });
+    const fail = failures.shift();
+    if (fail) {
+      res.writeHead(fail.status, { 'content-type': 'application/json' }).end(fail.body);
+      return;
+    }
+    const text = answerFor(body);
+    const chat = req.url === '/v1/chat/completions';
+    if (body.stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const pieces = ['Ans', 'wer', text.slice(6)];
+      pieces.forEach((p, i) => {
+        const choice = chat ? { index: 0, delta: i ? { content: p } : { role: 'assistant', content: p }, finish_reason: null } : { index: 0, text: p, finish_reason: null };
+        res.write(`data: ${JSON.stringify({ id: 'x', object: 'chunk', choices: [choice] })}\n\n`);
+      });
+      const end = chat ? { index: 0, delta: {}, finish_reason: 'stop' } : { index: 0, text: '', finish_reason: 'stop' };
+      res.write(`data: ${JSON.stringify({ id: 'x', object: 'chunk', choices: [end] })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      return;
+    }
+    const choice = chat ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' } : { index: 0, text, finish_reason: 'stop' };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'up-1', object: chat ? 'chat.completion' : 'text_completion', model: body.model, choices: [choice] }));
+  });
+  const url = await listen(server);
+  return {
+    url,
+    calls,
+    failNext(status, body, times = 1) {
+      failures = Array.from({ length: times }, () => ({ status, body }));
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** Mulberry32 normal deviates, seeded: the same as tests/js/helpers.ts rng().gauss. */
+function gaussians(seed, n) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Float64Array(n);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(next(), 1e-12);
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
+    s += out[i] * out[i];
+  }
+  for (let i = 0; i < n; i++) out[i] /= Math.sqrt(s);
+  return out;
+}
+
+/** Bag of words: each lower-cased word is a seeded random unit direction, a text their sum
+ * (tests/js/helpers.ts toyVector): paraphrases sharing most words get a high cosine. */
+export function bagOfWords(text, dim) {
+  const out = new Array(dim).fill(0);
+  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? ['∅']) {
+    let h = 2166136261;
+    for (const ch of w) h = Math.imul(h ^ ch.codePointAt(0), 16777619);
+    const v = gaussians(h, dim);
+    for (let i = 0; i < dim; i++) out[i] += v[i];
+  }
+  return out;
+}
+
+/** A fake OpenAI-compatible `POST /v1/embeddings`: bag-of-words vectors, counted calls. */
+export async function startFakeEmbeddings({ dim = 64 } = {}) {
+  const calls = [];
+  let failures = [];
+  const server = http.createServer(async (req, res) => {
+    const raw = await readBody(req);
+    let body;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad json"}}');
+      return;
+    }
+    calls.push({ path: req.url ?? '', body, auth: req.headers.authorization });
+    const fail = failures.shift();
+    if (fail) {
+      res.writeHead(fail.status, { 'content-type': 'application/json' }).end(fail.body);
+      return;
+    }
+    if (req.url !== '/v1/embeddings' || req.method !== 'POST') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
+      return;
+    }
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    const data = inputs.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(String(t), dim) }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 0, total_tokens: 0 } }));
+  });
+  const url = await listen(server);
+  return {
+    url,
+    calls,
+    failNext(status, body, times = 1) {
+      failures = Array.from({ length: times }, () => ({ status, body }));
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}

@@ -1,0 +1,94 @@
+// Measures whether ONNX Runtime Web (the runtime of the project's ONNX embedder) runs in workerd
+// and what it costs in memory. No sentence-embedding model is available here, so the models are
+// generated: a tiny MatMul (correctness) and one with 30 MB of fp32 weights, the size of USE lite
+// (memory). Prints the measurements; README "Deploying to the edge" quotes them.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Miniflare } from 'miniflare';
+import { expect, it } from 'vitest';
+import { root } from './helpers.js';
+
+const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
+const fixtures = path.join(root, 'tests/js/fixtures/ort-workerd');
+
+/** An ONNX model y = x W, x (1, n), W (n, m) with W[i][j] = (i == j) + (i == n-1), by hand (protobuf). */
+function matmulModel(n: number, m: number): Buffer {
+  const varint = (v: number) => {
+    const b: number[] = [];
+    while (v > 127) {
+      b.push((v & 127) | 128);
+      v = Math.floor(v / 128);
+    }
+    b.push(v);
+    return Buffer.from(b);
+  };
+  const field = (no: number, payload: Buffer) => Buffer.concat([varint((no << 3) | 2), varint(payload.length), payload]);
+  const num = (no: number, v: number) => Buffer.concat([varint(no << 3), varint(v)]);
+  const str = (no: number, s: string) => field(no, Buffer.from(s));
+  const shape = (dims: number[]) => field(2, Buffer.concat(dims.map((d) => field(1, num(1, d)))));
+  const valueInfo = (no: number, name: string, dims: number[]) => field(no, Buffer.concat([str(1, name), field(2, field(1, Buffer.concat([num(1, 1), shape(dims)])))]));
+  const w = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) w[i * m + j] = (i === j ? 1 : 0) + (i === n - 1 ? 1 : 0);
+  const tensor = field(5, Buffer.concat([num(1, n), num(1, m), num(2, 1), str(8, 'W'), field(9, Buffer.from(w.buffer))]));
+  const node = field(1, Buffer.concat([str(1, 'x'), str(1, 'W'), str(2, 'y'), str(4, 'MatMul')]));
+  const graph = Buffer.concat([node, str(2, 'g'), tensor, valueInfo(11, 'x', [1, n]), valueInfo(12, 'y', [1, m])]);
+  return Buffer.concat([num(1, 8), field(8, Buffer.concat([str(1, ''), num(2, 13)])), field(7, graph)]);
+}
+
+/** Resident memory of this process's child processes (workerd), in MB. */
+function childRssMB(): number {
+  const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return kb / 1024;
+}
+
+async function runInWorkerd(n: number, m: number, lean = false) {
+  const v = (name: string) => path.join(root, 'build/ort-workerd', name);
+  const mf = new Miniflare({
+    modules: [
+      { type: 'ESModule', path: v('worker.mjs'), contents: fs.readFileSync(path.join(fixtures, 'worker.mjs'), 'utf8') },
+      { type: 'ESModule', path: v('shim.mjs'), contents: fs.readFileSync(path.join(fixtures, 'shim.mjs'), 'utf8') },
+      { type: 'ESModule', path: v('ort-wasm-simd-threaded.mjs'), contents: fs.readFileSync(path.join(fixtures, 'glue.mjs'), 'utf8') },
+      { type: 'ESModule', path: v('ort-glue.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.mjs'), 'utf8') },
+      { type: 'ESModule', path: v('ort.wasm.bundle.min.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort.wasm.bundle.min.mjs'), 'utf8') },
+      { type: 'CompiledWasm', path: v('ort-wasm-simd-threaded.wasm'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.wasm')) },
+      { type: 'Data', path: v('model.onnx'), contents: matmulModel(n, m) },
+    ],
+    compatibilityDate: '2025-01-01',
+  });
+  try {
+    await mf.ready;
+    const before = childRssMB();
+    const res = await mf.dispatchFetch(`http://localhost/?n=${n}${lean ? '&lean=1' : ''}`);
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    return { ...JSON.parse(text), rssBeforeMB: Math.round(before), rssAfterMB: Math.round(childRssMB()) };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+it('runs ONNX Runtime Web in workerd with the .wasm imported as a module', async () => {
+  const r = await runInWorkerd(4, 3);
+  // x = [1, 2, 3, 4]; W = I (3 columns) plus a row of ones: y = [1 + 4, 2 + 4, 3 + 4].
+  expect(r.y).toEqual([5, 6, 7]);
+  expect(r.wasmHeapBytes).toBeGreaterThan(0);
+  console.log(`ort-workerd tiny model: ${JSON.stringify(r)}`);
+});
+
+it('measures the memory of a model with 30 MB of weights (USE lite size) in workerd', async () => {
+  const n = 512, m = 14_700;  // 512 x 14,700 fp32 = 30.1 MB
+  for (const lean of [false, true]) {
+    const r = await runInWorkerd(n, m, lean);
+    expect(r.y).toEqual([1 + n, 2 + n, 3 + n, 4 + n]);
+    console.log(`ort-workerd 30 MB model${lean ? ' (no arena, no mem pattern, no graph optimization)' : ''}: ${JSON.stringify(r)}`);
+  }
+});
