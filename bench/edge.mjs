@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { Miniflare } from 'miniflare';
+import { workerMiniflare } from '../tests/js/miniflare.mjs';
 import { startFakeEmbeddings, startFakeUpstream } from '../tests/js/fake-servers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,17 +38,10 @@ const paraphrases = questions.map((words) => {
 const upstream = await startFakeUpstream();
 const embeddings = await startFakeEmbeddings({ dim });
 const persist = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-bench-edge-'));
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: path.join(root, 'workers/edge/worker.mjs'),
-  modulesRoot: root,
-  modulesRules: [
-    { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-    { type: 'CompiledWasm', include: ['**/*.wasm'] },
-  ],
-  compatibilityDate: '2025-01-01',
-  durableObjects: { CACHE: { className: 'SemcacheShard', useSQLite: true } },
-  durableObjectsPersist: persist,
+const mf = workerMiniflare({
+  script: 'workers/edge/worker.mjs',
+  durable: true,
+  persist,
   bindings: {
     UPSTREAM_BASE_URL: upstream.url,
     EMBEDDINGS_URL: embeddings.url,

@@ -4,11 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../dist/edge/index.js';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
-import { root } from './helpers.js';
+import { workerMiniflare } from './miniflare.mjs';
 
 type Fake = Awaited<ReturnType<typeof startFakeUpstream>>;
 let upstream: Fake;
@@ -22,17 +21,10 @@ function tmpdir() {
 }
 
 async function startWorker(persist: string, vars: Record<string, string> = {}) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(root, 'workers/edge/worker.mjs'),
-    modulesRoot: root,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2025-01-01',
-    durableObjects: { CACHE: { className: 'SemcacheShard', useSQLite: true } },
-    durableObjectsPersist: persist,
+  const mf = workerMiniflare({
+    script: 'workers/edge/worker.mjs',
+    durable: true,
+    persist,
     bindings: {
       UPSTREAM_BASE_URL: upstream.url,
       EMBEDDINGS_URL: embeddings.url,

@@ -1,6 +1,7 @@
 // Fake OpenAI-compatible services on 127.0.0.1 for tests and benchmarks (plain JS so that
 // `node bench/*.mjs` can use them too): an LLM and an embeddings endpoint, both counting calls.
 import http from 'node:http';
+import { toyVector } from './toy-vector.mjs';
 
 /** The fake LLM's answer: depends on the last user message's length and the model only. */
 export function answerFor(body) {
@@ -62,38 +63,9 @@ export async function startFakeUpstream() {
   };
 }
 
-/** Mulberry32 normal deviates, seeded: the same as tests/js/helpers.ts rng().gauss. */
-function gaussians(seed, n) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const u = Math.max(next(), 1e-12);
-    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
-    s += out[i] * out[i];
-  }
-  for (let i = 0; i < n; i++) out[i] /= Math.sqrt(s);
-  return out;
-}
-
-/** Bag of words: each lower-cased word is a seeded random unit direction, a text their sum
- * (tests/js/helpers.ts toyVector): paraphrases sharing most words get a high cosine. */
+/** Bag of words (tests/js/toy-vector.mjs): paraphrases sharing most words get a high cosine. */
 export function bagOfWords(text, dim) {
-  const out = new Array(dim).fill(0);
-  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? ['∅']) {
-    let h = 2166136261;
-    for (const ch of w) h = Math.imul(h ^ ch.codePointAt(0), 16777619);
-    const v = gaussians(h, dim);
-    for (let i = 0; i < dim; i++) out[i] += v[i];
-  }
-  return out;
+  return Array.from(toyVector(text, dim));
 }
 
 /** A fake OpenAI-compatible `POST /v1/embeddings`: bag-of-words vectors, counted calls. */

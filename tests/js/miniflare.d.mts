@@ -1,0 +1,2 @@
+import type { Miniflare } from 'miniflare';
+export function workerMiniflare(o: { script: string; persist?: string; bindings?: Record<string, string>; durable?: boolean }): Miniflare;

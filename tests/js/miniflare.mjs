@@ -1,0 +1,23 @@
+// Miniflare (workerd from npm) set up the way Cloudflare runs a worker: ES modules, .wasm
+// imported as compiled modules (no compiling from bytes, no eval).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** @param {{ script: string, persist?: string, bindings?: Record<string, string>, durable?: boolean }} o */
+export function workerMiniflare({ script, persist, bindings = {}, durable = false }) {
+  return new Miniflare({
+    modules: true,
+    scriptPath: path.resolve(root, script),
+    modulesRoot: root,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2025-01-01',
+    ...(durable ? { durableObjects: { CACHE: { className: 'SemcacheShard', useSQLite: true } }, durableObjectsPersist: persist } : {}),
+    bindings,
+  });
+}
