@@ -1,7 +1,8 @@
 // The offline demo: every question goes through the semantic cache; a miss goes to GPT-2 in its
 // own worker, streaming tokens. Models load with progress; nothing here blocks the page for
 // long (ONNX Runtime runs proxied in its worker, GPT-2 in another).
-import { Gpt2, OnnxEmbedder, SemanticCache } from '/dist/index.js';
+import { Gpt2, SemanticCache } from '/dist/index.js';
+import { OnnxEmbedder } from '/dist/embedders/onnx.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { cache: null, gpt2: null, busy: false, points: [] };
@@ -29,7 +30,8 @@ function progressNote(part) {
 // ---------- loading ----------
 async function loadEmbedderAndCache() {
   status('embedder', 'loading', 'loading…');
-  const embedder = await OnnxEmbedder.load({ wasmPaths: '/ort/', proxy: true, onProgress: progressNote('embedder') });
+  const ort = await import('/ort/ort.wasm.bundle.min.mjs');
+  const embedder = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/', proxy: true, onProgress: progressNote('embedder') });
   status('embedder', 'ready', `USE lite, ${embedder.dimensions}-d`);
   status('cache', 'loading', 'opening…');
   state.cache = await openCache(embedder);

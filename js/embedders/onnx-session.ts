@@ -9,10 +9,15 @@
 // wasm files always come from the onnxruntime-web package itself: in Node its dist/
 // folder in node_modules (found through import.meta.resolve); in a browser or worker
 // the caller passes the URL where that folder is served. Nothing is fetched from a CDN.
-import * as ort from 'onnxruntime-web/wasm';
+import type * as Ort from 'onnxruntime-web/wasm';
 import { SemcacheError } from '../errors.js';
 
+export type OrtModule = typeof Ort;
+
 export interface OnnxSessionOptions {
+  /** The onnxruntime-web module. Default: `import('onnxruntime-web/wasm')`, which bundlers and
+   * Node resolve; a page without a bundler passes `await import('/its/ort.wasm.bundle.min.mjs')`. */
+  ort?: OrtModule;
   /** The model file's bytes (e.g. dist/models/use-lite/model.onnx). */
   model: Uint8Array | ArrayBuffer;
   /** Hex sha256 the bytes must have (from the model's manifest.json); checked before loading. */
@@ -67,12 +72,14 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 let configured = false;
+let ortModule: OrtModule | undefined;
 
 export class OnnxEmbeddingSession {
-  private session: ort.InferenceSession | null;
+  private session: Ort.InferenceSession | null;
 
   private constructor(
-    session: ort.InferenceSession,
+    private readonly ort: OrtModule,
+    session: Ort.InferenceSession,
     /** Embedding width, read from the model's output shape. */
     readonly dims: number,
     readonly kind: OnnxModelKind,
@@ -90,6 +97,7 @@ export class OnnxEmbeddingSession {
       if (got !== opts.expectedSha256.toLowerCase())
         throw semcacheError('MODEL_CHECKSUM', `model bytes have sha256 ${got}, the manifest says ${opts.expectedSha256}`);
     }
+    const ort = (ortModule ??= opts.ort ?? (await import('onnxruntime-web/wasm')));
     if (!configured) {
       const paths = opts.wasmPaths ?? (isNode() ? nodeWasmPaths() : undefined);
       if (paths === undefined)
@@ -99,7 +107,7 @@ export class OnnxEmbeddingSession {
       ort.env.wasm.proxy = opts.proxy ?? false;
       configured = true;
     }
-    let session: ort.InferenceSession;
+    let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
     } catch (err) {
@@ -123,7 +131,7 @@ export class OnnxEmbeddingSession {
       await session.release();
       throw semcacheError('MODEL_INVALID', `model output ${output} has no fixed embedding width`);
     }
-    return new OnnxEmbeddingSession(session, last, pooled ? 'pooled' : 'bert', output, opts.pooling ?? 'mean', opts.normalize ?? true);
+    return new OnnxEmbeddingSession(ort, session, last, pooled ? 'pooled' : 'bert', output, opts.pooling ?? 'mean', opts.normalize ?? true);
   }
 
   /** Embeds a batch of token-id rows (padded here); one Float32Array of `dims` per row. */
@@ -138,7 +146,8 @@ export class OnnxEmbeddingSession {
     });
     const B = rows.length;
     // new buffers every run: with proxy=true ORT transfers (detaches) them
-    let feeds: Record<string, ort.Tensor>;
+    const ort = this.ort;
+    let feeds: Record<string, Ort.Tensor>;
     if (this.kind === 'pooled') {
       const ids = new Int32Array(B * T);
       const lengths = new Int32Array(B);
@@ -159,13 +168,13 @@ export class OnnxEmbeddingSession {
       feeds = { input_ids: new ort.Tensor('int64', ids, [B, T]), attention_mask: new ort.Tensor('int64', mask, [B, T]) };
       if (session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(B * T), [B, T]);
     }
-    let out: ort.InferenceSession.OnnxValueMapType;
+    let out: Ort.InferenceSession.OnnxValueMapType;
     try {
       out = await session.run(feeds);
     } catch (err) {
       throw semcacheError('EMBED_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
     }
-    const e = out[this.output] as ort.Tensor;
+    const e = out[this.output] as Ort.Tensor;
     const data = e.data as Float32Array;
     const D = this.dims;
     let result: Float32Array[];

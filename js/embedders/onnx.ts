@@ -15,7 +15,7 @@ import type { Embedder } from '../embedder.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
 import { fetchBytes, fetchText, type FetchProgress } from '../net.js';
 import { loadCore, type LoadCoreOptions } from '../wasm.js';
-import { OnnxEmbeddingSession } from './onnx-session.js';
+import { OnnxEmbeddingSession, type OrtModule } from './onnx-session.js';
 
 /**
  * The cosine threshold chosen for USE lite by the quality harness (`npm run bench -- quality`):
@@ -51,6 +51,9 @@ export interface OnnxEmbedderOptions {
   numThreads?: number;
   /** Browsers: run ONNX Runtime in its own worker so inference never blocks the page. Default false. */
   proxy?: boolean;
+  /** The onnxruntime-web module (see OnnxSessionOptions.ort): only needed in a page or worker
+   * without a bundler, e.g. `await import('/ort/ort.wasm.bundle.min.mjs')`. */
+  ort?: OrtModule;
   signal?: AbortSignal;
   /** How to load the semcache core (the tokenizers). */
   wasm?: LoadCoreOptions;
@@ -98,7 +101,7 @@ export class OnnxEmbedder implements Embedder {
         fetchBytes(new URL(manifest.model.file, dir), { ...fetchOpts, cache: false }),
         fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
       ]);
-      const session = await OnnxEmbeddingSession.create({ model, expectedSha256: manifest.model.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy });
+      const session = await OnnxEmbeddingSession.create({ model, expectedSha256: manifest.model.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy, ort: options.ort });
       const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);
       return new OnnxEmbedder(session, tokenize, `use-lite@${manifest.model.sha256.slice(0, 12)}`, options.threshold ?? USE_LITE_THRESHOLD, batchSize);
     }
@@ -127,6 +130,7 @@ export class OnnxEmbedder implements Embedder {
       wasmPaths: options.wasmPaths,
       numThreads: options.numThreads,
       proxy: options.proxy,
+      ort: options.ort,
       pooling: options.pooling,
       normalize: options.normalize,
     });

@@ -31,3 +31,13 @@ it('loads the wasm core in a browser dedicated worker and serves hits', async ()
   expect(browser.requests.some((u) => u.endsWith('/dist/wasm/semcache_core.wasm'))).toBe(true);
   expect(offLocalhost(browser.requests)).toEqual([]);
 });
+
+it('runs the ONNX embedder (USE lite) and the cache in a browser dedicated worker', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/tests/js/fixtures/onnx-worker.html`);
+  const result = await page.evaluate(() => (window as unknown as { result: Promise<Record<string, unknown>> }).result);
+  expect(result.error).toBeUndefined();
+  expect(result).toMatchObject({ ok: true, dims: 512, hit: true, miss: false });
+  expect(result.progress as number).toBeGreaterThan(0);
+  expect(offLocalhost(browser.requests)).toEqual([]);
+});
