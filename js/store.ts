@@ -40,6 +40,12 @@ export interface StoreSnapshot {
   bytes: Uint8Array;
 }
 
+/** What batches after a given seq changed: rows put (their latest version) and ids deleted. */
+export interface StoreChanges {
+  rows: CacheRow[];
+  deleted: number[];
+}
+
 export interface CacheStore {
   readonly kind: string;
   /** Opens (creating if needed). Returns the info the store was created with and its current seq. */
@@ -48,6 +54,11 @@ export interface CacheStore {
   get(id: number): Promise<CacheRow | undefined>;
   /** All rows, in id order, in pages (so big caches don't need all rows in memory at once). */
   scan(onRows: (rows: CacheRow[]) => void): Promise<void>;
+  /**
+   * Optional: the changes of batches after `seq`, so an open can load an older snapshot and replay
+   * only those; undefined when the store cannot tell (e.g. a clear came after `seq`).
+   */
+  changesSince?(seq: number): Promise<StoreChanges | undefined>;
   loadSnapshot(): Promise<StoreSnapshot | undefined>;
   saveSnapshot(snapshot: StoreSnapshot): Promise<void>;
   /** Drops everything, including the info (the next open starts fresh). */
