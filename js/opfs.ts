@@ -187,6 +187,11 @@ export class OpfsSemanticCache {
     return this.call('count', []);
   }
 
+  /** The SQLite database's size in bytes. */
+  databaseBytes(): Promise<number> {
+    return this.call('databaseBytes', []);
+  }
+
   /** Kills the worker without closing anything, as a crash would (tests). */
   terminateWorker(): void {
     this.rpc?.terminate('the worker was terminated');

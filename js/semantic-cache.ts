@@ -286,6 +286,28 @@ export class SemanticCache {
     const c = core(() => new m.CacheCore(cfg));
     const store = options.store ?? (await storeFor(options));
     try {
+      return await SemanticCache.openOn(store, { embedder, m, c, options, dimensions, threshold, cfg });
+    } catch (e) {
+      // Damage met while restoring (rows or snapshot unreadable): start fresh if asked to.
+      if ((e as SemcacheError)?.code !== 'CORRUPT_DATABASE' || options.onCorrupt !== 'reset') {
+        c.delete();
+        throw e;
+      }
+      await store.destroy();
+      return await SemanticCache.openOn(store, { embedder, m, c, options, dimensions, threshold, cfg }).catch((e2: unknown) => {
+        c.delete();
+        throw e2;
+      });
+    }
+  }
+
+  private static async openOn(
+    store: CacheStore,
+    a: { embedder: Embedder; m: SemcacheCoreModule; c: CacheCore; options: SemanticCacheOptions; dimensions: number; threshold: number; cfg: { space: string; maxEntries: number } },
+  ): Promise<SemanticCache> {
+    const { embedder, m, c, options, dimensions, threshold, cfg } = a;
+    c.clear();
+    try {
       const info = { dimensions, space: cfg.space, embedder: embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
       const s = opened.info;
@@ -299,7 +321,6 @@ export class SemanticCache {
       await cache.restore();
       return cache;
     } catch (e) {
-      c.delete();
       await store.close().catch(() => {});
       throw fromCore(e);
     }

@@ -184,6 +184,10 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
     open();
     return store!.integrityCheck();
   },
+  databaseBytes: () => {
+    open();
+    return store!.databaseBytes();
+  },
   count: () => {
     open();
     return store!.count();
