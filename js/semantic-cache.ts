@@ -3,7 +3,7 @@ import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { scopeKey, type ScopeInput } from './scope.js';
 import type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
-import type { CacheRow, CacheStore, StoreBatch } from './store.js';
+import type { CacheRow, CacheStore, StoreBatch, StoreChanges } from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { checkAnswer, checkPrompt, checkVector, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
@@ -766,10 +766,19 @@ export class SemanticCache {
   }
 
   private async restore() {
-    const snap = await this.store.loadSnapshot();
-    // A snapshot behind the rows is still useful when the store can list what changed since.
-    const changes = snap && snap.seq < this.seq && this.store.changesSince ? await this.store.changesSince(snap.seq) : undefined;
-    if (snap && (snap.seq === this.seq || changes) && this.loadSnapshot(snap.bytes)) {
+    const snap = await this.readSnapshot();
+    let loaded = false;
+    let changes: StoreChanges | undefined;
+    if (snap) {
+      try {
+        // A snapshot behind the rows is still useful when the store can list what changed since.
+        changes = snap.seq < this.seq && this.store.changesSince ? await this.store.changesSince(snap.seq) : undefined;
+        if (snap.seq === this.seq || changes) loaded = this.loadSnapshotAt(snap.ptr, snap.size);
+      } finally {
+        this.m._free(snap.ptr);
+      }
+    }
+    if (loaded) {
       if (!changes) return;
       for (const id of changes.deleted) this.core.remove(id);
       for (const row of changes.rows) {
@@ -786,18 +795,47 @@ export class SemanticCache {
     if (dropped.length) await this.apply({ delete: dropped });
   }
 
+  /**
+   * The store's snapshot copied into the core's heap (the caller frees ptr), or undefined when
+   * there is none or it cannot serve (newer than the rows, or older with no change log). Stores
+   * with loadSnapshotInto write their chunks straight into the heap: no whole copy in JS.
+   */
+  private async readSnapshot(): Promise<{ seq: number; ptr: number; size: number } | undefined> {
+    const usable = (seq: number) => seq === this.seq || (seq < this.seq && !!this.store.changesSince);
+    if (this.store.loadSnapshotInto) {
+      let ptr = 0;
+      let size = 0;
+      const seq = await this.store.loadSnapshotInto((n, seq) => {
+        if (!usable(seq)) return undefined;
+        ptr = this.m._malloc(n);
+        size = n;
+        if (!ptr && n) throw new SemcacheError('OUT_OF_MEMORY', `no room for a ${n}-byte snapshot in the wasm heap`);
+        return this.m.HEAPU8.subarray(ptr, ptr + n);
+      }).catch((e: unknown) => {
+        if (ptr) this.m._free(ptr);
+        throw e;
+      });
+      if (seq === undefined) {
+        if (ptr) this.m._free(ptr);
+        return undefined;
+      }
+      return { seq, ptr, size };
+    }
+    const snap = await this.store.loadSnapshot();
+    if (!snap || !usable(snap.seq)) return undefined;
+    const ptr = this.m._malloc(snap.bytes.length);
+    this.m.HEAPU8.set(snap.bytes, ptr);
+    return { seq: snap.seq, ptr, size: snap.bytes.length };
+  }
+
   /** False when the snapshot is corrupt or of another shape: the rows are the truth then. */
-  private loadSnapshot(bytes: Uint8Array): boolean {
-    const ptr = this.m._malloc(bytes.length);
+  private loadSnapshotAt(ptr: number, size: number): boolean {
     try {
-      this.m.HEAPU8.set(bytes, ptr);
-      this.core.loadSnapshot(ptr, bytes.length);
+      this.core.loadSnapshot(ptr, size);
       return true;
     } catch {
       this.core.clear();
       return false;
-    } finally {
-      this.m._free(ptr);
     }
   }
 

@@ -60,6 +60,12 @@ export interface CacheStore {
    */
   changesSince?(seq: number): Promise<StoreChanges | undefined>;
   loadSnapshot(): Promise<StoreSnapshot | undefined>;
+  /**
+   * Optional, for big snapshots: asks `alloc(size, seq)` for the destination (or undefined to
+   * skip) and writes the snapshot into it chunk by chunk. Resolves the seq, or undefined when
+   * there is no complete snapshot or alloc declined.
+   */
+  loadSnapshotInto?(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined>;
   saveSnapshot(snapshot: StoreSnapshot): Promise<void>;
   /** Drops everything, including the info (the next open starts fresh). */
   destroy(): Promise<void>;

@@ -20,6 +20,7 @@ interface BetterStatement {
   run(...p: unknown[]): unknown;
   get(...p: unknown[]): unknown[] | undefined;
   all(...p: unknown[]): unknown[][];
+  iterate(...p: unknown[]): IterableIterator<unknown[]>;
 }
 interface BetterDb {
   exec(sql: string): void;
@@ -58,6 +59,9 @@ function adapt(db: BetterDb): SqlDb {
         run: (p) => void s.run(...p.map(blob)),
         get: (p) => s.get(...p.map(blob)),
         all: (p) => s.all(...p.map(blob)),
+        each: (p, f) => {
+          for (const row of s.iterate(...p.map(blob))) if (f(row) === false) break;  // break closes the iterator
+        },
         finalize: () => {},
       };
     },

@@ -19,6 +19,8 @@ export interface SqlStatement {
   get(params: unknown[]): unknown[] | undefined;
   /** Every row as arrays of column values. */
   all(params: unknown[]): unknown[][];
+  /** Calls f with each row in turn (one row in memory at a time); f returns false to stop. */
+  each(params: unknown[], f: (row: unknown[]) => boolean | void): void;
   finalize(): void;
 }
 
@@ -197,20 +199,30 @@ export class SqliteStore implements CacheStore {
   }
 
   async loadSnapshot(): Promise<StoreSnapshot | undefined> {
+    let bytes: Uint8Array | undefined;
+    const seq = await this.loadSnapshotInto((n) => (bytes = new Uint8Array(n)));
+    return seq === undefined ? undefined : { seq, bytes: bytes! };
+  }
+
+  async loadSnapshotInto(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined> {
     const seq = this.meta('snapshot_seq');
     const size = Number(this.meta('snapshot_bytes') ?? -1);
     if (seq === undefined || size < 0) return undefined;
-    const chunks = this.read(() => this.stmts().chunks.all([]));
-    const bytes = new Uint8Array(size);
+    const out = alloc(size, Number(seq));
+    if (!out) return undefined;
     let at = 0;
-    for (const [c] of chunks) {
-      const b = c as Uint8Array;
-      if (at + b.length > size) return undefined;  // torn or foreign: rebuild from rows
-      bytes.set(b, at);
-      at += b.length;
-    }
-    if (at !== size) return undefined;
-    return { seq: Number(seq), bytes };
+    let torn = false;
+    this.read(() => {
+      const st = this.stmts().chunks;
+      st.each([], ([c]) => {
+        const b = c as Uint8Array;
+        if (at + b.length > size) return !(torn = true);
+        out.set(b, at);
+        at += b.length;
+      });
+    });
+    // Torn or foreign chunks: no snapshot (the rows rebuild the index).
+    return torn || at !== size ? undefined : Number(seq);
   }
 
   async saveSnapshot(s: StoreSnapshot) {

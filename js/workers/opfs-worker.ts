@@ -62,6 +62,14 @@ function adapt(db: Sqlite3Db): SqlDb {
         run: (p) => void rows(p, 0x7fffffff),
         get: (p) => rows(p, 1)[0],
         all: (p) => rows(p, 0x7fffffff),
+        each: (p, f) => {
+          try {
+            if (p.length) s.bind(p);
+            while (s.step()) if (f(s.get([])) === false) break;
+          } finally {
+            s.reset(true);
+          }
+        },
         finalize: () => s.finalize(),
       };
     },
