@@ -43,6 +43,10 @@ if [ -d node_modules/better-sqlite3 ] && [ ! -f "$addon" ]; then
     echo "setup: cannot compile better-sqlite3: need npm's node-gyp and Node headers in $node_prefix/include/node" >&2
     exit 1
   fi
-  (cd node_modules/better-sqlite3 && node "$gyp" rebuild --release --nodedir="$node_prefix" -j 2 --loglevel=error >/dev/null)
-  [ -f "$addon" ] || { echo "setup: better-sqlite3 did not build" >&2; exit 1; }
+  gyplog=node_modules/better-sqlite3/semcache-build.log
+  if ! (cd node_modules/better-sqlite3 && node "$gyp" rebuild --release --nodedir="$node_prefix" -j 2 --loglevel=error) >"$gyplog" 2>&1 || [ ! -f "$addon" ]; then
+    cat "$gyplog" >&2
+    echo "setup: better-sqlite3 did not build" >&2
+    exit 1
+  fi
 fi
