@@ -19,7 +19,10 @@ export interface SqlStatement {
   get(params: unknown[]): unknown[] | undefined;
   /** Every row as arrays of column values. */
   all(params: unknown[]): unknown[][];
-  /** Calls f with each row in turn (one row in memory at a time); f returns false to stop. */
+  /**
+   * Calls f with each row in turn (one row in memory at a time); f returns false to stop. BLOBs
+   * may be views into the binding's memory, valid only during that call.
+   */
   each(params: unknown[], f: (row: unknown[]) => boolean | void): void;
   finalize(): void;
 }

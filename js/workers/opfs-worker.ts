@@ -13,10 +13,23 @@ interface Sqlite3Stmt {
   bind(p: unknown[]): Sqlite3Stmt;
   step(): boolean;
   get(out: unknown[]): unknown[];
+  get(column: number): unknown;
   reset(clearBindings?: boolean): Sqlite3Stmt;
   finalize(): void;
   columnCount: number;
+  pointer: number;
 }
+/** The C-level calls used to read BLOBs in place (no copy per row). */
+interface Sqlite3Low {
+  capi: {
+    sqlite3_column_type(stmt: number, i: number): number;
+    sqlite3_column_blob(stmt: number, i: number): number;
+    sqlite3_column_bytes(stmt: number, i: number): number;
+    SQLITE_BLOB: number;
+  };
+  wasm: { heap8u(): Uint8Array };
+}
+let low: Sqlite3Low | undefined;
 interface Sqlite3Db {
   exec(sql: string): void;
   prepare(sql: string): Sqlite3Stmt;
@@ -43,6 +56,21 @@ export interface WorkerOpenArgs {
 const DB_FILE = '/semcache.sqlite3';
 const vfsName = (name: string) => `semcache-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
+/** A row whose BLOBs are views into SQLite's heap: valid until the next step (each()'s contract). */
+function rowInPlace(s: Sqlite3Stmt): unknown[] {
+  if (!low) return s.get([]);
+  const { capi, wasm } = low;
+  const row: unknown[] = [];
+  for (let i = 0; i < s.columnCount; i++) {
+    if (capi.sqlite3_column_type(s.pointer, i) !== capi.SQLITE_BLOB) row.push(s.get(i));
+    else {
+      const ptr = capi.sqlite3_column_blob(s.pointer, i);
+      row.push(wasm.heap8u().subarray(ptr, ptr + capi.sqlite3_column_bytes(s.pointer, i)));
+    }
+  }
+  return row;
+}
+
 function adapt(db: Sqlite3Db): SqlDb {
   return {
     exec: (sql) => db.exec(sql),
@@ -65,7 +93,7 @@ function adapt(db: Sqlite3Db): SqlDb {
         each: (p, f) => {
           try {
             if (p.length) s.bind(p);
-            while (s.step()) if (f(s.get([])) === false) break;
+            while (s.step()) if (f(rowInPlace(s)) === false) break;
           } finally {
             s.reset(true);
           }
@@ -81,7 +109,8 @@ function adapt(db: Sqlite3Db): SqlDb {
 async function installPool(sqliteUrl: string | undefined, name: string): Promise<PoolUtil> {
   installLogger();
   const mod = sqliteUrl ? await import(/* @vite-ignore */ sqliteUrl) : await import('@sqlite.org/sqlite-wasm');
-  const sqlite3 = await (mod.default as () => Promise<{ installOpfsSAHPoolVfs(o: object): Promise<PoolUtil> }>)();
+  const sqlite3 = await (mod.default as () => Promise<Sqlite3Low & { installOpfsSAHPoolVfs(o: object): Promise<PoolUtil> }>)();
+  low = sqlite3;
   const vfs = vfsName(name);
   const deadline = Date.now() + 10_000;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
