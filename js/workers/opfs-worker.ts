@@ -5,6 +5,7 @@
 /// <reference lib="webworker" />
 import { SemcacheError } from '../errors.js';
 import { serveRpc } from '../rpc.js';
+import { loadCore } from '../wasm.js';
 import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
 import type { StoreBatch, StoreSnapshot } from '../store.js';
 import { SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
@@ -189,6 +190,8 @@ function open(): SemanticCache {
 serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
   async open(a: WorkerOpenArgs) {
     if (cache) throw new SemcacheError('INVALID_ARGUMENT', 'this worker already holds an open cache');
+    // Fetch and compile the core while SQLite loads (SemanticCache.open reuses the shared promise).
+    loadCore().catch(() => {});
     pool = await installPool(a.sqliteUrl, a.name);
     const p = pool;
     store = new OpfsStore(
