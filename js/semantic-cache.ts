@@ -52,7 +52,7 @@ export interface SemanticCacheOptions {
   maxAnswerBytes?: number;
   /** Scope for calls that pass none. Default: the empty scope. */
   scope?: ScopeInput;
-  /** Writes between background index snapshots; 0 = only on close(). Default 1000. */
+  /** Rows written (puts and deletes) between background index snapshots; 0 = only on close(). Default 1000. */
   snapshotEvery?: number;
   /** If the store holds entries of another embedder/dimension: false (default) throws
    * STORE_MISMATCH, true wipes the store and starts fresh. */
@@ -709,7 +709,8 @@ export class SemanticCache {
     } finally {
       this.extra.storeMs += now() - t;
     }
-    ++this.writesSinceSnapshot;
+    // Count rows, not batches: a group commit of 64 puts is 64 rows an open would have to replay.
+    this.writesSinceSnapshot += Math.max(1, (batch.put?.length ?? 0) + (batch.delete?.length ?? 0));
     if (this.opts.snapshotEvery && this.writesSinceSnapshot >= this.opts.snapshotEvery) this.snapshotSoon();
     else if (this.snapshotIntervalMs && !this.snapshotTimer) {
       this.snapshotTimer = setTimeout(() => {
