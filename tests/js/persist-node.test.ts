@@ -77,6 +77,27 @@ describe('file store', () => {
     expect(integrity(file)).toBe('ok');
   });
 
+  it('checkpoints the snapshot in the background: after N rows, and T ms after a write', async () => {
+    const file = dbPath();
+    const store = new NodeSqliteStore(file);
+    const c = await SemanticCache.open({ embedder, store, snapshotEvery: 10, snapshotIntervalMs: 0 });
+    for (let i = 0; i < 9; i++) await c.put(`checkpoint question ${i}`, 'a');
+    expect(await store.loadSnapshot()).toBeUndefined();
+    await c.put('the tenth row', 'a');
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await store.loadSnapshot())?.seq).toBe(10);
+    await c.close();
+    const store2 = new NodeSqliteStore(file);
+    const c2 = await SemanticCache.open({ embedder, store: store2, snapshotEvery: 0, snapshotIntervalMs: 100 });
+    await c2.put('one write starts the timer', 'b');
+    const before = (await store2.loadSnapshot())?.seq;
+    await new Promise((r) => setTimeout(r, 400));
+    const after = (await store2.loadSnapshot())?.seq;
+    expect(before).toBeLessThan(after!);
+    expect(after).toBe(12);  // 10 puts, close()'s flush, this put
+    await c2.close();
+  });
+
   it('rebuilds from rows when the snapshot is corrupt', async () => {
     const file = dbPath();
     const c = await open(file);
