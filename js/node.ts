@@ -1,11 +1,15 @@
 // The package's Node entry: the browser/edge entry (index.ts) plus what only Node can do, given
 // to the shared code through `platform` so that index.ts never imports a `node:` module:
-// reading files (the .wasm, local models) and a disk cache for downloaded model files.
+// reading files (the .wasm, local models), a disk cache for downloaded model files, and the
+// SQLite file store (storage: 'file').
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { SemcacheError } from './errors.js';
 import { platform } from './platform.js';
+import { registerStorage } from './semantic-cache.js';
+import { NodeSqliteStore } from './stores/node-sqlite.js';
 import { setDefaultWasmBinary } from './wasm.js';
 
 const cacheDir =
@@ -30,8 +34,14 @@ platform.writeCached = async (key, bytes) => {
 };
 setDefaultWasmBinary(() => readFile(new URL('./wasm/semcache_core.wasm', import.meta.url)));
 
+registerStorage('file', (o) => {
+  if (typeof o.path !== 'string' || !o.path) throw new SemcacheError('INVALID_ARGUMENT', "storage: 'file' needs a path");
+  return new NodeSqliteStore(o.path, { onCorrupt: o.onCorrupt });
+});
+
 export * from './index.js';
 // ONNX Runtime is a separate entry elsewhere ('semcache/onnx'): a page or worker that brings its
 // own embedder should not pull in 14 MB of wasm. In Node it costs nothing until used.
 export { OnnxEmbedder, USE_LITE_THRESHOLD } from './embedders/onnx.js';
 export type { OnnxEmbedderOptions } from './embedders/onnx.js';
+export { NodeSqliteStore } from './stores/node-sqlite.js';

@@ -2,7 +2,8 @@ import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/sem
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { scopeKey, type ScopeInput } from './scope.js';
-import type { CacheRow, CacheStore, StoreBatch } from './store.js';
+import type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
+import type { CacheRow, CacheStore, StoreBatch, StoreChanges } from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { checkAnswer, checkPrompt, checkVector, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
@@ -14,6 +15,14 @@ export interface SemanticCacheOptions {
   dimensions?: number;
   /** Where entries persist. Default: a new MemoryStore (nothing survives the process). */
   store?: CacheStore;
+  /** 'file' (Node): SQLite in `path`. ('opfs' is a browser worker: see OpfsCacheOptions.) */
+  storage?: 'memory' | 'file';
+  /** The database file for storage: 'file'. */
+  path?: string;
+  /** A corrupt database: 'error' (default) throws CORRUPT_DATABASE naming it; 'reset' starts fresh. */
+  onCorrupt?: 'error' | 'reset';
+  /** Also snapshot the index this many ms after a write (0 = off). Default 30,000. */
+  snapshotIntervalMs?: number;
   /** Cosine similarity in [-1, 1] a match needs to be a hit. Default: the embedder's calibrated
    * `defaultThreshold`, else 0.9. */
   threshold?: number;
@@ -44,7 +53,7 @@ export interface SemanticCacheOptions {
   maxAnswerBytes?: number;
   /** Scope for calls that pass none. Default: the empty scope. */
   scope?: ScopeInput;
-  /** Writes between background index snapshots; 0 = only on close(). Default 1000. */
+  /** Rows written (puts and deletes) between background index snapshots; 0 = only on close(). Default 1000. */
   snapshotEvery?: number;
   /** If the store holds entries of another embedder/dimension: false (default) throws
    * STORE_MISMATCH, true wipes the store and starts fresh. */
@@ -58,6 +67,8 @@ export interface SemanticCacheOptions {
 export interface CallOptions {
   scope?: ScopeInput;
   signal?: AbortSignal;
+  /** The prompt's embedding, computed elsewhere: the embedder is not called. */
+  vector?: ArrayLike<number>;
 }
 
 export interface GetOptions extends CallOptions {
@@ -162,6 +173,17 @@ export interface SemanticCacheStats {
 }
 
 type Lookup = { result: GetResult; vector?: Float32Array };
+type QueuedPut = {
+  prompt: string;
+  answer: string;
+  scope: string;
+  vector: Float32Array;
+  ttl: number;
+  answerBytes: number;
+  metadata: unknown;
+  resolve: (r: PutResult) => void;
+  reject: (e: unknown) => void;
+};
 
 export class SemanticCache {
   private readonly embedder: Embedder;
@@ -180,6 +202,10 @@ export class SemanticCache {
   private writesSinceSnapshot = 0;
   private snapshotting?: Promise<void>;
   private extra = { embedMs: 0, storeMs: 0, embedCalls: 0, cacheErrors: 0 };
+  private snapshotTimer?: ReturnType<typeof setTimeout>;
+  private queued: QueuedPut[] = [];
+  private readonly snapshotIntervalMs: number;
+  private readonly maxEntries: number;
 
   private constructor(init: {
     embedder: Embedder;
@@ -190,6 +216,7 @@ export class SemanticCache {
     dimensions: number;
     threshold: number;
     seq: number;
+    maxEntries: number;
   }) {
     const o = init.options;
     this.embedder = init.embedder;
@@ -199,6 +226,8 @@ export class SemanticCache {
     this.dimensions = init.dimensions;
     this.threshold = init.threshold;
     this.seq = init.seq;
+    this.maxEntries = init.maxEntries;
+    this.snapshotIntervalMs = o.snapshotIntervalMs ?? 30_000;
     this.clock = o.clock ?? Date.now;
     this.defaultScope = scopeKey(o.scope);
     this.opts = {
@@ -209,11 +238,22 @@ export class SemanticCache {
     };
   }
 
-  /** Loads the core, opens the store and restores its entries (from the snapshot when current). */
-  static async open(options: SemanticCacheOptions): Promise<SemanticCache> {
+  /**
+   * Loads the core, opens the store and restores its entries (from the snapshot when current).
+   * With `storage: 'opfs'` (browsers) the cache lives in a dedicated worker on OPFS-backed SQLite
+   * and the object returned is its proxy.
+   */
+  static open(options: OpfsCacheOptions): Promise<OpfsSemanticCache>;
+  static open(options: SemanticCacheOptions): Promise<SemanticCache>;
+  static async open(options: SemanticCacheOptions | OpfsCacheOptions): Promise<SemanticCache | OpfsSemanticCache> {
     if (!options || typeof options !== 'object') {
       throw new SemcacheError('INVALID_ARGUMENT', 'SemanticCache.open needs an options object with an embedder');
     }
+    if (options.storage === 'opfs') return (await import('./opfs.js')).OpfsSemanticCache.open(options as OpfsCacheOptions);
+    return SemanticCache.openLocal(options as SemanticCacheOptions);
+  }
+
+  private static async openLocal(options: SemanticCacheOptions): Promise<SemanticCache> {
     if (options.embedder === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'options.embedder is required');
     const embedder = toEmbedder(options.embedder);
     checkNumber('ttl', options.ttl, 0);
@@ -246,7 +286,29 @@ export class SemanticCache {
       flatLimit: options.index?.flatLimit ?? 1024,
     } as const;
     const c = core(() => new m.CacheCore(cfg));
-    const store = options.store ?? new MemoryStore();
+    const store = options.store ?? (await storeFor(options));
+    try {
+      return await SemanticCache.openOn(store, { embedder, m, c, options, dimensions, threshold, cfg });
+    } catch (e) {
+      // Damage met while restoring (rows or snapshot unreadable): start fresh if asked to.
+      if ((e as SemcacheError)?.code !== 'CORRUPT_DATABASE' || options.onCorrupt !== 'reset') {
+        c.delete();
+        throw e;
+      }
+      await store.destroy();
+      return await SemanticCache.openOn(store, { embedder, m, c, options, dimensions, threshold, cfg }).catch((e2: unknown) => {
+        c.delete();
+        throw e2;
+      });
+    }
+  }
+
+  private static async openOn(
+    store: CacheStore,
+    a: { embedder: Embedder; m: SemcacheCoreModule; c: CacheCore; options: SemanticCacheOptions; dimensions: number; threshold: number; cfg: { space: string; maxEntries: number } },
+  ): Promise<SemanticCache> {
+    const { embedder, m, c, options, dimensions, threshold, cfg } = a;
+    c.clear();
     try {
       const info = { dimensions, space: cfg.space, embedder: embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
@@ -257,11 +319,10 @@ export class SemanticCache {
         await store.destroy();
         opened = await store.open(info);
       }
-      const cache = new SemanticCache({ embedder, m, core: c, store, options, dimensions, threshold, seq: opened.seq });
+      const cache = new SemanticCache({ embedder, m, core: c, store, options, dimensions, threshold, seq: opened.seq, maxEntries: cfg.maxEntries });
       await cache.restore();
       return cache;
     } catch (e) {
-      c.delete();
       await store.close().catch(() => {});
       throw fromCore(e);
     }
@@ -278,7 +339,7 @@ export class SemanticCache {
     checkPrompt(prompt, this.opts.maxPromptChars);
     checkAnswer(answer, this.opts.maxAnswerBytes);
     const scope = this.scopeOf(options.scope);
-    const vector = await this.embedOne(prompt, options.signal);
+    const vector = await this.vectorOf(prompt, options);
     return this.insert(prompt, answer, scope, vector, options);
   }
 
@@ -428,6 +489,7 @@ export class SemanticCache {
       await this.flush();
     } finally {
       this.closed = true;
+      if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
       await this.snapshotting?.catch(() => {});
       this.core.delete();
       await this.store.close();
@@ -458,7 +520,7 @@ export class SemanticCache {
       if (hit) return { result: hit };
     }
     const te = now();
-    const vector = await this.embedOne(prompt, options.signal);
+    const vector = await this.vectorOf(prompt, options);
     timings.embedMs = now() - te;
     const ts = now();
     const r = core(() => {
@@ -515,6 +577,12 @@ export class SemanticCache {
     });
   }
 
+  private vectorOf(prompt: string, options: CallOptions): Promise<Float32Array> {
+    if (options.vector === undefined) return this.embedOne(prompt, options.signal);
+    throwIfAborted(options.signal);
+    return Promise.resolve(checkVector(options.vector, this.dimensions, 'options.vector'));
+  }
+
   private async embedOne(prompt: string, signal?: AbortSignal): Promise<Float32Array> {
     throwIfAborted(signal);
     const t = now();
@@ -548,38 +616,69 @@ export class SemanticCache {
         throw new SemcacheError('INVALID_ARGUMENT', `metadata is not JSON-serializable: ${(e as Error).message}`);
       }
     }
-    return this.write(async () => {
-      this.check();
-      const t = this.clock();
-      const r = core(() => {
-        this.m.HEAPF32.set(vector, this.core.vectorBuffer() >> 2);
-        return this.core.put(scope, prompt, vector.length, answerBytes, t, ttl);
-      });
-      const removed = [...r.evicted];
-      if (r.replaced) removed.push(r.replaced);
-      const row: CacheRow = {
-        id: r.id,
-        scope,
-        prompt,
-        promptHash: r.promptHash,
-        answer,
-        answerBytes,
-        vector: vector.slice(),
-        created: t,
-        lastAccess: t,
-        expiresAt: ttl > 0 ? t + ttl : 0,
-        hits: 0,
-        metadata,
-      };
-      for (const id of removed) this.touches.delete(id);
-      try {
-        await this.apply({ put: [row], delete: removed });
-      } catch (e) {
-        await this.rollback(r.id, removed);
-        throw e;
-      }
-      return { id: r.id, evicted: r.evicted.length, replaced: r.replaced || null };
+    return new Promise<PutResult>((resolve, reject) => {
+      this.queued.push({ prompt, answer, scope, vector, ttl, answerBytes, metadata, resolve, reject });
+      if (this.queued.length === 1) this.write(() => this.commitQueued());
     });
+  }
+
+  /**
+   * Group commit: every put queued while the previous write was in flight (or within one
+   * event-loop turn) goes into one store
+   * batch (one transaction, one fsync). The batch is all-or-nothing, so on failure each of its
+   * puts is rolled back and rejected.
+   */
+  private async commitQueued(): Promise<void> {
+    // Stores commit synchronously underneath: wait one event-loop turn so that puts arriving as
+    // separate events (concurrent callers, worker messages) join this batch.
+    await nextTurn();
+    const items = this.queued.splice(0);
+    const done: { id: number; removed: number[]; result: PutResult; item: QueuedPut }[] = [];
+    const rows = new Map<number, CacheRow>();
+    const deleted: number[] = [];
+    for (const it of items) {
+      try {
+        this.check();
+        const t = this.clock();
+        const r = core(() => {
+          this.m.HEAPF32.set(it.vector, this.core.vectorBuffer() >> 2);
+          return this.core.put(it.scope, it.prompt, it.vector.length, it.answerBytes, t, it.ttl);
+        });
+        const removed = [...r.evicted];
+        if (r.replaced) removed.push(r.replaced);
+        for (const id of removed) {
+          this.touches.delete(id);
+          // A row put earlier in this batch and already displaced never reaches the store.
+          if (!rows.delete(id)) deleted.push(id);
+        }
+        rows.set(r.id, {
+          id: r.id,
+          scope: it.scope,
+          prompt: it.prompt,
+          promptHash: r.promptHash,
+          answer: it.answer,
+          answerBytes: it.answerBytes,
+          vector: it.vector.slice(),
+          created: t,
+          lastAccess: t,
+          expiresAt: it.ttl > 0 ? t + it.ttl : 0,
+          hits: 0,
+          metadata: it.metadata,
+        });
+        done.push({ id: r.id, removed, item: it, result: { id: r.id, evicted: r.evicted.length, replaced: r.replaced || null } });
+      } catch (e) {
+        it.reject(fromCore(e));
+      }
+    }
+    if (!done.length) return;
+    try {
+      await this.apply({ put: [...rows.values()], delete: deleted });
+    } catch (e) {
+      for (let i = done.length - 1; i >= 0; i--) await this.rollback(done[i]!.id, done[i]!.removed);
+      for (const d of done) d.item.reject(e);
+      return;
+    }
+    for (const d of done) d.item.resolve(d.result);
   }
 
   /** The store refused a put: take it out of the core and bring back what it displaced. */
@@ -607,46 +706,140 @@ export class SemanticCache {
     try {
       this.seq = await this.store.apply(batch);
     } catch (e) {
-      throw e instanceof SemcacheError ? e : new SemcacheError('STORE_FAILED', `the ${this.store.kind} store failed: ${(e as Error)?.message ?? e}`, { cause: e });
+      if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw storeError(e, this.store.kind);
+      await this.applyAfterEviction(batch, e as SemcacheError);
     } finally {
       this.extra.storeMs += now() - t;
     }
-    if (this.opts.snapshotEvery && ++this.writesSinceSnapshot >= this.opts.snapshotEvery && !this.snapshotting) {
-      this.snapshotting = this.saveSnapshot()
-        .catch(() => {
-          this.extra.cacheErrors++;  // the rows are safe; the next open rebuilds from them
-        })
-        .finally(() => (this.snapshotting = undefined));
+    // Count rows, not batches: a group commit of 64 puts is 64 rows an open would have to replay.
+    this.writesSinceSnapshot += Math.max(1, (batch.put?.length ?? 0) + (batch.delete?.length ?? 0));
+    if (this.opts.snapshotEvery && this.writesSinceSnapshot >= this.opts.snapshotEvery) this.snapshotSoon();
+    else if (this.snapshotIntervalMs && !this.snapshotTimer) {
+      this.snapshotTimer = setTimeout(() => {
+        this.snapshotTimer = undefined;
+        if (!this.closed && this.writesSinceSnapshot) this.write(async () => this.snapshotSoon());
+      }, this.snapshotIntervalMs);
+      (this.snapshotTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  private snapshotSoon() {
+    if (this.snapshotting || this.closed) return;
+    this.snapshotting = this.saveSnapshot()
+      .catch(() => {
+        this.extra.cacheErrors++;  // the rows are safe; the next open rebuilds from them
+      })
+      .finally(() => (this.snapshotting = undefined));
+  }
+
+  /**
+   * Storage is full: evict a tenth of the entries (by the eviction policy) and retry the batch once with those deletions. Still full: QUOTA_EXCEEDED, cache unchanged
+   * beyond the evictions (which are then written when space allows).
+   */
+  private async applyAfterEviction(batch: StoreBatch, first: SemcacheError) {
+    const keep = batch.put?.map((r) => r.id) ?? [];
+    const n = this.core.stats().entries;
+    const target = Math.max(0, Math.floor(n * 0.9) - keep.length);
+    let evicted: number[] = [];
+    try {
+      core(() => this.core.configure({ maxEntries: Math.max(1, target) }));
+      evicted = [...core(() => this.core.enforceLimits(this.clock()))].filter((id) => !keep.includes(id));
+    } finally {
+      core(() => this.core.configure({ maxEntries: this.maxEntries }));
+    }
+    try {
+      this.seq = await this.store.apply({ ...batch, delete: [...(batch.delete ?? []), ...evicted] });
+    } catch (e) {
+      // Give the evictions their own chance to land so that core and store agree.
+      if (evicted.length) await this.store.apply({ delete: evicted }).then((s) => (this.seq = s), () => {});
+      throw new SemcacheError('QUOTA_EXCEEDED', `storage is full even after evicting ${evicted.length} of ${n} entries: ${(e as Error).message ?? first.message}`, { cause: e });
     }
   }
 
   private async saveSnapshot() {
     this.writesSinceSnapshot = 0;
     const bytes = core(() => this.core.snapshot(this.seq));
-    await this.store.saveSnapshot({ seq: this.seq, bytes });
+    try {
+      await this.store.saveSnapshot({ seq: this.seq, bytes });
+    } catch (e) {
+      // No room for the accelerator: the rows are complete, the next open replays or rebuilds.
+      if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw e;
+      this.extra.cacheErrors++;
+    }
   }
 
   private async restore() {
-    const snap = await this.store.loadSnapshot();
-    if (snap && snap.seq === this.seq) {
-      const ptr = this.m._malloc(snap.bytes.length);
+    const snap = await this.readSnapshot();
+    let loaded = false;
+    let changes: StoreChanges | undefined;
+    if (snap) {
       try {
-        this.m.HEAPU8.set(snap.bytes, ptr);
-        this.core.loadSnapshot(ptr, snap.bytes.length);
-        return;
-      } catch {
-        // stale, corrupt or of another shape: the rows are the truth, rebuild from them
-        this.core.clear();
+        // A snapshot behind the rows is still useful when the store can list what changed since.
+        changes = snap.seq < this.seq && this.store.changesSince ? await this.store.changesSince(snap.seq) : undefined;
+        if (snap.seq === this.seq || changes) loaded = this.loadSnapshotAt(snap.ptr, snap.size);
       } finally {
-        this.m._free(ptr);
+        this.m._free(snap.ptr);
       }
     }
-    await this.store.scan((rows) => {
-      for (const row of rows) this.restoreRow(row);
-    });
+    if (loaded) {
+      if (!changes) return;
+      for (const id of changes.deleted) this.core.remove(id);
+      for (const row of changes.rows) {
+        this.core.remove(row.id);
+        this.restoreRow(row);
+      }
+    } else {
+      await this.store.scan((rows) => {
+        for (const row of rows) this.restoreRow(row);
+      });
+    }
     const now = this.clock();
     const dropped = [...core(() => this.core.purgeExpired(now)), ...core(() => this.core.enforceLimits(now))];
     if (dropped.length) await this.apply({ delete: dropped });
+  }
+
+  /**
+   * The store's snapshot copied into the core's heap (the caller frees ptr), or undefined when
+   * there is none or it cannot serve (newer than the rows, or older with no change log). Stores
+   * with loadSnapshotInto write their chunks straight into the heap: no whole copy in JS.
+   */
+  private async readSnapshot(): Promise<{ seq: number; ptr: number; size: number } | undefined> {
+    const usable = (seq: number) => seq === this.seq || (seq < this.seq && !!this.store.changesSince);
+    if (this.store.loadSnapshotInto) {
+      let ptr = 0;
+      let size = 0;
+      const seq = await this.store.loadSnapshotInto((n, seq) => {
+        if (!usable(seq)) return undefined;
+        ptr = this.m._malloc(n);
+        size = n;
+        if (!ptr && n) throw new SemcacheError('OUT_OF_MEMORY', `no room for a ${n}-byte snapshot in the wasm heap`);
+        return this.m.HEAPU8.subarray(ptr, ptr + n);
+      }).catch((e: unknown) => {
+        if (ptr) this.m._free(ptr);
+        throw e;
+      });
+      if (seq === undefined) {
+        if (ptr) this.m._free(ptr);
+        return undefined;
+      }
+      return { seq, ptr, size };
+    }
+    const snap = await this.store.loadSnapshot();
+    if (!snap || !usable(snap.seq)) return undefined;
+    const ptr = this.m._malloc(snap.bytes.length);
+    this.m.HEAPU8.set(snap.bytes, ptr);
+    return { seq: snap.seq, ptr, size: snap.bytes.length };
+  }
+
+  /** False when the snapshot is corrupt or of another shape: the rows are the truth then. */
+  private loadSnapshotAt(ptr: number, size: number): boolean {
+    try {
+      this.core.loadSnapshot(ptr, size);
+      return true;
+    } catch {
+      this.core.clear();
+      return false;
+    }
   }
 
   private restoreRow(row: CacheRow) {
@@ -656,6 +849,27 @@ export class SemanticCache {
       this.core.restore(row, row.vector.length);
     });
   }
+}
+
+function storeError(e: unknown, kind: string): SemcacheError {
+  return e instanceof SemcacheError ? e : new SemcacheError('STORE_FAILED', `the ${kind} store failed: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+type StoreFactory = (options: SemanticCacheOptions) => CacheStore | Promise<CacheStore>;
+const storages = new Map<string, StoreFactory>([['memory', () => new MemoryStore()]]);
+
+/** Lets an entry point add a storage kind (the Node entry adds 'file'). */
+export function registerStorage(kind: string, make: StoreFactory): void {
+  storages.set(kind, make);
+}
+
+async function storeFor(options: SemanticCacheOptions): Promise<CacheStore> {
+  const kind = options.storage ?? 'memory';
+  const make = storages.get(kind);
+  if (!make) {
+    throw new SemcacheError('INVALID_ARGUMENT', `storage '${String(kind)}' is not available here (${kind === 'file' ? "it needs Node: import 'semcache' there" : "use 'memory', 'file' (Node) or 'opfs' (browser)"})`);
+  }
+  return make(options);
 }
 
 function candidatesOf(r: CoreLookupResult): Candidate[] {
@@ -686,3 +900,23 @@ function checkNumber(name: string, v: unknown, min: number) {
 }
 
 const now = () => performance.now();
+
+/** Resolves after the events already queued have run (setImmediate, or a MessageChannel round trip). */
+const nextTurn: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((r) => setImmediate(r))
+    : typeof MessageChannel === 'function'
+      ? (() => {
+          let ch: MessageChannel | undefined;
+          const waiting: (() => void)[] = [];
+          return () =>
+            new Promise<void>((r) => {
+              if (!ch) {
+                ch = new MessageChannel();
+                ch.port1.onmessage = () => waiting.shift()?.();
+              }
+              waiting.push(r);
+              ch.port2.postMessage(0);
+            });
+        })()
+      : () => new Promise((r) => setTimeout(r, 0));

@@ -40,6 +40,12 @@ export interface StoreSnapshot {
   bytes: Uint8Array;
 }
 
+/** What batches after a given seq changed: rows put (their latest version) and ids deleted. */
+export interface StoreChanges {
+  rows: CacheRow[];
+  deleted: number[];
+}
+
 export interface CacheStore {
   readonly kind: string;
   /** Opens (creating if needed). Returns the info the store was created with and its current seq. */
@@ -48,7 +54,18 @@ export interface CacheStore {
   get(id: number): Promise<CacheRow | undefined>;
   /** All rows, in id order, in pages (so big caches don't need all rows in memory at once). */
   scan(onRows: (rows: CacheRow[]) => void): Promise<void>;
+  /**
+   * Optional: the changes of batches after `seq`, so an open can load an older snapshot and replay
+   * only those; undefined when the store cannot tell (e.g. a clear came after `seq`).
+   */
+  changesSince?(seq: number): Promise<StoreChanges | undefined>;
   loadSnapshot(): Promise<StoreSnapshot | undefined>;
+  /**
+   * Optional, for big snapshots: asks `alloc(size, seq)` for the destination (or undefined to
+   * skip) and writes the snapshot into it chunk by chunk. Resolves the seq, or undefined when
+   * there is no complete snapshot or alloc declined.
+   */
+  loadSnapshotInto?(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined>;
   saveSnapshot(snapshot: StoreSnapshot): Promise<void>;
   /** Drops everything, including the info (the next open starts fresh). */
   destroy(): Promise<void>;

@@ -1,10 +1,13 @@
 import { SemcacheError } from '../errors.js';
-import type { CacheRow, CacheStore, StoreBatch, StoreInfo, StoreSnapshot } from '../store.js';
+import type { CacheRow, CacheStore, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from '../store.js';
 
 /** Keeps rows in a Map: nothing survives the process. The default store. */
 export class MemoryStore implements CacheStore {
   readonly kind = 'memory';
-  private rows = new Map<number, CacheRow>();
+  private rows = new Map<number, CacheRow & { seq: number }>();
+  /** Deleted id -> the batch that deleted it (for changesSince). */
+  private tombstones = new Map<number, number>();
+  private clearSeq = 0;
   private info?: StoreInfo;
   private snapshot?: StoreSnapshot;
   private seq = 0;
@@ -19,14 +22,22 @@ export class MemoryStore implements CacheStore {
 
   async apply(batch: StoreBatch): Promise<number> {
     this.check();
-    if (batch.clear) this.rows.clear();
-    for (const id of batch.delete ?? []) this.rows.delete(id);
-    for (const row of batch.put ?? []) this.rows.set(row.id, { ...row, vector: row.vector.slice() });
+    const seq = this.seq + 1;
+    if (batch.clear) {
+      this.rows.clear();
+      this.tombstones.clear();
+      this.clearSeq = seq;
+    }
+    for (const id of batch.delete ?? []) {
+      this.rows.delete(id);
+      this.tombstones.set(id, seq);
+    }
+    for (const row of batch.put ?? []) this.rows.set(row.id, { ...row, vector: row.vector.slice(), seq });
     for (const t of batch.touch ?? []) {
       const row = this.rows.get(t.id);
       if (row) Object.assign(row, { lastAccess: t.lastAccess, hits: t.hits });
     }
-    return ++this.seq;
+    return (this.seq = seq);
   }
 
   async get(id: number) {
@@ -40,6 +51,15 @@ export class MemoryStore implements CacheStore {
     for (let i = 0; i < all.length; i += 1000) onRows(all.slice(i, i + 1000));
   }
 
+  async changesSince(seq: number): Promise<StoreChanges | undefined> {
+    this.check();
+    if (this.clearSeq > seq) return undefined;
+    return {
+      rows: [...this.rows.values()].filter((r) => r.seq > seq).sort((a, b) => a.id - b.id),
+      deleted: [...this.tombstones].filter(([, s]) => s > seq).map(([id]) => id),
+    };
+  }
+
   async loadSnapshot() {
     this.check();
     return this.snapshot;
@@ -48,10 +68,13 @@ export class MemoryStore implements CacheStore {
   async saveSnapshot(s: StoreSnapshot) {
     this.check();
     this.snapshot = { seq: s.seq, bytes: s.bytes.slice() };
+    for (const [id, at] of this.tombstones) if (at <= s.seq) this.tombstones.delete(id);
   }
 
   async destroy() {
     this.rows.clear();
+    this.tombstones.clear();
+    this.clearSeq = 0;
     this.info = undefined;
     this.snapshot = undefined;
     this.seq = 0;

@@ -1,0 +1,247 @@
+// The cache's home in a browser: a dedicated worker holding the wasm core and SQLite on OPFS
+// (opfs-sahpool VFS, which needs no COOP/COEP but owns its files exclusively: one worker per
+// cache name per origin; js/opfs.ts elects which tab runs it). It speaks js/rpc.ts. Embedding
+// happens on the calling page: every get/put arrives with its vector.
+/// <reference lib="webworker" />
+import { SemcacheError } from '../errors.js';
+import { serveRpc } from '../rpc.js';
+import { loadCore } from '../wasm.js';
+import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
+import type { StoreBatch, StoreSnapshot } from '../store.js';
+import { SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+
+interface Sqlite3Stmt {
+  bind(p: unknown[]): Sqlite3Stmt;
+  step(): boolean;
+  get(out: unknown[]): unknown[];
+  get(column: number): unknown;
+  reset(clearBindings?: boolean): Sqlite3Stmt;
+  finalize(): void;
+  columnCount: number;
+  pointer: number;
+}
+/** The C-level calls used to read BLOBs in place (no copy per row). */
+interface Sqlite3Low {
+  capi: {
+    sqlite3_column_type(stmt: number, i: number): number;
+    sqlite3_column_blob(stmt: number, i: number): number;
+    sqlite3_column_bytes(stmt: number, i: number): number;
+    SQLITE_BLOB: number;
+  };
+  wasm: { heap8u(): Uint8Array };
+}
+let low: Sqlite3Low | undefined;
+interface Sqlite3Db {
+  exec(sql: string): void;
+  prepare(sql: string): Sqlite3Stmt;
+  close(): void;
+}
+interface PoolUtil {
+  OpfsSAHPoolDb: new (file: string) => Sqlite3Db;
+  unlink(file: string): boolean;
+  pauseVfs(): PoolUtil;
+  getFileNames(): string[];
+}
+
+export interface WorkerOpenArgs {
+  name: string;
+  dimensions: number;
+  embedderId: string;
+  /** Where to import @sqlite.org/sqlite-wasm from when there is no bundler (a URL). */
+  sqliteUrl?: string;
+  /** SemanticCache options that are plain data (no embedder, store, clock). */
+  options: Partial<SemanticCacheOptions>;
+  onCorrupt?: 'error' | 'reset';
+}
+
+const DB_FILE = '/semcache.sqlite3';
+const vfsName = (name: string) => `semcache-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
+/** A row whose BLOBs are views into SQLite's heap: valid until the next step (each()'s contract). */
+function rowInPlace(s: Sqlite3Stmt): unknown[] {
+  if (!low) return s.get([]);
+  const { capi, wasm } = low;
+  const row: unknown[] = [];
+  for (let i = 0; i < s.columnCount; i++) {
+    if (capi.sqlite3_column_type(s.pointer, i) !== capi.SQLITE_BLOB) row.push(s.get(i));
+    else {
+      const ptr = capi.sqlite3_column_blob(s.pointer, i);
+      row.push(wasm.heap8u().subarray(ptr, ptr + capi.sqlite3_column_bytes(s.pointer, i)));
+    }
+  }
+  return row;
+}
+
+function adapt(db: Sqlite3Db): SqlDb {
+  return {
+    exec: (sql) => db.exec(sql),
+    prepare(sql): SqlStatement {
+      const s = db.prepare(sql);
+      const rows = (p: unknown[], limit: number) => {
+        const out: unknown[][] = [];
+        try {
+          if (p.length) s.bind(p);
+          while (out.length < limit && s.step()) out.push(s.get([]));
+        } finally {
+          s.reset(true);
+        }
+        return out;
+      };
+      return {
+        run: (p) => void rows(p, 0x7fffffff),
+        get: (p) => rows(p, 1)[0],
+        all: (p) => rows(p, 0x7fffffff),
+        each: (p, f) => {
+          try {
+            if (p.length) s.bind(p);
+            while (s.step()) if (f(rowInPlace(s)) === false) break;
+          } finally {
+            s.reset(true);
+          }
+        },
+        finalize: () => s.finalize(),
+      };
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Installs the pool, retrying while another worker (a closing tab) still holds its files. */
+async function installPool(sqliteUrl: string | undefined, name: string): Promise<PoolUtil> {
+  installLogger();
+  const mod = sqliteUrl ? await import(/* @vite-ignore */ sqliteUrl) : await import('@sqlite.org/sqlite-wasm');
+  const sqlite3 = await (mod.default as () => Promise<Sqlite3Low & { installOpfsSAHPoolVfs(o: object): Promise<PoolUtil> }>)();
+  low = sqlite3;
+  const vfs = vfsName(name);
+  const deadline = Date.now() + 10_000;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    try {
+      return await sqlite3.installOpfsSAHPoolVfs({ name: vfs, directory: `.${vfs}`, initialCapacity: 6, preserveOnInitFailure: true, forceReinitIfPreviouslyFailed: true });
+    } catch (e) {
+      const busy = /NoModificationAllowed|InvalidState|access handle/i.test(`${(e as Error)?.name} ${(e as Error)?.message}`);
+      if (!busy || Date.now() > deadline) {
+        throw new SemcacheError(busy ? 'STORE_BUSY' : 'STORE_FAILED', `cannot open the OPFS pool for cache '${name}': ${(e as Error)?.message ?? e}`, { cause: e });
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+/**
+ * opfs-sahpool turns every failed write, QuotaExceededError included, into SQLITE_IOERR, and logs
+ * the DOM error through sqlite3's configured error logger. The logger set below (sqlite3ApiConfig,
+ * read when the module initializes) counts quota errors, so a write that failed on one surfaces as
+ * QUOTA_EXCEEDED: the cache then evicts and retries.
+ */
+let quotaErrors = 0;
+function installLogger() {
+  const g = globalThis as { sqlite3ApiConfig?: Record<string, unknown> };
+  g.sqlite3ApiConfig = {
+    ...g.sqlite3ApiConfig,
+    error: (...args: unknown[]) => {
+      if (args.some((x) => (x as Error)?.name === 'QuotaExceededError' || /QuotaExceededError/.test(String(x)))) quotaErrors++;
+      console.error(...args);
+    },
+  };
+}
+
+class OpfsStore extends SqliteStore {
+  override async apply(batch: StoreBatch) {
+    const before = quotaErrors;
+    try {
+      return await super.apply(batch);
+    } catch (e) {
+      throw asQuota(e, before);
+    }
+  }
+
+  override async saveSnapshot(s: StoreSnapshot) {
+    const before = quotaErrors;
+    try {
+      return await super.saveSnapshot(s);
+    } catch (e) {
+      throw asQuota(e, before);
+    }
+  }
+}
+
+function asQuota(e: unknown, before: number): unknown {
+  const err = e as SemcacheError;
+  if (err?.code !== 'STORE_FAILED' || quotaErrors === before) return e;
+  return new SemcacheError('QUOTA_EXCEEDED', `${err.message}: the origin's storage quota is exhausted`, { cause: e });
+}
+
+let cache: SemanticCache | undefined;
+let store: SqliteStore | undefined;
+let pool: PoolUtil | undefined;
+
+const noEmbedder = {
+  id: 'page',
+  embed: async (): Promise<never> => {
+    throw new SemcacheError('EMBEDDER_FAILED', 'the OPFS worker has no embedder: calls must carry their vector');
+  },
+};
+
+function open(): SemanticCache {
+  if (!cache) throw new SemcacheError('CLOSED', 'the OPFS cache is not open');
+  return cache;
+}
+
+serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
+  async open(a: WorkerOpenArgs) {
+    if (cache) throw new SemcacheError('INVALID_ARGUMENT', 'this worker already holds an open cache');
+    // Fetch and compile the core while SQLite loads (SemanticCache.open reuses the shared promise).
+    loadCore().catch(() => {});
+    pool = await installPool(a.sqliteUrl, a.name);
+    const p = pool;
+    store = new OpfsStore(
+      'opfs',
+      `opfs:${a.name}`,
+      () => {
+        const db = new p.OpfsSAHPoolDb(DB_FILE);
+        // No WAL in opfs-sahpool (no shared memory): a rollback journal, synced at every commit;
+        // PERSIST commits by zeroing the journal header instead of truncating the file (cheaper).
+        db.exec('PRAGMA journal_mode = PERSIST; PRAGMA synchronous = FULL;');
+        return adapt(db);
+      },
+      () => {
+        p.unlink(DB_FILE);
+        p.unlink(`${DB_FILE}-journal`);
+      },
+      a.onCorrupt,
+    );
+    const embedder = { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
+    cache = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
+    return { dimensions: cache.dimensions, threshold: cache.threshold };
+  },
+  get: (prompt: string, options: object) => open().get(prompt, options),
+  put: (prompt: string, answer: string, options: object) => open().put(prompt, answer, options),
+  delete: (id: number) => open().delete(id),
+  clear: (options: object) => open().clear(options),
+  entries: (options: object) => open().entries(options),
+  stats: () => open().stats(),
+  flush: () => open().flush(),
+  integrityCheck: () => {
+    open();
+    return store!.integrityCheck();
+  },
+  databaseBytes: () => {
+    open();
+    return store!.databaseBytes();
+  },
+  count: () => {
+    open();
+    return store!.count();
+  },
+  async close() {
+    const c = cache;
+    cache = undefined;
+    try {
+      await c?.close();
+    } finally {
+      // Let the next owner (another tab's worker) take the files now, not when this one is collected.
+      pool?.pauseVfs();
+      pool = undefined;
+    }
+  },
+});

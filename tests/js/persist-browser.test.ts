@@ -1,0 +1,217 @@
+// The OPFS store in real Chromium: entries survive a reload, two tabs share one cache (one owns
+// the worker, the other is routed to it, hand-over on close), and a worker killed mid-burst
+// leaves an intact database holding every acknowledged put.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { launchChromium, offLocalhost, serveStatic } from './serve.js';
+
+let server: Awaited<ReturnType<typeof serveStatic>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let profile: string;
+
+beforeAll(async () => {
+  server = await serveStatic();
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-opfs-'));
+  browser = await launchChromium(profile);
+});
+
+afterAll(async () => {
+  await browser?.context.close();
+  await server?.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});
+
+async function newPage(): Promise<Page> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}/tests/js/fixtures/persist-page.html`);
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  return page;
+}
+
+// Inside page.evaluate the page's globals are untyped.
+type W = Record<string, any>;  // eslint-disable-line @typescript-eslint/no-explicit-any
+
+it('entries survive a page reload', async () => {
+  const page = await newPage();
+  const first = await page.evaluate(async () => {
+    const w = window as unknown as W;
+    const c = await w.openCache('reload');
+    const puts = [];
+    for (let i = 0; i < 200; i++) puts.push(c.put(`reload question ${i} about subject ${i}`, `answer ${i}`, { metadata: { i } }));
+    await Promise.all(puts);
+    const hit = await c.get('reload question 17 about subject 17?');
+    w.cache = c;
+    return { owner: c.isOwner, hit, stats: await c.stats() };
+  });
+  expect(first.owner).toBe(true);
+  expect(first.hit).toMatchObject({ hit: true, answer: 'answer 17' });
+  expect(first.stats).toMatchObject({ entries: 200, store: 'opfs' });
+  // No close(): the reload kills the worker, as closing the tab would.
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as W).ready === true);
+  const again = await page.evaluate(async () => {
+    const c = await (window as unknown as W).openCache('reload');
+    const answers = [];
+    for (let i = 0; i < 200; i += 7) {
+      const r = await c.get(`reload question ${i} about subject ${i}`);
+      answers.push(r.hit && r.exact ? r.answer : null);
+    }
+    const para = await c.get('reload question 17 about subject 17?');
+    const out = { answers, para, stats: await c.stats(), integrity: await c.integrityCheck() };
+    await c.close();
+    return out;
+  });
+  expect(again.answers).toEqual(Array.from({ length: 29 }, (_, k) => `answer ${k * 7}`));
+  expect(again.para).toMatchObject({ hit: true, answer: 'answer 17', metadata: { i: 17 } });
+  expect(again.stats.entries).toBe(200);
+  expect(again.integrity).toBe('ok');
+  await page.close();
+  expect(offLocalhost(browser.requests)).toEqual([]);
+});
+
+it('two tabs write and read at once, the owner hands over on close, nothing is lost', async () => {
+  const [a, b] = [await newPage(), await newPage()];
+  const openIn = (p: Page) => p.evaluate(async () => {
+    const w = window as unknown as W;
+    w.cache = await w.openCache('tabs');
+    return w.cache.isOwner as boolean;
+  });
+  expect(await openIn(a)).toBe(true);
+  expect(await openIn(b)).toBe(false);
+  const burst = (p: Page, tag: string, from: number, to: number) =>
+    p.evaluate(async ([tag, from, to]) => {
+      const c = (window as unknown as W).cache;
+      const acked: number[] = [];
+      const puts = [];
+      for (let i = from as number; i < (to as number); i++) {
+        puts.push(c.put(`tab ${tag} question ${i} topic ${tag}${i}`, `${tag}-${i}`).then(() => acked.push(i)));
+      }
+      await Promise.all(puts);
+      return acked.length;
+    }, [tag, from, to] as const);
+  // Both tabs write at the same time.
+  const [na, nb] = await Promise.all([burst(a, 'a', 0, 150), burst(b, 'b', 0, 150)]);
+  expect([na, nb]).toEqual([150, 150]);
+  // Each reads the other's entries.
+  const read = (p: Page, tag: string) => p.evaluate(async (tag) => {
+    const c = (window as unknown as W).cache;
+    const out = [];
+    for (let i = 0; i < 150; i += 10) {
+      const r = await c.get(`tab ${tag} question ${i} topic ${tag}${i}`);
+      out.push(r.hit ? r.answer : null);
+    }
+    return out;
+  }, tag);
+  expect(await read(a, 'b')).toEqual(Array.from({ length: 15 }, (_, k) => `b-${k * 10}`));
+  expect(await read(b, 'a')).toEqual(Array.from({ length: 15 }, (_, k) => `a-${k * 10}`));
+  // The owner leaves while the other tab keeps writing: its calls move to its own new worker.
+  const during = burst(b, 'b', 150, 300);
+  await a.evaluate(() => (window as unknown as W).cache.close());
+  expect(await during).toBe(150);
+  const after = await b.evaluate(async () => {
+    const c = (window as unknown as W).cache;
+    return { owner: c.isOwner, stats: await c.stats(), rows: await c.rowCount(), integrity: await c.integrityCheck() };
+  });
+  expect(after.owner).toBe(true);
+  expect(after.stats.entries).toBe(450);
+  expect(after.rows).toBe(450);
+  expect(after.integrity).toBe('ok');
+  // A third tab joins as a client of the new owner and sees everything.
+  const c = await newPage();
+  expect(await openIn(c)).toBe(false);
+  expect(await read(c, 'a')).toEqual(Array.from({ length: 15 }, (_, k) => `a-${k * 10}`));
+  const last = await c.evaluate(async () => (await (window as unknown as W).cache.get('tab b question 299 topic b299')).answer);
+  expect(last).toBe('b-299');
+  await c.evaluate(() => (window as unknown as W).cache.close());
+  await b.evaluate(() => (window as unknown as W).cache.close());
+  await Promise.all([a.close(), b.close(), c.close()]);
+});
+
+it('a worker terminated mid-burst: the database is intact and every acknowledged put is there', async () => {
+  const page = await newPage();
+  const r = await page.evaluate(async () => {
+    const w = window as unknown as W;
+    const c = await w.openCache('crash');
+    const acked: number[] = [];
+    const failed: string[] = [];
+    let killed = false;
+    let next = 0;
+    const lane = async () => {
+      while (next < 3000 && !killed) {
+        const i = next++;
+        try {
+          await c.put(`crash question ${i} about ${i}`, `crash answer ${i}`);
+          acked.push(i);
+          if (acked.length === 400 && !killed) {
+            killed = true;
+            c.terminateWorker();
+          }
+        } catch (e) {
+          failed.push((e as { code: string }).code);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 24 }, lane));
+    await c.close();
+    const d = await w.openCache('crash');
+    const missing = [];
+    for (const i of acked) {
+      const g = await d.get(`crash question ${i} about ${i}`);
+      if (!(g.hit && g.exact && g.answer === `crash answer ${i}`)) missing.push(i);
+    }
+    const out = { acked: acked.length, failed: [...new Set(failed)], nFailed: failed.length, missing, integrity: await d.integrityCheck(), rows: await d.rowCount(), entries: (await d.stats()).entries };
+    await d.close();
+    return out;
+  });
+  expect(r.acked).toBeGreaterThanOrEqual(400);
+  expect(r.nFailed).toBeGreaterThan(0);  // puts in flight when the worker died were rejected
+  expect(r.failed).toEqual(['WORKER_DIED']);
+  expect(r.integrity).toBe('ok');
+  expect(r.missing).toEqual([]);
+  expect(r.rows).toBeGreaterThanOrEqual(r.acked);
+  expect(r.entries).toBe(r.rows);
+  await page.close();
+});
+
+it('origin quota exceeded: evicts and retries, then a clear QUOTA_EXCEEDED', async () => {
+  const page = await newPage();
+  const cdp = await browser.context.newCDPSession(page);
+  const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: usage + 8 * 1024 * 1024 });
+  try {
+    const r = await page.evaluate(async () => {
+      const c = await (window as unknown as W).openCache('quota', { snapshotEvery: 0, snapshotIntervalMs: 0 });
+      const pad = 'q'.repeat(8000);
+      for (let g = 0; g < 1500; g += 25) {
+        await Promise.all(Array.from({ length: 25 }, (_, k) => c.put(`quota question ${g + k}`, `${g + k} ${pad}`)));
+      }
+      const s = await c.stats();
+      const last = await c.get('quota question 1499');
+      let code = 'ok';
+      let message = '';
+      try {
+        await c.put('bigger than the quota', 'z'.repeat(7 * 1024 * 1024));
+      } catch (e) {
+        code = (e as { code: string }).code;
+        message = (e as Error).message;
+      }
+      const out = { entries: s.entries, evictions: s.evictions, last: last.hit, code, message, integrity: await c.integrityCheck(), after: (await c.get('quota question 1499')).hit };
+      await c.close();
+      return out;
+    });
+    expect(r.code, r.message).toBe('QUOTA_EXCEEDED');
+    expect(r.entries).toBeLessThan(1500);
+    expect(r.evictions).toBeGreaterThan(0);
+    expect(r.last).toBe(true);
+    expect(r.after).toBe(true);
+    expect(r.integrity).toBe('ok');
+  } finally {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+    await page.close();
+  }
+});
