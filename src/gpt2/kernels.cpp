@@ -1,0 +1,348 @@
+#include "gpt2/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.h"
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define SEMCACHE_WASM_SIMD 1
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define SEMCACHE_AVX2 1
+#endif
+
+namespace semcache::gpt2 {
+
+const char* format_name(WeightFormat f) {
+  switch (f) {
+    case WeightFormat::F32: return "f32";
+    case WeightFormat::F16: return "f16";
+    case WeightFormat::Int8: return "int8";
+  }
+  return "?";
+}
+
+// ----------------------------------------------------------------------------
+// half precision
+
+float f16_to_f32(uint16_t h) {
+  // Reinterpret the 15 magnitude bits as a (possibly denormal) f32 and rescale by 2^112: exact for
+  // every finite half, zero and subnormals included. Weights are checked finite before storage.
+  uint32_t mag = uint32_t(h & 0x7fff) << 13, sign = uint32_t(h & 0x8000) << 16;
+  float f;
+  std::memcpy(&f, &mag, 4);
+  f *= 0x1p112f;
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits |= sign;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t f32_to_f16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000;
+  uint32_t ax = x & 0x7fffffff;
+  if (ax >= 0x7f800000) return uint16_t(sign | 0x7c00 | (ax > 0x7f800000 ? 0x200 : 0));
+  if (ax >= 0x477ff000) return uint16_t(sign | 0x7c00);  // rounds to >= 65520: inf
+  if (ax < 0x38800000) {                                  // below the smallest normal half
+    if (ax < 0x33000000) return uint16_t(sign);           // rounds to zero
+    uint32_t e = ax >> 23, m = (ax & 0x7fffff) | 0x800000;
+    uint32_t shift = 126 - e;                             // 14 + (113 - e) - ... puts m at 2^-24 units
+    uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    return uint16_t(sign | q);
+  }
+  uint32_t r = ax - 0x38000000;  // rebias exponent 127 -> 15 (in the shifted position)
+  uint32_t q = r >> 13, rem = r & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (q & 1))) q++;
+  return uint16_t(sign | q);
+}
+
+// ----------------------------------------------------------------------------
+// quantization
+
+void quantize_rows(const float* src, int rows, int cols, WeightFormat fmt, void* dst, float* scales) {
+  size_t n = size_t(rows) * cols;
+  if (fmt == WeightFormat::F32) {
+    std::memcpy(dst, src, n * sizeof(float));
+  } else if (fmt == WeightFormat::F16) {
+    uint16_t* d = static_cast<uint16_t*>(dst);
+    for (size_t i = 0; i < n; i++) {
+      if (std::fabs(src[i]) > 65504.0f)
+        throw Error("UNSUPPORTED_MODEL", "a weight of magnitude " + std::to_string(std::fabs(src[i])) +
+                                             " does not fit in f16 (max 65504): use f32 or int8");
+      d[i] = f32_to_f16(src[i]);
+    }
+  } else {
+    int8_t* d = static_cast<int8_t*>(dst);
+    for (int r = 0; r < rows; r++) {
+      const float* s = src + size_t(r) * cols;
+      float amax = 0.0f;
+      for (int i = 0; i < cols; i++) amax = std::max(amax, std::fabs(s[i]));
+      float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+      scales[r] = scale;
+      for (int i = 0; i < cols; i++) {
+        long q = std::lrintf(s[i] / scale);
+        d[size_t(r) * cols + i] = int8_t(std::clamp(q, -127L, 127L));
+      }
+    }
+  }
+}
+
+void dequantize_row(const QMatrix& w, int r, float* dst) {
+  size_t off = size_t(r) * w.cols;
+  if (w.fmt == WeightFormat::F32) {
+    std::memcpy(dst, static_cast<const float*>(w.data) + off, w.cols * sizeof(float));
+  } else if (w.fmt == WeightFormat::F16) {
+    const uint16_t* s = static_cast<const uint16_t*>(w.data) + off;
+    for (int i = 0; i < w.cols; i++) dst[i] = f16_to_f32(s[i]);
+  } else {
+    const int8_t* s = static_cast<const int8_t*>(w.data) + off;
+    for (int i = 0; i < w.cols; i++) dst[i] = float(s[i]) * w.scale[r];
+  }
+}
+
+// ----------------------------------------------------------------------------
+// SIMD helpers
+
+namespace {
+
+#if SEMCACHE_WASM_SIMD
+constexpr int kLanes = 4;
+inline float hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+inline v128_t fma4(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+// 4 halves widened to u32 lanes -> 4 floats (same trick as f16_to_f32)
+inline v128_t half4(v128_t h) {
+  v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+  v128_t mag = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+  return wasm_v128_or(wasm_f32x4_mul(mag, wasm_f32x4_splat(0x1p112f)), sign);
+}
+#elif SEMCACHE_AVX2
+constexpr int kLanes = 8;
+inline float hsum(__m256 v) {
+  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
+  return _mm_cvtss_f32(lo);
+}
+#endif
+
+// Four output rows against one input row: each weight byte is loaded once per input row.
+// o[k] = sum_i x[i] * w_k[i]
+void dot4_f32(const float* x, const float* const* w, int n, float* o) {
+  int i = 0;
+  float s[4] = {0, 0, 0, 0};
+#if SEMCACHE_WASM_SIMD
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    a0 = fma4(a0, xv, wasm_v128_load(w[0] + i));
+    a1 = fma4(a1, xv, wasm_v128_load(w[1] + i));
+    a2 = fma4(a2, xv, wasm_v128_load(w[2] + i));
+    a3 = fma4(a3, xv, wasm_v128_load(w[3] + i));
+  }
+  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+#elif SEMCACHE_AVX2
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 xv = _mm256_loadu_ps(x + i);
+    a0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[0] + i), a0);
+    a1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[1] + i), a1);
+    a2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[2] + i), a2);
+    a3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[3] + i), a3);
+  }
+  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+#endif
+  for (; i < n; i++)
+    for (int k = 0; k < 4; k++) s[k] += x[i] * w[k][i];
+  for (int k = 0; k < 4; k++) o[k] = s[k];
+}
+
+void dot4_f16(const float* x, const uint16_t* const* w, int n, float* o) {
+  int i = 0;
+  float s[4] = {0, 0, 0, 0};
+#if SEMCACHE_WASM_SIMD
+  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+  for (; i + 8 <= n; i += 8) {
+    v128_t xl = wasm_v128_load(x + i), xh = wasm_v128_load(x + i + 4);
+    v128_t h;
+    h = wasm_v128_load(w[0] + i);
+    a0 = fma4(fma4(a0, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
+    h = wasm_v128_load(w[1] + i);
+    a1 = fma4(fma4(a1, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
+    h = wasm_v128_load(w[2] + i);
+    a2 = fma4(fma4(a2, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
+    h = wasm_v128_load(w[3] + i);
+    a3 = fma4(fma4(a3, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
+  }
+  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+#elif SEMCACHE_AVX2
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 xv = _mm256_loadu_ps(x + i);
+    a0 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[0] + i))), a0);
+    a1 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[1] + i))), a1);
+    a2 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[2] + i))), a2);
+    a3 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[3] + i))), a3);
+  }
+  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+#endif
+  for (; i < n; i++)
+    for (int k = 0; k < 4; k++) s[k] += x[i] * f16_to_f32(w[k][i]);
+  for (int k = 0; k < 4; k++) o[k] = s[k];
+}
+
+// Integer dot products of int16 activations with int8 weights, summed exactly in int32 over
+// blocks of 1024 inputs (at most 256 products of |32767*127| per lane: < 2^31), then in f32.
+constexpr int kIntBlock = 1024;
+
+void dot4_i8(const int16_t* x, const int8_t* const* w, int n, float* o) {
+  float s[4] = {0, 0, 0, 0};
+  int n16 = n & ~15;
+#if SEMCACHE_WASM_SIMD
+  v128_t f0 = wasm_f32x4_splat(0), f1 = f0, f2 = f0, f3 = f0;
+  for (int b = 0; b < n16; b += kIntBlock) {
+    int e = std::min(n16, b + kIntBlock);
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (int i = b; i < e; i += 16) {
+      v128_t xl = wasm_v128_load(x + i), xh = wasm_v128_load(x + i + 8), q;
+      q = wasm_v128_load(w[0] + i);
+      a0 = wasm_i32x4_add(a0, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
+                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
+      q = wasm_v128_load(w[1] + i);
+      a1 = wasm_i32x4_add(a1, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
+                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
+      q = wasm_v128_load(w[2] + i);
+      a2 = wasm_i32x4_add(a2, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
+                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
+      q = wasm_v128_load(w[3] + i);
+      a3 = wasm_i32x4_add(a3, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
+                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
+    }
+    f0 = wasm_f32x4_add(f0, wasm_f32x4_convert_i32x4(a0));
+    f1 = wasm_f32x4_add(f1, wasm_f32x4_convert_i32x4(a1));
+    f2 = wasm_f32x4_add(f2, wasm_f32x4_convert_i32x4(a2));
+    f3 = wasm_f32x4_add(f3, wasm_f32x4_convert_i32x4(a3));
+  }
+  s[0] = hsum(f0), s[1] = hsum(f1), s[2] = hsum(f2), s[3] = hsum(f3);
+#elif SEMCACHE_AVX2
+  __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+  for (int b = 0; b < n16; b += kIntBlock) {
+    int e = std::min(n16, b + kIntBlock);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (int i = b; i < e; i += 16) {
+      __m256i xv = _mm256_loadu_si256((const __m256i*)(x + i));
+      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[0] + i)))));
+      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[1] + i)))));
+      a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[2] + i)))));
+      a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[3] + i)))));
+    }
+    f0 = _mm256_add_ps(f0, _mm256_cvtepi32_ps(a0));
+    f1 = _mm256_add_ps(f1, _mm256_cvtepi32_ps(a1));
+    f2 = _mm256_add_ps(f2, _mm256_cvtepi32_ps(a2));
+    f3 = _mm256_add_ps(f3, _mm256_cvtepi32_ps(a3));
+  }
+  s[0] = hsum(f0), s[1] = hsum(f1), s[2] = hsum(f2), s[3] = hsum(f3);
+#else
+  n16 = 0;
+#endif
+  for (int k = 0; k < 4; k++) {
+    int64_t t = 0;
+    for (int i = n16; i < n; i++) t += int64_t(x[i]) * w[k][i];
+    o[k] = s[k] + float(t);
+  }
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------
+// matmul
+
+void matmul(float* out, const float* inp, const QMatrix& w, const float* bias, int T,
+            MatmulScratch& scratch) {
+  const int R = w.rows, C = w.cols;
+  const int16_t* xq = nullptr;
+  const float* xs = nullptr;
+  if (w.fmt == WeightFormat::Int8) {
+    // activations (T, C) -> int16 with one scale per row: 15 bits keep the error far below int8's
+    scratch.xq.resize(size_t(T) * C);
+    scratch.xs.resize(T);
+    for (int t = 0; t < T; t++) {
+      const float* x = inp + size_t(t) * C;
+      float amax = 0.0f;
+      for (int i = 0; i < C; i++) amax = std::max(amax, std::fabs(x[i]));
+      float sc = amax > 0.0f ? amax / 32767.0f : 1.0f;
+      float inv = 1.0f / sc;
+      int16_t* q = scratch.xq.data() + size_t(t) * C;
+      for (int i = 0; i < C; i++) q[i] = int16_t(std::clamp(std::lrintf(x[i] * inv), -32767L, 32767L));
+      scratch.xs[t] = sc;
+    }
+    xq = scratch.xq.data();
+    xs = scratch.xs.data();
+  }
+  // Row blocks outside, tokens inside: a block's 4 weight rows stay in cache across all T inputs.
+  for (int r0 = 0; r0 < R; r0 += 4) {
+    int rr[4];
+    for (int k = 0; k < 4; k++) rr[k] = std::min(r0 + k, R - 1);  // tail block repeats the last row
+    for (int t = 0; t < T; t++) {
+      float o[4];
+      if (w.fmt == WeightFormat::F32) {
+        const float* base = static_cast<const float*>(w.data);
+        const float* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
+                                base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
+        dot4_f32(inp + size_t(t) * C, rows, C, o);
+      } else if (w.fmt == WeightFormat::F16) {
+        const uint16_t* base = static_cast<const uint16_t*>(w.data);
+        const uint16_t* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
+                                   base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
+        dot4_f16(inp + size_t(t) * C, rows, C, o);
+      } else {
+        const int8_t* base = static_cast<const int8_t*>(w.data);
+        const int8_t* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
+                                 base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
+        dot4_i8(xq + size_t(t) * C, rows, C, o);
+        for (int k = 0; k < 4; k++) o[k] *= xs[t] * w.scale[rr[k]];
+      }
+      float* y = out + size_t(t) * R;
+      for (int k = 0; k < 4 && r0 + k < R; k++) y[r0 + k] = bias ? o[k] + bias[r0 + k] : o[k];
+    }
+  }
+}
+
+float dot(const float* a, const float* b, int n) {
+  int i = 0;
+  float s = 0.0f;
+#if SEMCACHE_WASM_SIMD
+  v128_t acc = wasm_f32x4_splat(0);
+  for (; i + 4 <= n; i += 4) acc = fma4(acc, wasm_v128_load(a + i), wasm_v128_load(b + i));
+  s = hsum(acc);
+#elif SEMCACHE_AVX2
+  __m256 acc = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc);
+  s = hsum(acc);
+#endif
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+void axpy(float* y, float a, const float* x, int n) {
+  int i = 0;
+#if SEMCACHE_WASM_SIMD
+  v128_t av = wasm_f32x4_splat(a);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, fma4(wasm_v128_load(y + i), av, wasm_v128_load(x + i)));
+#elif SEMCACHE_AVX2
+  __m256 av = _mm256_set1_ps(a);
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+#endif
+  for (; i < n; i++) y[i] += a * x[i];
+}
+
+}  // namespace semcache::gpt2
