@@ -13,7 +13,7 @@ namespace {
 struct CodepointRange {
   uint32_t lo, hi;
 };
-#include "text/unicode_tables.inc"
+#include "text/gpt2_unicode_tables.inc"
 
 template <size_t N>
 bool in_ranges(const CodepointRange (&r)[N], uint32_t cp) {
