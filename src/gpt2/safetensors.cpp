@@ -41,7 +41,9 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
   const uint8_t* data = bytes + 8 + n;
   size_t data_size = size - 8 - size_t(n);
   SafeTensors st;
-  for (const auto& [name, v] : h.object) {
+  for (const auto& entry : h.object) {
+    const std::string& name = entry.first;
+    const json::Value& v = entry.second;
     if (name == "__metadata__") continue;
     auto bad = [&](const std::string& what) { return Error(C, "model.safetensors: tensor '" + name + "': " + what); };
     const json::Value* dt = v.find("dtype");
