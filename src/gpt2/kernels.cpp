@@ -135,129 +135,200 @@ inline float hsum(__m256 v) {
 }
 #endif
 
-// Four output rows against one input row: each weight byte is loaded once per input row.
-// o[k] = sum_i x[i] * w_k[i]
-void dot4_f32(const float* x, const float* const* w, int n, float* o) {
-  int i = 0;
-  float s[4] = {0, 0, 0, 0};
-#if SEMCACHE_WASM_SIMD
-  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-  for (; i + 4 <= n; i += 4) {
-    v128_t xv = wasm_v128_load(x + i);
-    a0 = fma4(a0, xv, wasm_v128_load(w[0] + i));
-    a1 = fma4(a1, xv, wasm_v128_load(w[1] + i));
-    a2 = fma4(a2, xv, wasm_v128_load(w[2] + i));
-    a3 = fma4(a3, xv, wasm_v128_load(w[3] + i));
-  }
-  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
-#elif SEMCACHE_AVX2
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  for (; i + 8 <= n; i += 8) {
-    __m256 xv = _mm256_loadu_ps(x + i);
-    a0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[0] + i), a0);
-    a1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[1] + i), a1);
-    a2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[2] + i), a2);
-    a3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(w[3] + i), a3);
-  }
-  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+// Tiles of 4 output rows x NT input rows: each weight vector is loaded (and, for f16/int8,
+// widened) once per NT input rows. Every output is one accumulator fed the same operations in the
+// same order whatever NT is (NT > 1 for batches, 1 for single rows and leftovers), so results
+// never depend on how many rows were computed together. Tails (n not a multiple of the vector
+// width) go through one out-of-line function for the same reason.
+#if defined(__AVX512VL__)
+constexpr int kTileT = 4;  // 32 vector registers: 16 accumulators fit
+#else
+constexpr int kTileT = 2;  // 16 vector registers (SSE/AVX2, and V8's wasm SIMD on x64)
 #endif
-  for (; i < n; i++)
-    for (int k = 0; k < 4; k++) s[k] += x[i] * w[k][i];
-  for (int k = 0; k < 4; k++) o[k] = s[k];
+
+__attribute__((noinline)) float tail_f32(const float* x, const float* w, int i, int n, float s) {
+  for (; i < n; i++) s += x[i] * w[i];
+  return s;
+}
+__attribute__((noinline)) float tail_f16(const float* x, const uint16_t* w, int i, int n, float s) {
+  for (; i < n; i++) s += x[i] * f16_to_f32(w[i]);
+  return s;
 }
 
-void dot4_f16(const float* x, const uint16_t* const* w, int n, float* o) {
+// o[t][k] = sum_i x[t][i] * w[k][i]
+template <int NT>
+void tile_f32(const float* const* x, const float* const* w, int n, float (*o)[4]) {
   int i = 0;
-  float s[4] = {0, 0, 0, 0};
 #if SEMCACHE_WASM_SIMD
-  v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-  for (; i + 8 <= n; i += 8) {
-    v128_t xl = wasm_v128_load(x + i), xh = wasm_v128_load(x + i + 4);
-    v128_t h;
-    h = wasm_v128_load(w[0] + i);
-    a0 = fma4(fma4(a0, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
-    h = wasm_v128_load(w[1] + i);
-    a1 = fma4(fma4(a1, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
-    h = wasm_v128_load(w[2] + i);
-    a2 = fma4(fma4(a2, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
-    h = wasm_v128_load(w[3] + i);
-    a3 = fma4(fma4(a3, xl, half4(wasm_u32x4_extend_low_u16x8(h))), xh, half4(wasm_u32x4_extend_high_u16x8(h)));
+  v128_t acc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) acc[t][k] = wasm_f32x4_splat(0);
+  for (; i + 4 <= n; i += 4) {
+    v128_t wv[4];
+    for (int k = 0; k < 4; k++) wv[k] = wasm_v128_load(w[k] + i);
+    for (int t = 0; t < NT; t++) {
+      v128_t xv = wasm_v128_load(x[t] + i);
+      for (int k = 0; k < 4; k++) acc[t][k] = fma4(acc[t][k], xv, wv[k]);
+    }
   }
-  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
 #elif SEMCACHE_AVX2
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  __m256 acc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
-    __m256 xv = _mm256_loadu_ps(x + i);
-    a0 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[0] + i))), a0);
-    a1 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[1] + i))), a1);
-    a2 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[2] + i))), a2);
-    a3 = _mm256_fmadd_ps(xv, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[3] + i))), a3);
+    __m256 wv[4];
+    for (int k = 0; k < 4; k++) wv[k] = _mm256_loadu_ps(w[k] + i);
+    for (int t = 0; t < NT; t++) {
+      __m256 xv = _mm256_loadu_ps(x[t] + i);
+      for (int k = 0; k < 4; k++) acc[t][k] = _mm256_fmadd_ps(xv, wv[k], acc[t][k]);
+    }
   }
-  s[0] = hsum(a0), s[1] = hsum(a1), s[2] = hsum(a2), s[3] = hsum(a3);
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
+#else
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = 0.0f;
 #endif
-  for (; i < n; i++)
-    for (int k = 0; k < 4; k++) s[k] += x[i] * f16_to_f32(w[k][i]);
-  for (int k = 0; k < 4; k++) o[k] = s[k];
+  if (i < n)
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) o[t][k] = tail_f32(x[t], w[k], i, n, o[t][k]);
+}
+
+template <int NT>
+void tile_f16(const float* const* x, const uint16_t* const* w, int n, float (*o)[4]) {
+  int i = 0;
+#if SEMCACHE_WASM_SIMD
+  v128_t acc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) acc[t][k] = wasm_f32x4_splat(0);
+  for (; i + 8 <= n; i += 8) {
+    v128_t lo[4], hi[4];
+    for (int k = 0; k < 4; k++) {
+      v128_t h = wasm_v128_load(w[k] + i);
+      lo[k] = half4(wasm_u32x4_extend_low_u16x8(h));
+      hi[k] = half4(wasm_u32x4_extend_high_u16x8(h));
+    }
+    for (int t = 0; t < NT; t++) {
+      v128_t xl = wasm_v128_load(x[t] + i), xh = wasm_v128_load(x[t] + i + 4);
+      for (int k = 0; k < 4; k++) acc[t][k] = fma4(fma4(acc[t][k], xl, lo[k]), xh, hi[k]);
+    }
+  }
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
+#elif SEMCACHE_AVX2
+  __m256 acc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_ps();
+  for (; i + 8 <= n; i += 8) {
+    __m256 wv[4];
+    for (int k = 0; k < 4; k++) wv[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(w[k] + i)));
+    for (int t = 0; t < NT; t++) {
+      __m256 xv = _mm256_loadu_ps(x[t] + i);
+      for (int k = 0; k < 4; k++) acc[t][k] = _mm256_fmadd_ps(xv, wv[k], acc[t][k]);
+    }
+  }
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
+#else
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = 0.0f;
+#endif
+  if (i < n)
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) o[t][k] = tail_f16(x[t], w[k], i, n, o[t][k]);
 }
 
 // Integer dot products of int16 activations with int8 weights, summed exactly in int32 over
 // blocks of 1024 inputs (at most 256 products of |32767*127| per lane: < 2^31), then in f32.
+// Integer sums are exact, so the grouping cannot change a result.
 constexpr int kIntBlock = 1024;
 
-void dot4_i8(const int16_t* x, const int8_t* const* w, int n, float* o) {
-  float s[4] = {0, 0, 0, 0};
+template <int NT>
+void tile_i8(const int16_t* const* x, const int8_t* const* w, int n, float (*o)[4]) {
   int n16 = n & ~15;
 #if SEMCACHE_WASM_SIMD
-  v128_t f0 = wasm_f32x4_splat(0), f1 = f0, f2 = f0, f3 = f0;
+  v128_t facc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) facc[t][k] = wasm_f32x4_splat(0);
   for (int b = 0; b < n16; b += kIntBlock) {
     int e = std::min(n16, b + kIntBlock);
-    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    v128_t acc[NT][4];
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) acc[t][k] = wasm_i32x4_splat(0);
     for (int i = b; i < e; i += 16) {
-      v128_t xl = wasm_v128_load(x + i), xh = wasm_v128_load(x + i + 8), q;
-      q = wasm_v128_load(w[0] + i);
-      a0 = wasm_i32x4_add(a0, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
-                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
-      q = wasm_v128_load(w[1] + i);
-      a1 = wasm_i32x4_add(a1, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
-                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
-      q = wasm_v128_load(w[2] + i);
-      a2 = wasm_i32x4_add(a2, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
-                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
-      q = wasm_v128_load(w[3] + i);
-      a3 = wasm_i32x4_add(a3, wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, wasm_i16x8_extend_low_i8x16(q)),
-                                             wasm_i32x4_dot_i16x8(xh, wasm_i16x8_extend_high_i8x16(q))));
+      v128_t lo[4], hi[4];
+      for (int k = 0; k < 4; k++) {
+        v128_t q = wasm_v128_load(w[k] + i);
+        lo[k] = wasm_i16x8_extend_low_i8x16(q);
+        hi[k] = wasm_i16x8_extend_high_i8x16(q);
+      }
+      for (int t = 0; t < NT; t++) {
+        v128_t xl = wasm_v128_load(x[t] + i), xh = wasm_v128_load(x[t] + i + 8);
+        for (int k = 0; k < 4; k++)
+          acc[t][k] = wasm_i32x4_add(acc[t][k], wasm_i32x4_add(wasm_i32x4_dot_i16x8(xl, lo[k]),
+                                                               wasm_i32x4_dot_i16x8(xh, hi[k])));
+      }
     }
-    f0 = wasm_f32x4_add(f0, wasm_f32x4_convert_i32x4(a0));
-    f1 = wasm_f32x4_add(f1, wasm_f32x4_convert_i32x4(a1));
-    f2 = wasm_f32x4_add(f2, wasm_f32x4_convert_i32x4(a2));
-    f3 = wasm_f32x4_add(f3, wasm_f32x4_convert_i32x4(a3));
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) facc[t][k] = wasm_f32x4_add(facc[t][k], wasm_f32x4_convert_i32x4(acc[t][k]));
   }
-  s[0] = hsum(f0), s[1] = hsum(f1), s[2] = hsum(f2), s[3] = hsum(f3);
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(facc[t][k]);
 #elif SEMCACHE_AVX2
-  __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+  __m256 facc[NT][4];
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) facc[t][k] = _mm256_setzero_ps();
   for (int b = 0; b < n16; b += kIntBlock) {
     int e = std::min(n16, b + kIntBlock);
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    __m256i acc[NT][4];
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_si256();
     for (int i = b; i < e; i += 16) {
-      __m256i xv = _mm256_loadu_si256((const __m256i*)(x + i));
-      a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[0] + i)))));
-      a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[1] + i)))));
-      a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[2] + i)))));
-      a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(xv, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[3] + i)))));
+      __m256i wv[4];
+      for (int k = 0; k < 4; k++) wv[k] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i*)(w[k] + i)));
+      for (int t = 0; t < NT; t++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i*)(x[t] + i));
+        for (int k = 0; k < 4; k++) acc[t][k] = _mm256_add_epi32(acc[t][k], _mm256_madd_epi16(xv, wv[k]));
+      }
     }
-    f0 = _mm256_add_ps(f0, _mm256_cvtepi32_ps(a0));
-    f1 = _mm256_add_ps(f1, _mm256_cvtepi32_ps(a1));
-    f2 = _mm256_add_ps(f2, _mm256_cvtepi32_ps(a2));
-    f3 = _mm256_add_ps(f3, _mm256_cvtepi32_ps(a3));
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) facc[t][k] = _mm256_add_ps(facc[t][k], _mm256_cvtepi32_ps(acc[t][k]));
   }
-  s[0] = hsum(f0), s[1] = hsum(f1), s[2] = hsum(f2), s[3] = hsum(f3);
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = hsum(facc[t][k]);
 #else
   n16 = 0;
+  for (int t = 0; t < NT; t++)
+    for (int k = 0; k < 4; k++) o[t][k] = 0.0f;
 #endif
-  for (int k = 0; k < 4; k++) {
-    int64_t t = 0;
-    for (int i = n16; i < n; i++) t += int64_t(x[i]) * w[k][i];
-    o[k] = s[k] + float(t);
+  if (n16 < n)
+    for (int t = 0; t < NT; t++)
+      for (int k = 0; k < 4; k++) {
+        int64_t s = 0;
+        for (int i = n16; i < n; i++) s += int64_t(x[t][i]) * w[k][i];
+        o[t][k] += float(s);
+      }
+}
+
+// Runs tile<NT> over tokens [t0, t0 + NT) for the row block whose row pointers are given.
+template <int NT>
+void run_tile(const QMatrix& w, const void* const* rows, const float* inp, const int16_t* xq, int t0,
+              float (*o)[4]) {
+  const int C = w.cols;
+  if (w.fmt == WeightFormat::F32) {
+    const float* xs[NT];
+    for (int t = 0; t < NT; t++) xs[t] = inp + size_t(t0 + t) * C;
+    tile_f32<NT>(xs, reinterpret_cast<const float* const*>(rows), C, o);
+  } else if (w.fmt == WeightFormat::F16) {
+    const float* xs[NT];
+    for (int t = 0; t < NT; t++) xs[t] = inp + size_t(t0 + t) * C;
+    tile_f16<NT>(xs, reinterpret_cast<const uint16_t* const*>(rows), C, o);
+  } else {
+    const int16_t* xs[NT];
+    for (int t = 0; t < NT; t++) xs[t] = xq + size_t(t0 + t) * C;
+    tile_i8<NT>(xs, reinterpret_cast<const int8_t* const*>(rows), C, o);
   }
 }
 
@@ -288,31 +359,33 @@ void matmul(float* out, const float* inp, const QMatrix& w, const float* bias, i
     xq = scratch.xq.data();
     xs = scratch.xs.data();
   }
+  const size_t esize = w.fmt == WeightFormat::F32 ? 4 : w.fmt == WeightFormat::F16 ? 2 : 1;
+  const uint8_t* base = static_cast<const uint8_t*>(w.data);
   // Row blocks outside, tokens inside: a block's 4 weight rows stay in cache across all T inputs.
   for (int r0 = 0; r0 < R; r0 += 4) {
     int rr[4];
-    for (int k = 0; k < 4; k++) rr[k] = std::min(r0 + k, R - 1);  // tail block repeats the last row
-    for (int t = 0; t < T; t++) {
-      float o[4];
-      if (w.fmt == WeightFormat::F32) {
-        const float* base = static_cast<const float*>(w.data);
-        const float* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
-                                base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
-        dot4_f32(inp + size_t(t) * C, rows, C, o);
-      } else if (w.fmt == WeightFormat::F16) {
-        const uint16_t* base = static_cast<const uint16_t*>(w.data);
-        const uint16_t* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
-                                   base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
-        dot4_f16(inp + size_t(t) * C, rows, C, o);
-      } else {
-        const int8_t* base = static_cast<const int8_t*>(w.data);
-        const int8_t* rows[4] = {base + size_t(rr[0]) * C, base + size_t(rr[1]) * C,
-                                 base + size_t(rr[2]) * C, base + size_t(rr[3]) * C};
-        dot4_i8(xq + size_t(t) * C, rows, C, o);
-        for (int k = 0; k < 4; k++) o[k] *= xs[t] * w.scale[rr[k]];
-      }
+    const void* rows[4];
+    for (int k = 0; k < 4; k++) {
+      rr[k] = std::min(r0 + k, R - 1);  // the tail block repeats the last row
+      rows[k] = base + size_t(rr[k]) * C * esize;
+    }
+    auto emit = [&](int t, const float* o) {
       float* y = out + size_t(t) * R;
-      for (int k = 0; k < 4 && r0 + k < R; k++) y[r0 + k] = bias ? o[k] + bias[r0 + k] : o[k];
+      for (int k = 0; k < 4 && r0 + k < R; k++) {
+        float v = w.fmt == WeightFormat::Int8 ? o[k] * (xs[t] * w.scale[rr[k]]) : o[k];
+        y[r0 + k] = bias ? v + bias[r0 + k] : v;
+      }
+    };
+    int t = 0;
+    for (; t + kTileT <= T; t += kTileT) {
+      float o[kTileT][4];
+      run_tile<kTileT>(w, rows, inp, xq, t, o);
+      for (int j = 0; j < kTileT; j++) emit(t + j, o[j]);
+    }
+    for (; t < T; t++) {
+      float o[1][4];
+      run_tile<1>(w, rows, inp, xq, t, o);
+      emit(t, o[0]);
     }
   }
 }

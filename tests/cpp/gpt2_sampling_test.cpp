@@ -71,7 +71,7 @@ TEST(Gpt2Kernels, HalfConversionRoundTripsEveryFiniteHalf) {
 }
 
 TEST(Gpt2Kernels, MatmulMatchesNaiveForEveryFormatAndOddShapes) {
-  const int T = 3, R = 7, C = 37;  // tails in rows and columns
+  const int T = 7, R = 7, C = 37;  // tails in rows, columns and token tiles
   std::vector<float> x(T * C), w(R * C), b(R);
   uint32_t s = 99;
   auto rnd = [&] {
@@ -96,9 +96,11 @@ TEST(Gpt2Kernels, MatmulMatchesNaiveForEveryFormatAndOddShapes) {
         for (int i = 0; i < C; i++) ref += double(x[t * C + i]) * w[r * C + i];
         EXPECT_NEAR(out[t * R + r], ref, tol) << format_name(fmt) << " t=" << t << " r=" << r;
       }
-    // one row alone gives the same bits as inside a batch
+    // each row alone gives the same bits as inside a batch (tiled with other rows or not)
     std::vector<float> one(R);
-    matmul(one.data(), x.data() + 2 * C, q, b.data(), 1, mm);
-    for (int r = 0; r < R; r++) EXPECT_EQ(one[r], out[2 * R + r]);
+    for (int t = 0; t < T; t++) {
+      matmul(one.data(), x.data() + t * C, q, b.data(), 1, mm);
+      for (int r = 0; r < R; r++) EXPECT_EQ(one[r], out[t * R + r]) << format_name(fmt) << " t=" << t;
+    }
   }
 }
