@@ -1,0 +1,236 @@
+// Embind surface of the cache core. Vectors cross through a scratch buffer in wasm memory that
+// JS fills with one HEAPF32.set (no per-element conversion); results come back as plain objects
+// and typed-array copies. Every entry point goes through guard(), so C++ errors reach JS as
+// {name: 'SemcacheError', code, message}.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "cache/cache.h"
+#include "js_error.h"
+
+using emscripten::val;
+using semcache::bind::guard;
+
+namespace semcache::bind {
+namespace {
+
+template <class T>
+T opt(const val& o, const char* key, T fallback) {
+  val v = o[key];
+  return v.isUndefined() || v.isNull() ? fallback : v.as<T>();
+}
+
+CacheConfig parseConfig(const val& o, const CacheConfig& base) {
+  CacheConfig c = base;
+  c.index.dim = opt<uint32_t>(o, "dimensions", c.index.dim);
+  if (!o["space"].isUndefined()) c.index.space = parseSpace(o["space"].as<std::string>());
+  c.index.M = opt<uint32_t>(o, "M", c.index.M);
+  c.index.efConstruction = opt<uint32_t>(o, "efConstruction", c.index.efConstruction);
+  c.index.efSearch = opt<uint32_t>(o, "efSearch", c.index.efSearch);
+  c.index.seed = opt<uint32_t>(o, "seed", c.index.seed);
+  if (!o["eviction"].isUndefined()) c.policy = parsePolicy(o["eviction"].as<std::string>());
+  c.maxEntries = uint64_t(opt<double>(o, "maxEntries", double(c.maxEntries)));
+  c.maxBytes = uint64_t(opt<double>(o, "maxBytes", double(c.maxBytes)));
+  c.evictFraction = opt<double>(o, "evictFraction", c.evictFraction);
+  c.threshold = opt<float>(o, "threshold", c.threshold);
+  if (!o["evaluator"].isUndefined()) c.evaluator = o["evaluator"].as<std::string>();
+  c.margin = opt<float>(o, "margin", c.margin);
+  c.candidates = opt<uint32_t>(o, "candidates", c.candidates);
+  return c;
+}
+
+std::string hex64(uint64_t h) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+template <class T>
+val copyOut(const T* p, size_t n) {  // a JS-owned copy: views into wasm memory die on growth
+  return val(emscripten::typed_memory_view(n, p)).call<val>("slice");
+}
+
+val idsOut(const std::vector<uint32_t>& ids) { return copyOut(ids.data(), ids.size()); }
+
+val lookupOut(const LookupResult& r) {
+  val o = val::object();
+  o.set("hit", r.hit);
+  o.set("exact", r.exact);
+  o.set("id", r.id);
+  o.set("similarity", r.similarity);
+  std::vector<uint32_t> ids;
+  std::vector<float> sims;
+  for (const Candidate& c : r.candidates) ids.push_back(c.id), sims.push_back(c.similarity);
+  o.set("candidateIds", idsOut(ids));
+  o.set("candidateSimilarities", copyOut(sims.data(), sims.size()));
+  o.set("expired", idsOut(r.expired));
+  o.set("searchMs", r.searchMs);
+  o.set("evaluateMs", r.evaluateMs);
+  return o;
+}
+
+class CacheCore {
+ public:
+  explicit CacheCore(const CacheConfig& config) : cache_(config), vec_(cache_.dim()) {}
+  static CacheCore* create(val config) {
+    return guard([&] { return new CacheCore(parseConfig(config, CacheConfig{})); });
+  }
+
+  // JS writes a query or entry vector here (dimensions floats) before lookup/put/restore.
+  uintptr_t vectorBuffer() { return reinterpret_cast<uintptr_t>(vec_.data()); }
+  uint32_t dimensions() const { return uint32_t(cache_.dim()); }
+
+  val lookupExact(const std::string& scope, const std::string& prompt, double now) {
+    return guard([&] { return lookupOut(cache_.lookupExact(scope, prompt, now)); });
+  }
+
+  val lookup(const std::string& scope, uint32_t n, double now, val options) {
+    return guard([&] {
+      LookupOptions o;
+      o.threshold = opt<float>(options, "threshold", NAN);
+      o.k = opt<uint32_t>(options, "k", 0);
+      o.ef = opt<uint32_t>(options, "ef", 0);
+      checkLength(n);
+      return lookupOut(cache_.lookup(scope, vec_.data(), n, now, o));
+    });
+  }
+
+  val put(const std::string& scope, const std::string& prompt, uint32_t n, double answerBytes, double now, double ttlMs) {
+    return guard([&] {
+      checkLength(n);
+      if (!(answerBytes >= 0 && answerBytes <= 4294967295.0))
+        throw Error(codes::kInvalidArgument, "answer size must be in 0..4 GiB");
+      PutResult r = cache_.put(scope, prompt, vec_.data(), n, uint32_t(answerBytes), now, ttlMs);
+      val o = val::object();
+      o.set("id", r.id);
+      o.set("replaced", r.replaced);
+      o.set("evicted", idsOut(r.evicted));
+      o.set("promptHash", hex64(Cache::hashPrompt(prompt)));
+      return o;
+    });
+  }
+
+  void restore(val row, uint32_t n) {
+    guard([&] {
+      checkLength(n);
+      Entry e;
+      e.id = row["id"].as<uint32_t>();
+      e.promptHash = Cache::hashPrompt(row["prompt"].as<std::string>());
+      e.answerBytes = row["answerBytes"].as<uint32_t>();
+      e.created = row["created"].as<double>();
+      e.lastAccess = row["lastAccess"].as<double>();
+      e.expiresAt = row["expiresAt"].as<double>();
+      e.hits = row["hits"].as<uint32_t>();
+      cache_.restore(e, row["scope"].as<std::string>(), vec_.data(), n);
+      return 0;
+    });
+  }
+
+  bool remove(uint32_t id) { return guard([&] { return cache_.remove(id); }); }
+  val clearScope(const std::string& scope) { return guard([&] { return idsOut(cache_.clearScope(scope)); }); }
+  void clear() { cache_.clear(); }
+  val purgeExpired(double now) { return guard([&] { return idsOut(cache_.purgeExpired(now)); }); }
+  val enforceLimits(double now) { return guard([&] { return idsOut(cache_.enforceLimits(now)); }); }
+  void configure(val config) { guard([&] { cache_.configure(parseConfig(config, cache_.config())); return 0; }); }
+
+  val entry(uint32_t id) {
+    return guard([&] {
+      const Entry* e = cache_.find(id);
+      if (!e) return val::null();
+      val o = val::object();
+      o.set("id", e->id);
+      o.set("scope", cache_.scopeKey(e->scope));
+      o.set("promptHash", hex64(e->promptHash));
+      o.set("answerBytes", e->answerBytes);
+      o.set("created", e->created);
+      o.set("lastAccess", e->lastAccess);
+      o.set("expiresAt", e->expiresAt);
+      o.set("hits", e->hits);
+      return o;
+    });
+  }
+
+  val ids(const std::string& scope) { return guard([&] { return idsOut(cache_.ids(scope)); }); }
+  val vector(uint32_t id) {
+    return guard([&] {
+      auto v = cache_.vector(id);
+      return copyOut(v.data(), v.size());
+    });
+  }
+
+  val stats() const {
+    CacheStats s = cache_.stats();
+    val o = val::object();
+    o.set("lookups", double(s.lookups));
+    o.set("hits", double(s.hits));
+    o.set("exactHits", double(s.exactHits));
+    o.set("misses", double(s.misses));
+    o.set("puts", double(s.puts));
+    o.set("evictions", double(s.evictions));
+    o.set("expirations", double(s.expirations));
+    o.set("removals", double(s.removals));
+    o.set("entries", double(s.entries));
+    o.set("bytes", double(s.bytes));
+    o.set("scopes", double(s.scopes));
+    o.set("searchMs", s.searchMs);
+    o.set("evaluateMs", s.evaluateMs);
+    o.set("putMs", s.putMs);
+    o.set("evictMs", s.evictMs);
+    return o;
+  }
+
+  val snapshot(double seq) {
+    return guard([&] {
+      auto bytes = cache_.snapshot(uint64_t(seq));
+      return copyOut(bytes.data(), bytes.size());
+    });
+  }
+
+  // bytes were copied by JS into memory it got from _malloc; JS frees them afterwards.
+  double loadSnapshot(uintptr_t ptr, uint32_t size) {
+    return guard([&] { return double(cache_.loadSnapshot(reinterpret_cast<const uint8_t*>(ptr), size)); });
+  }
+
+  static std::string hashPrompt(const std::string& prompt) { return hex64(Cache::hashPrompt(prompt)); }
+
+ private:
+  void checkLength(uint32_t n) const {
+    if (n != cache_.dim())
+      throw Error(codes::kDimensionMismatch, "vector has " + std::to_string(n) + " dimensions, the cache expects " +
+                                                 std::to_string(cache_.dim()));
+  }
+
+  Cache cache_;
+  std::vector<float> vec_;
+};
+
+}  // namespace
+}  // namespace semcache::bind
+
+EMSCRIPTEN_BINDINGS(semcache_core) {
+  using semcache::bind::CacheCore;
+  emscripten::class_<CacheCore>("CacheCore")
+      .constructor(&CacheCore::create, emscripten::allow_raw_pointers())
+      .function("vectorBuffer", &CacheCore::vectorBuffer)
+      .function("dimensions", &CacheCore::dimensions)
+      .function("lookupExact", &CacheCore::lookupExact)
+      .function("lookup", &CacheCore::lookup)
+      .function("put", &CacheCore::put)
+      .function("restore", &CacheCore::restore)
+      .function("remove", &CacheCore::remove)
+      .function("clearScope", &CacheCore::clearScope)
+      .function("clear", &CacheCore::clear)
+      .function("purgeExpired", &CacheCore::purgeExpired)
+      .function("enforceLimits", &CacheCore::enforceLimits)
+      .function("configure", &CacheCore::configure)
+      .function("entry", &CacheCore::entry)
+      .function("ids", &CacheCore::ids)
+      .function("vector", &CacheCore::vector)
+      .function("stats", &CacheCore::stats)
+      .function("snapshot", &CacheCore::snapshot)
+      .function("loadSnapshot", &CacheCore::loadSnapshot)
+      .class_function("hashPrompt", &CacheCore::hashPrompt);
+}

@@ -1,0 +1,23 @@
+export { SemanticCache } from './semantic-cache.js';
+export type {
+  SemanticCacheOptions,
+  GetOptions,
+  PutOptions,
+  GetOrComputeOptions,
+  GetResult,
+  PutResult,
+  ComputeResult,
+  Candidate,
+  EntryInfo,
+  SemanticCacheStats,
+  Timings,
+} from './semantic-cache.js';
+export { SemcacheError } from './errors.js';
+export type { SemcacheErrorCode } from './errors.js';
+export type { Embedder, EmbedFunction } from './embedder.js';
+export type { CacheStore, CacheRow, StoreBatch, StoreInfo, StoreSnapshot } from './store.js';
+export { MemoryStore } from './stores/memory.js';
+export { scopeKey } from './scope.js';
+export type { Scope, ScopeInput } from './scope.js';
+export { loadCore } from './wasm.js';
+export type { LoadCoreOptions } from './wasm.js';

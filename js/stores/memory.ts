@@ -1,0 +1,67 @@
+import { SemcacheError } from '../errors.js';
+import type { CacheRow, CacheStore, StoreBatch, StoreInfo, StoreSnapshot } from '../store.js';
+
+/** Keeps rows in a Map: nothing survives the process. The default store. */
+export class MemoryStore implements CacheStore {
+  readonly kind = 'memory';
+  private rows = new Map<number, CacheRow>();
+  private info?: StoreInfo;
+  private snapshot?: StoreSnapshot;
+  private seq = 0;
+  private closed = false;
+
+  async open(info: StoreInfo) {
+    this.closed = false;
+    const created = !this.info;
+    this.info ??= { ...info };
+    return { info: { ...this.info }, seq: this.seq, created };
+  }
+
+  async apply(batch: StoreBatch): Promise<number> {
+    this.check();
+    if (batch.clear) this.rows.clear();
+    for (const id of batch.delete ?? []) this.rows.delete(id);
+    for (const row of batch.put ?? []) this.rows.set(row.id, { ...row, vector: row.vector.slice() });
+    for (const t of batch.touch ?? []) {
+      const row = this.rows.get(t.id);
+      if (row) Object.assign(row, { lastAccess: t.lastAccess, hits: t.hits });
+    }
+    return ++this.seq;
+  }
+
+  async get(id: number) {
+    this.check();
+    return this.rows.get(id);
+  }
+
+  async scan(onRows: (rows: CacheRow[]) => void) {
+    this.check();
+    const all = [...this.rows.values()].sort((a, b) => a.id - b.id);
+    for (let i = 0; i < all.length; i += 1000) onRows(all.slice(i, i + 1000));
+  }
+
+  async loadSnapshot() {
+    this.check();
+    return this.snapshot;
+  }
+
+  async saveSnapshot(s: StoreSnapshot) {
+    this.check();
+    this.snapshot = { seq: s.seq, bytes: s.bytes.slice() };
+  }
+
+  async destroy() {
+    this.rows.clear();
+    this.info = undefined;
+    this.snapshot = undefined;
+    this.seq = 0;
+  }
+
+  async close() {
+    this.closed = true;
+  }
+
+  private check() {
+    if (this.closed) throw new SemcacheError('CLOSED', 'memory store is closed');
+  }
+}

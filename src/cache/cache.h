@@ -1,0 +1,135 @@
+#pragma once
+// The cache's in-memory truth: entry metadata, one HNSW index per scope, exact-prompt lookup,
+// eviction and stats. No I/O and no clock: callers pass `now` (ms) and persist what put/evict
+// report. Answers are not here — only their sizes — they live in the caller's store.
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/evaluator.h"
+#include "index/vector_index.h"
+
+namespace semcache {
+
+enum class EvictionPolicy : uint32_t { LRU = 1, LFU = 2, FIFO = 3 };
+EvictionPolicy parsePolicy(const std::string& name);  // "lru" | "lfu" | "fifo"
+const char* policyName(EvictionPolicy p);
+
+struct CacheConfig {
+  IndexParams index;                   // space, dim, M, ef; initialCapacity is per scope
+  EvictionPolicy policy = EvictionPolicy::LRU;
+  uint64_t maxEntries = 0;             // 0 = unlimited
+  uint64_t maxBytes = 0;               // answer bytes + vector bytes; 0 = unlimited
+  double evictFraction = 0.02;         // over a limit, evict down to (1 - this) of it in one batch
+  float threshold = 0.9f;              // default cosine threshold for a hit
+  std::string evaluator = "cosine";    // "cosine" | "margin"
+  float margin = 0.02f;                // for "margin": required lead over the runner-up
+  uint32_t candidates = 4;             // how many neighbours a lookup ranks and returns
+};
+
+struct Entry {
+  uint32_t id = 0;
+  uint32_t scope = 0;        // index into the scope table
+  uint64_t promptHash = 0;   // xxh64 of the prompt's UTF-8
+  uint32_t answerBytes = 0;
+  double created = 0;        // ms, caller's clock
+  double lastAccess = 0;
+  double expiresAt = 0;      // 0 = never
+  uint32_t hits = 0;
+};
+
+struct LookupOptions {
+  float threshold = std::numeric_limits<float>::quiet_NaN();  // NaN: the config's
+  uint32_t k = 0;   // 0: the config's candidates
+  uint32_t ef = 0;  // 0: the index's efSearch
+};
+
+struct LookupResult {
+  bool hit = false;
+  bool exact = false;          // matched by prompt hash, no vector search
+  uint32_t id = 0;             // the hit, or the best candidate on a miss (0 if none)
+  float similarity = 0.f;      // cosine of that entry (1 for an exact match)
+  std::vector<Candidate> candidates;  // ranked, best first, live entries of this scope only
+  std::vector<uint32_t> expired;      // entries found expired and removed: delete their rows
+  double searchMs = 0, evaluateMs = 0;
+};
+
+struct PutResult {
+  uint32_t id = 0;
+  uint32_t replaced = 0;               // the same prompt in the same scope, now removed
+  std::vector<uint32_t> evicted;       // removed to respect limits or TTL: delete their rows
+};
+
+struct CacheStats {
+  uint64_t lookups = 0, hits = 0, exactHits = 0, misses = 0, puts = 0;
+  uint64_t evictions = 0, expirations = 0, removals = 0;
+  uint64_t entries = 0, bytes = 0, scopes = 0;
+  double searchMs = 0, evaluateMs = 0, putMs = 0, evictMs = 0;
+};
+
+class Cache {
+ public:
+  explicit Cache(const CacheConfig& config);
+  ~Cache();
+
+  const CacheConfig& config() const { return config_; }
+  size_t dim() const { return config_.index.dim; }
+  size_t vectorBytes() const;
+
+  // Exact prompt match within the scope: needs no embedding. Touches the entry on a hit.
+  LookupResult lookupExact(std::string_view scope, std::string_view prompt, double now);
+  // vector: n floats (n must equal dim; any finite non-zero vector, normalized here).
+  LookupResult lookup(std::string_view scope, const float* vector, size_t n, double now, const LookupOptions& opt);
+  // ttlMs <= 0: no expiry. Throws CAPACITY if one entry alone exceeds maxBytes.
+  PutResult put(std::string_view scope, std::string_view prompt, const float* vector, size_t n,
+                uint32_t answerBytes, double now, double ttlMs);
+  // Rebuild from persisted rows, keeping ids and timestamps. Limits are not enforced here:
+  // call enforceLimits afterwards.
+  void restore(const Entry& e, std::string_view scope, const float* vector, size_t n);
+
+  bool remove(uint32_t id);
+  std::vector<uint32_t> clearScope(std::string_view scope);
+  void clear();
+  std::vector<uint32_t> purgeExpired(double now);
+  std::vector<uint32_t> enforceLimits(double now, uint32_t protect = 0);
+  void configure(const CacheConfig& config);  // limits, policy, evaluator, threshold, efSearch
+
+  const Entry* find(uint32_t id) const;
+  const std::string& scopeKey(uint32_t scope) const;
+  std::vector<uint32_t> ids(std::string_view scope) const;  // all ids, or one scope's ("" = all)
+  std::vector<float> vector(uint32_t id) const;
+  CacheStats stats() const;
+  uint32_t nextId() const { return nextId_; }
+
+  // seq is the caller's write sequence number at snapshot time (returned by loadSnapshot).
+  std::vector<uint8_t> snapshot(uint64_t seq) const;
+  // Replaces the whole state. SNAPSHOT_MISMATCH if dim or space differ from the config.
+  uint64_t loadSnapshot(const uint8_t* data, size_t size);
+
+  static uint64_t hashPrompt(std::string_view prompt);
+
+ private:
+  struct Scope;
+  Scope& scopeFor(std::string_view key);
+  Scope* findScope(std::string_view key);
+  void normalize(const float* v, size_t n);  // into unit_
+  void insert(const Entry& e, Scope& s);
+  void erase(uint32_t id);
+  uint64_t entryBytes(const Entry& e) const { return e.answerBytes + vectorBytes(); }
+
+  CacheConfig config_;
+  std::unique_ptr<SimilarityEvaluator> evaluator_;
+  std::vector<std::unique_ptr<Scope>> scopes_;             // slots; null when the scope emptied
+  std::unordered_map<std::string, uint32_t> scopeIndex_;   // key -> slot
+  std::unordered_map<uint32_t, Entry> entries_;
+  uint32_t nextId_ = 1;
+  uint64_t bytes_ = 0;
+  CacheStats stats_;
+  std::vector<float> unit_;  // normalized input vector
+};
+
+}  // namespace semcache

@@ -1,0 +1,222 @@
+#include "index/vector_index.h"
+
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "common/error.h"
+#include "common/frame.h"
+
+namespace semcache {
+namespace {
+
+constexpr uint32_t kIndexMagic = fourcc("SMIX");
+constexpr uint32_t kIndexVersion = 1;
+using Hnsw = hnswlib::HierarchicalNSW<float>;
+
+void checkParams(const IndexParams& p) {
+  if (p.M < 2 || p.M > 256) throw Error(codes::kInvalidArgument, "index M must be in 2..256, got " + std::to_string(p.M));
+  if (p.efConstruction < 1 || p.efSearch < 1)
+    throw Error(codes::kInvalidArgument, "efConstruction and efSearch must be >= 1");
+  if (p.initialCapacity < 1) throw Error(codes::kInvalidArgument, "initialCapacity must be >= 1");
+}
+
+[[noreturn]] void corrupt(const std::string& what) {
+  throw Error(codes::kCorruptSnapshot, "index snapshot is inconsistent: " + what);
+}
+
+}  // namespace
+
+VectorIndex::VectorIndex(const IndexParams& params) : params_(params) {
+  checkParams(params_);
+  space_ = makeSpace(params_.space, params_.dim);
+  pointBytes_ = space_->get_data_size();
+  scratch_.resize(pointBytes_);
+  query_.resize(space_->queryBytes());
+  hnsw_ = std::make_unique<Hnsw>(space_.get(), params_.initialCapacity, params_.M, params_.efConstruction,
+                                 params_.seed, /*allow_replace_deleted=*/true);
+  hnsw_->setEf(params_.efSearch);
+}
+
+VectorIndex::~VectorIndex() = default;
+
+size_t VectorIndex::size() const { return hnsw_->cur_element_count - hnsw_->num_deleted_; }
+size_t VectorIndex::capacity() const { return hnsw_->max_elements_; }
+
+void VectorIndex::setEfSearch(uint32_t ef) {
+  if (ef < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
+  params_.efSearch = ef;
+  hnsw_->setEf(ef);
+}
+
+bool VectorIndex::contains(uint64_t label) const {
+  auto it = hnsw_->label_lookup_.find(label);
+  return it != hnsw_->label_lookup_.end() && !hnsw_->isMarkedDeleted(it->second);
+}
+
+void VectorIndex::add(uint64_t label, const float* v) {
+  if (hnsw_->label_lookup_.count(label))
+    throw Error(codes::kInvalidArgument, "label " + std::to_string(label) + " is already in the index");
+  // Reuse a tombstoned slot when there is one; otherwise make room first (hnswlib throws when full).
+  if (hnsw_->deleted_elements.empty() && hnsw_->cur_element_count >= hnsw_->max_elements_)
+    hnsw_->resizeIndex(std::max<size_t>(hnsw_->max_elements_ * 2, 16));
+  space_->encode(v, scratch_.data());
+  hnsw_->addPoint(scratch_.data(), label, /*replace_deleted=*/true);
+}
+
+void VectorIndex::remove(uint64_t label) {
+  if (!contains(label)) throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
+  hnsw_->markDelete(label);
+}
+
+std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t ef) {
+  std::vector<IndexHit> out;
+  if (k == 0 || size() == 0) return out;
+  space_->encodeQuery(query, query_.data());
+  hnsw_->setEf(std::max<size_t>(ef ? ef : params_.efSearch, k));
+  auto heap = hnsw_->searchKnn(query_.data(), k);
+  hnsw_->setEf(params_.efSearch);
+  out.resize(heap.size());
+  for (size_t i = heap.size(); i-- > 0; heap.pop())  // the heap pops the farthest first
+    out[i] = {heap.top().second, 1.f - heap.top().first};
+  return out;
+}
+
+std::vector<IndexHit> VectorIndex::exactSearch(const float* query, size_t k) const {
+  std::vector<uint8_t> q(space_->queryBytes());
+  space_->encodeQuery(query, q.data());
+  auto dist = space_->get_dist_func();
+  void* param = space_->get_dist_func_param();
+  std::vector<IndexHit> all;
+  all.reserve(size());
+  for (size_t i = 0; i < hnsw_->cur_element_count; ++i) {
+    if (hnsw_->isMarkedDeleted(i)) continue;
+    all.push_back({hnsw_->getExternalLabel(i), 1.f - dist(q.data(), hnsw_->getDataByInternalId(i), param)});
+  }
+  k = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const IndexHit& a, const IndexHit& b) {
+    return a.similarity > b.similarity || (a.similarity == b.similarity && a.label < b.label);
+  });
+  all.resize(k);
+  return all;
+}
+
+std::vector<float> VectorIndex::vector(uint64_t label) const {
+  auto it = hnsw_->label_lookup_.find(label);
+  if (it == hnsw_->label_lookup_.end() || hnsw_->isMarkedDeleted(it->second))
+    throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
+  std::vector<float> v(params_.dim);
+  space_->decode(hnsw_->getDataByInternalId(it->second), v.data());
+  return v;
+}
+
+// Payload: params, then hnswlib's own state in the order its saveIndex uses, with our sizes.
+void VectorIndex::write(ByteWriter& w) const {
+  const Hnsw& h = *hnsw_;
+  size_t n = h.cur_element_count;
+  w.reserve(w.size() + 96 + n * h.size_data_per_element_ + n * 8);
+  w.pod(static_cast<uint32_t>(params_.space));
+  w.pod(params_.dim);
+  w.pod(params_.M);
+  w.pod(params_.efConstruction);
+  w.pod(params_.efSearch);
+  w.pod(params_.seed);
+  w.pod(static_cast<uint64_t>(h.max_elements_));
+  w.pod(static_cast<uint64_t>(n));
+  w.pod(static_cast<int32_t>(h.maxlevel_));
+  w.pod(static_cast<uint32_t>(h.enterpoint_node_));
+  w.raw(h.data_level0_memory_, n * h.size_data_per_element_);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bytes = h.element_levels_[i] > 0 ? uint32_t(h.size_links_per_element_ * h.element_levels_[i]) : 0;
+    w.pod(bytes);
+    if (bytes) w.raw(h.linkLists_[i], bytes);
+  }
+}
+
+std::unique_ptr<VectorIndex> VectorIndex::read(ByteReader& r) {
+  IndexParams p;
+  uint32_t space = r.pod<uint32_t>("space");
+  if (space != uint32_t(SpaceKind::F32) && space != uint32_t(SpaceKind::Int8)) corrupt("unknown space " + std::to_string(space));
+  p.space = SpaceKind(space);
+  p.dim = r.pod<uint32_t>("dim");
+  p.M = r.pod<uint32_t>("M");
+  p.efConstruction = r.pod<uint32_t>("efConstruction");
+  p.efSearch = r.pod<uint32_t>("efSearch");
+  p.seed = r.pod<uint32_t>("seed");
+  uint64_t maxElements = r.pod<uint64_t>("capacity");
+  uint64_t n = r.pod<uint64_t>("count");
+  int32_t maxLevel = r.pod<int32_t>("max level");
+  uint32_t entry = r.pod<uint32_t>("entry point");
+  if (n > maxElements || maxElements > (uint64_t(1) << 31)) corrupt("count " + std::to_string(n) + " > capacity");
+  if (p.dim == 0 || p.dim > 65536) corrupt("dim " + std::to_string(p.dim));
+  try {
+    checkParams(p);
+  } catch (const Error& e) {
+    corrupt(e.what());
+  }
+  p.initialCapacity = uint32_t(std::max<uint64_t>(maxElements, 1));
+  auto idx = std::make_unique<VectorIndex>(p);
+  Hnsw& h = *idx->hnsw_;
+  const size_t rec = h.size_data_per_element_;
+  if (r.remaining() < n * rec) corrupt("level-0 data truncated");
+  std::memcpy(h.data_level0_memory_, r.take(n * rec, "level-0 data"), n * rec);
+  h.cur_element_count = n;
+  if (n == 0) {
+    if (maxLevel != -1) corrupt("empty graph with a max level");
+  } else if (entry >= n || maxLevel < 0 || maxLevel > 64) {
+    corrupt("entry point " + std::to_string(entry) + " / max level " + std::to_string(maxLevel));
+  }
+  h.maxlevel_ = maxLevel;
+  h.enterpoint_node_ = n ? entry : -1;
+  // Every neighbour id must name an existing element, or a search would read out of bounds.
+  auto checkList = [&](const unsigned int* list, size_t maxCount, size_t i) {
+    size_t cnt = h.getListCount(const_cast<unsigned int*>(list));
+    if (cnt > maxCount) corrupt("element " + std::to_string(i) + " has " + std::to_string(cnt) + " links");
+    const auto* ids = reinterpret_cast<const uint32_t*>(list + 1);
+    for (size_t j = 0; j < cnt; ++j)
+      if (ids[j] >= n) corrupt("element " + std::to_string(i) + " links to " + std::to_string(ids[j]));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bytes = r.pod<uint32_t>("link list size");
+    if (bytes % h.size_links_per_element_ != 0) corrupt("link list size " + std::to_string(bytes));
+    int level = int(bytes / h.size_links_per_element_);
+    if (level > maxLevel) corrupt("element " + std::to_string(i) + " above the max level");
+    h.element_levels_[i] = level;
+    h.linkLists_[i] = nullptr;
+    if (bytes) {
+      h.linkLists_[i] = static_cast<char*>(malloc(bytes));
+      if (!h.linkLists_[i]) throw std::bad_alloc();
+      std::memcpy(h.linkLists_[i], r.take(bytes, "link lists"), bytes);
+    }
+    checkList(h.get_linklist0(i), h.maxM0_, i);
+    for (int l = 1; l <= level; ++l) checkList(h.get_linklist(i, l), h.maxM_, i);
+    uint64_t label = h.getExternalLabel(i);
+    if (!h.label_lookup_.emplace(label, uint32_t(i)).second) corrupt("label " + std::to_string(label) + " twice");
+    if (h.isMarkedDeleted(i)) {
+      h.num_deleted_ += 1;
+      h.deleted_elements.insert(uint32_t(i));
+    }
+  }
+  if (n && h.element_levels_[entry] != maxLevel) corrupt("entry point is not on the top level");
+  h.level_generator_.seed(p.seed + n);  // fresh levels for later inserts, still deterministic
+  return idx;
+}
+
+std::vector<uint8_t> VectorIndex::snapshot() const {
+  ByteWriter w;
+  beginFrame(w, kIndexMagic, kIndexVersion);
+  write(w);
+  endFrame(w);
+  return std::move(w.bytes());
+}
+
+std::unique_ptr<VectorIndex> VectorIndex::fromSnapshot(const uint8_t* data, size_t size) {
+  ByteReader r = openFrame(data, size, kIndexMagic, kIndexVersion, "index snapshot");
+  auto idx = read(r);
+  if (r.remaining() != 0) corrupt(std::to_string(r.remaining()) + " trailing bytes");
+  return idx;
+}
+
+}  // namespace semcache

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Builds everything into build/ (native: library, tests, benchmarks) and dist/ (wasm + JS).
+//   node tools/build.mjs            all
+//   node tools/build.mjs native     the native tree only (ctest, native benchmarks)
+//   node tools/build.mjs wasm       the wasm module and wasm benchmarks, then the TypeScript
+//   node tools/build.mjs js         the TypeScript only
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const what = new Set(process.argv.slice(2));
+const all = what.size === 0;
+const jobs = String(Math.max(1, Math.min(4, (await import('node:os')).cpus().length)));
+// emcc (Debian 3.1.6) needs acorn from Debian's node modules.
+const env = { ...process.env, NODE_PATH: ['/usr/share/nodejs', process.env.NODE_PATH].filter(Boolean).join(':') };
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env, ...opts });
+  if (r.status !== 0) {
+    console.error(`build: ${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+function configured(dir) {
+  return fs.existsSync(path.join(root, dir, 'CMakeCache.txt'));
+}
+
+if (all || what.has('native')) {
+  if (!configured('build/native')) run('cmake', ['-S', '.', '-B', 'build/native', '-DCMAKE_BUILD_TYPE=Release']);
+  run('cmake', ['--build', 'build/native', '-j', jobs]);
+}
+if (all || what.has('wasm')) {
+  if (!configured('build/wasm')) run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm', '-DCMAKE_BUILD_TYPE=Release']);
+  run('cmake', ['--build', 'build/wasm', '-j', jobs]);
+}
+if (all || what.has('wasm') || what.has('js')) {
+  // The .d.ts of the Embind module sits next to the glue so TypeScript (rootDirs) and users see it.
+  fs.mkdirSync(path.join(root, 'dist/wasm'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'bindings/semcache_core.d.ts'), path.join(root, 'dist/wasm/semcache_core.d.mts'));
+  run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+}
