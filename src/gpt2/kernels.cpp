@@ -76,7 +76,11 @@ void quantize_rows(const float* src, int rows, int cols, WeightFormat fmt, void*
       if (std::fabs(src[i]) > 65504.0f)
         throw Error("UNSUPPORTED_MODEL", "a weight of magnitude " + std::to_string(std::fabs(src[i])) +
                                              " does not fit in f16 (max 65504): use f32 or int8");
-      d[i] = f32_to_f16(src[i]);
+      // No subnormal halves (|w| < 2^-14): widening them goes through a denormal f32, which costs
+      // a microcode assist per instruction on many x86 cores. They round to 0 or +-2^-14.
+      uint16_t h = f32_to_f16(src[i]);
+      if ((h & 0x7c00) == 0) h = uint16_t((h & 0x8000) | ((h & 0x3ff) >= 0x200 ? 0x400 : 0));
+      d[i] = h;
     }
   } else {
     int8_t* d = static_cast<int8_t*>(dst);
@@ -119,11 +123,13 @@ inline float hsum(v128_t v) {
          (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
 }
 inline v128_t fma4(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
-// 4 halves widened to u32 lanes -> 4 floats (same trick as f16_to_f32)
+// 4 halves sign-extended to i32 lanes -> 4 floats (the trick of f16_to_f32). Shifting the
+// sign-extended value left by 13 puts the sign at bit 31 and the magnitude at bits 13..27; bits
+// 28..30 hold copies of the sign and are cleared. Stored halves are never subnormal (see
+// quantize_rows), so the intermediate float is never denormal.
 inline v128_t half4(v128_t h) {
-  v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
-  v128_t mag = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
-  return wasm_v128_or(wasm_f32x4_mul(mag, wasm_f32x4_splat(0x1p112f)), sign);
+  v128_t bits = wasm_v128_and(wasm_i32x4_shl(h, 13), wasm_i32x4_splat(int32_t(0x8FFFFFFFu)));
+  return wasm_f32x4_mul(bits, wasm_f32x4_splat(0x1p112f));
 }
 #elif SEMCACHE_AVX2
 constexpr int kLanes = 8;
@@ -207,8 +213,8 @@ void tile_f16(const float* const* x, const uint16_t* const* w, int n, float (*o)
     v128_t lo[4], hi[4];
     for (int k = 0; k < 4; k++) {
       v128_t h = wasm_v128_load(w[k] + i);
-      lo[k] = half4(wasm_u32x4_extend_low_u16x8(h));
-      hi[k] = half4(wasm_u32x4_extend_high_u16x8(h));
+      lo[k] = half4(wasm_i32x4_extend_low_i16x8(h));
+      hi[k] = half4(wasm_i32x4_extend_high_i16x8(h));
     }
     for (int t = 0; t < NT; t++) {
       v128_t xl = wasm_v128_load(x[t] + i), xh = wasm_v128_load(x[t] + i + 4);

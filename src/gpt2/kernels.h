@@ -1,7 +1,8 @@
 #pragma once
 // Matmul and helper kernels for the GPT-2 forward pass. Weights are stored (out, in) row-major so
 // that one output is one contiguous dot product: a decoded token reads every weight exactly once.
-// Three storage formats, chosen at load: f32, f16 (IEEE half), int8 with one f32 scale per row.
+// Three storage formats, chosen at load: f32, f16 (IEEE half; magnitudes below 2^-14 rounded to
+// 0 or 2^-14), int8 with one f32 scale per row.
 // Each output element is computed by the same instruction sequence whatever the number of rows T
 // in the batch, so prefill, step and the no-cache path give bit-identical logits.
 #include <cstddef>
