@@ -10,12 +10,12 @@
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats, type Gpt2TokenEvent } from './gpt2/engine.js';
 import { loadGpt2Files, type Gpt2Progress, type Gpt2Source } from './gpt2/source.js';
 import { SemcacheError, abortError } from './errors.js';
-import type { Gpt2WeightFormat } from './wasm/semcache_core.mjs';
+import type { Gpt2WeightFormat } from './wasm/gpt2.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
 
 export type { Gpt2GenerateOptions, Gpt2Info, Gpt2Stats, Gpt2TokenEvent } from './gpt2/engine.js';
 export type { Gpt2Progress, Gpt2Source } from './gpt2/source.js';
-export type { Gpt2WeightFormat } from './wasm/semcache_core.mjs';
+export type { Gpt2WeightFormat } from './wasm/gpt2.js';
 
 export interface Gpt2LoadOptions {
   /** How weights are kept: f32 (exact), f16 (half the memory), int8 with per-row scales (a quarter; fastest). Default f32. */

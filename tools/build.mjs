@@ -39,6 +39,9 @@ if (all || what.has('wasm')) {
 if (all || what.has('wasm') || what.has('js')) {
   // The .d.ts of the Embind module sits next to the glue so TypeScript (rootDirs) and users see it.
   fs.mkdirSync(path.join(root, 'dist/wasm'), { recursive: true });
-  fs.copyFileSync(path.join(root, 'bindings/semcache_core.d.ts'), path.join(root, 'dist/wasm/semcache_core.d.mts'));
+  for (const f of fs.readdirSync(path.join(root, 'bindings')).filter((f) => f.endsWith('.d.ts'))) {
+    const to = f === 'semcache_core.d.ts' ? 'semcache_core.d.mts' : f;
+    fs.copyFileSync(path.join(root, 'bindings', f), path.join(root, 'dist/wasm', to));
+  }
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
 }

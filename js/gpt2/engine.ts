@@ -1,6 +1,7 @@
 // GPT-2 generation on the wasm core, in whichever thread runs it: the dedicated worker
 // (js/workers/gpt2-worker.ts) or, where there is no worker (Node), the caller's thread.
-import type { Gpt2Model, Gpt2Tokenizer, Gpt2WeightFormat, SemcacheCoreModule } from '../wasm/semcache_core.mjs';
+import type { Gpt2Model, Gpt2Tokenizer, Gpt2WeightFormat } from '../wasm/gpt2.js';
+import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import { SemcacheError, abortError, core } from '../errors.js';
 
 export interface Gpt2GenerateOptions {

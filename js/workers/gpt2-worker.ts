@@ -4,7 +4,7 @@
 //        | {type:'done', id, stats} | {type:'error', id, code, message}
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Stats } from '../gpt2/engine.js';
 import { loadGpt2Files, type Gpt2Source } from '../gpt2/source.js';
-import type { Gpt2WeightFormat } from '../wasm/semcache_core.mjs';
+import type { Gpt2WeightFormat } from '../wasm/gpt2.js';
 import { loadCore } from '../wasm.js';
 
 type Request =

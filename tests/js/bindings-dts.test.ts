@@ -9,23 +9,37 @@ import { loadModule, root } from './helpers.js';
 
 const EMBIND_BUILTINS = new Set(['BindingError', 'InternalError', 'UnboundTypeError']);
 
+type Decl = { methods: string[]; props: Map<string, string>; extends: string[] };
+
+/** Every interface in bindings/*.d.ts, with the members it inherits through `extends`. */
 function declarations() {
-  const file = path.join(root, 'bindings/semcache_core.d.ts');
-  const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-  const interfaces = new Map<string, { methods: string[]; props: Map<string, string>; hasNew: boolean }>();
-  sf.forEachChild((node) => {
-    if (!ts.isInterfaceDeclaration(node)) return;
-    const methods: string[] = [];
-    const props = new Map<string, string>();
-    let hasNew = false;
-    for (const m of node.members) {
-      if (ts.isConstructSignatureDeclaration(m)) hasNew = true;
-      else if (ts.isMethodSignature(m)) methods.push(m.name.getText(sf));
-      else if (ts.isPropertySignature(m)) props.set(m.name.getText(sf), m.type?.getText(sf) ?? '');
+  const interfaces = new Map<string, Decl>();
+  const dir = path.join(root, 'bindings');
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.d.ts'))) {
+    const sf = ts.createSourceFile(f, fs.readFileSync(path.join(dir, f), 'utf8'), ts.ScriptTarget.ES2022, true);
+    sf.forEachChild((node) => {
+      if (!ts.isInterfaceDeclaration(node)) return;
+      const d: Decl = { methods: [], props: new Map(), extends: [] };
+      for (const h of node.heritageClauses ?? []) for (const t of h.types) d.extends.push(t.expression.getText(sf));
+      for (const m of node.members) {
+        if (ts.isMethodSignature(m)) d.methods.push(m.name.getText(sf));
+        else if (ts.isPropertySignature(m)) d.props.set(m.name.getText(sf), m.type?.getText(sf) ?? '');
+      }
+      interfaces.set(node.name.text, d);
+    });
+  }
+  const flatten = (name: string): Decl => {
+    const d = interfaces.get(name);
+    if (!d) return { methods: [], props: new Map(), extends: [] };
+    const out: Decl = { methods: [...d.methods], props: new Map(d.props), extends: [] };
+    for (const base of d.extends) {
+      const b = flatten(base);
+      out.methods.push(...b.methods);
+      for (const [k, v] of b.props) out.props.set(k, v);
     }
-    interfaces.set(node.name.text, { methods, props, hasNew });
-  });
-  return interfaces;
+    return out;
+  };
+  return new Map([...interfaces.keys()].map((k) => [k, flatten(k)]));
 }
 
 it('the module .d.ts matches the Embind bindings', async () => {

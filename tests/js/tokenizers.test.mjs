@@ -143,22 +143,6 @@ describe('WordPieceTokenizer (all-MiniLM-L6-v2)', () => {
   });
 });
 
-describe('bindings/text.d.ts', () => {
-  test('declares exactly the bound methods', () => {
-    const dts = fs.readFileSync(new URL('bindings/text.d.ts', ROOT), 'utf8');
-    const block = (name) => {
-      const m = dts.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`));
-      return [...m[1].matchAll(/^\s+(\w+)\(/gm)].map((x) => x[1]).sort();
-    };
-    const proto = (cls) => Object.getOwnPropertyNames(cls.prototype).filter((n) => n !== 'constructor' && !n.startsWith('is') && !['clone', 'delete', 'deleteLater'].includes(n)).concat('delete').sort();
-    expect(block('SentencePieceTokenizer')).toEqual(proto(core.SentencePieceTokenizer));
-    expect(block('WordPieceTokenizer')).toEqual(proto(core.WordPieceTokenizer));
-    expect(block('WordPieceTokenizerClass')).toEqual(['fromTokenizerJson', 'fromVocabTxt']);
-    expect(typeof core.WordPieceTokenizer.fromTokenizerJson).toBe('function');
-    expect(typeof core.WordPieceTokenizer.fromVocabTxt).toBe('function');
-  });
-});
-
 describe('src/text/unicode_tables.cpp', () => {
   test('is what tools/gen_unicode_tables.mjs generates from this Node', async () => {
     const { execFileSync } = await import('node:child_process');
