@@ -8,7 +8,7 @@
 //     output += t.text;
 //   console.log(gpt2.lastStats);   // { tokensPerSecond, kvCache, prefillMs, ... }
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats, type Gpt2TokenEvent } from './gpt2/engine.js';
-import { loadGpt2Files, type Gpt2Progress, type Gpt2Source } from './gpt2/source.js';
+import type { Gpt2Progress, Gpt2Source } from './gpt2/source.js';
 import { SemcacheError, abortError } from './errors.js';
 import type { Gpt2WeightFormat } from './wasm/gpt2.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
@@ -63,8 +63,7 @@ export class Gpt2 {
     const useWorker = options.worker ?? (onPage && typeof Worker !== 'undefined');
     if (!useWorker) {
       const M = await loadCore(options.wasm);
-      const files = await loadGpt2Files(source, options.onProgress, options.signal);
-      const engine = Gpt2Engine.create(M, files.weights, files.config, files.encoderJson, files.vocabBpe, options.format ?? 'f32');
+      const engine = await Gpt2Engine.load(M, source, options.format ?? 'f32', options.onProgress, options.signal);
       return new Gpt2(engine.info(), engine, undefined);
     }
     if (useWorker === true && typeof Worker === 'undefined')

@@ -3,6 +3,7 @@
 import type { Gpt2Model, Gpt2Tokenizer, Gpt2WeightFormat } from '../wasm/gpt2.js';
 import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import { SemcacheError, abortError, core } from '../errors.js';
+import { loadGpt2Files, type ByteSink, type Gpt2Files, type Gpt2Progress, type Gpt2Source } from './source.js';
 
 export interface Gpt2GenerateOptions {
   /** Tokens to generate at most. Default 64. */
@@ -77,7 +78,11 @@ export class Gpt2Engine {
     private readonly tokenizer: Gpt2Tokenizer,
   ) {}
 
-  /** `weights`: model.safetensors; `config`: config.json text; tokenizer files as text. */
+  /**
+   * `weights`: model.safetensors (in the JS heap, or a view of wasm memory from allocWeights, which
+   * avoids one copy); `config`: config.json text; tokenizer files as text. The weights are
+   * converted into the model's own allocation and the bytes freed.
+   */
   static create(
     M: SemcacheCoreModule,
     weights: Uint8Array,
@@ -86,18 +91,21 @@ export class Gpt2Engine {
     vocabBpe: string,
     format: Gpt2WeightFormat = 'f32',
   ): Gpt2Engine {
-    const tokenizer = core(() => new M.Gpt2Tokenizer(encoderJson, vocabBpe));
-    const ptr = M._malloc(weights.length);
+    // A view of wasm memory is detached by the next growth: take its place and size now.
+    const size = weights.length;
+    let ptr = weights.buffer === M.HEAPU8.buffer ? weights.byteOffset : 0;
     if (!ptr) {
-      tokenizer.delete();
-      throw new SemcacheError('OUT_OF_MEMORY', `cannot allocate ${weights.length} bytes in wasm memory for the weights`);
-    }
-    try {
+      ptr = M._malloc(size);
+      if (!ptr) throw new SemcacheError('OUT_OF_MEMORY', `cannot allocate ${size} bytes in wasm memory for the weights`);
       M.HEAPU8.set(weights, ptr);
-      const model = core(() => M.Gpt2Model.load(ptr, weights.length, config, format));
+    }
+    let tokenizer: Gpt2Tokenizer | undefined;
+    try {
+      tokenizer = core(() => new M.Gpt2Tokenizer(encoderJson, vocabBpe));
+      const model = core(() => M.Gpt2Model.load(ptr, size, config, format));
       return new Gpt2Engine(M, model, tokenizer);
     } catch (e) {
-      tokenizer.delete();
+      tokenizer?.delete();
       throw e;
     } finally {
       M._free(ptr);
@@ -186,6 +194,34 @@ export class Gpt2Engine {
       format: m.format(),
       stopReason,
     });
+  }
+
+  /**
+   * Fetches (or takes) the files and builds the engine. A download of known size is written
+   * straight into wasm memory, so the checkpoint is never held twice; it is freed in every case.
+   */
+  static async load(
+    M: SemcacheCoreModule,
+    source: Gpt2Source,
+    format: Gpt2WeightFormat,
+    onProgress?: (p: Gpt2Progress) => void,
+    signal?: AbortSignal,
+  ): Promise<Gpt2Engine> {
+    let ptr = 0;
+    const alloc = (size: number): ByteSink => {
+      ptr = M._malloc(size);
+      if (!ptr) throw new SemcacheError('OUT_OF_MEMORY', `cannot allocate ${size} bytes in wasm memory for the weights`);
+      const at = ptr;
+      return { set: (chunk, offset) => M.HEAPU8.set(chunk, at + offset), bytes: () => M.HEAPU8.subarray(at, at + size) };
+    };
+    let files: Gpt2Files;
+    try {
+      files = await loadGpt2Files(source, onProgress, signal, alloc);
+    } catch (e) {
+      if (ptr) M._free(ptr);
+      throw e;
+    }
+    return Gpt2Engine.create(M, files.weights, files.config, files.encoderJson, files.vocabBpe, format);
   }
 
   dispose(): void {

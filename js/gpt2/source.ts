@@ -28,6 +28,12 @@ export interface Gpt2Progress {
   total: number | null;
 }
 
+/** Where a download of known size is written (e.g. wasm memory, re-read on every write since it may grow). */
+export interface ByteSink {
+  set(chunk: Uint8Array, offset: number): void;
+  bytes(): Uint8Array;
+}
+
 export interface Gpt2Files {
   weights: Uint8Array;
   config: string;
@@ -45,6 +51,7 @@ export async function fetchBytes(
   url: string,
   onChunk: (loaded: number, total: number | null) => void,
   signal?: AbortSignal,
+  alloc?: (size: number) => ByteSink,
 ): Promise<Uint8Array> {
   let res: Response;
   try {
@@ -61,8 +68,10 @@ export async function fetchBytes(
     onChunk(buf.length, total ?? buf.length);
     return buf;
   }
-  // one buffer when the size is known (a 500 MB checkpoint should not be held twice)
-  let buf = new Uint8Array(total ?? 1 << 20);
+  // one buffer when the size is known (a 500 MB checkpoint should not be held twice); `alloc`
+  // lets the caller place it, e.g. straight into wasm memory
+  const sink = total !== null && alloc ? alloc(total) : undefined;
+  let buf = new Uint8Array(sink ? 0 : (total ?? 1 << 20));
   let loaded = 0;
   const reader = res.body.getReader();
   onChunk(0, total);
@@ -76,8 +85,15 @@ export async function fetchBytes(
     }
     if (chunk.done) break;
     const c = chunk.value;
+    if (total !== null && loaded + c.length > total)
+      throw new SemcacheError('FETCH_FAILED', `${url} sent more than its Content-Length (${total})`);
+    if (sink) {
+      sink.set(c, loaded);
+      loaded += c.length;
+      onChunk(loaded, total);
+      continue;
+    }
     if (loaded + c.length > buf.length) {
-      if (total !== null) throw new SemcacheError('FETCH_FAILED', `${url} sent more than its Content-Length (${total})`);
       const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + c.length));
       bigger.set(buf.subarray(0, loaded));
       buf = bigger;
@@ -88,13 +104,16 @@ export async function fetchBytes(
   }
   if (total !== null && loaded !== total)
     throw new SemcacheError('FETCH_FAILED', `${url} ended after ${loaded} of ${total} bytes`);
+  if (sink) return sink.bytes();
   return loaded === buf.length ? buf : buf.slice(0, loaded);
 }
 
+/** `allocWeights` places model.safetensors when its size is known (see fetchBytes). */
 export async function loadGpt2Files(
   source: Gpt2Source,
   onProgress?: (p: Gpt2Progress) => void,
   signal?: AbortSignal,
+  allocWeights?: (size: number) => ByteSink,
 ): Promise<Gpt2Files> {
   if (!source || typeof source !== 'object') throw new SemcacheError('INVALID_ARGUMENT', 'a GPT-2 source is { url } or { weights, config, encoderJson, vocabBpe }');
   if ('weights' in source) {
@@ -117,7 +136,12 @@ export async function loadGpt2Files(
     merges: resolve(source.url, f.merges ?? 'merges.txt'),
   };
   const get = (file: Gpt2Progress['file']) =>
-    fetchBytes(urls[file], (loaded, total) => onProgress?.({ file, url: urls[file], loaded, total }), signal);
+    fetchBytes(
+      urls[file],
+      (loaded, total) => onProgress?.({ file, url: urls[file], loaded, total }),
+      signal,
+      file === 'weights' ? allocWeights : undefined,
+    );
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   // small files first: a wrong URL fails before the large download starts
   const config = text(await get('config'));

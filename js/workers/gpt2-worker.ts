@@ -3,7 +3,7 @@
 //   out: {type:'progress', id, progress} | {type:'loaded', id, info} | {type:'token', id, token}
 //        | {type:'done', id, stats} | {type:'error', id, code, message}
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Stats } from '../gpt2/engine.js';
-import { loadGpt2Files, type Gpt2Source } from '../gpt2/source.js';
+import type { Gpt2Source } from '../gpt2/source.js';
 import type { Gpt2WeightFormat } from '../wasm/gpt2.js';
 import { loadCore } from '../wasm.js';
 
@@ -30,10 +30,9 @@ async function load(id: number, source: Gpt2Source, format: Gpt2WeightFormat | u
   running.set(id, ctl);
   try {
     const M = await loadCore();
-    const files = await loadGpt2Files(source, (progress) => scope.postMessage({ type: 'progress', id, progress }), ctl.signal);
     engine?.dispose();
     engine = undefined;
-    engine = Gpt2Engine.create(M, files.weights, files.config, files.encoderJson, files.vocabBpe, format ?? 'f32');
+    engine = await Gpt2Engine.load(M, source, format ?? 'f32', (progress) => scope.postMessage({ type: 'progress', id, progress }), ctl.signal);
     scope.postMessage({ type: 'loaded', id, info: engine.info() });
   } catch (e) {
     fail(id, e);

