@@ -5,7 +5,9 @@
 //    "brown_gpt2": {same}}
 // Top-level figures are wasm's for the format fastest in wasm at 128 tokens of context;
 // wasm_over_native is wasm time / native time per token there (tokens/s native / tokens/s wasm);
-// *_cpu variants use process CPU time instead of wall time; load_average shows how shared the machine was.
+// cpu / native_cpu / *_cpu use process CPU time instead of wall time (the machine may be shared:
+// load_average shows how much); formats holds every format with its logit error and greedy
+// agreement against f32.
 // Flags: --quick (fewer timed steps), --shared <dir> (default ../shared next to the repo).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,6 +81,8 @@ for (const model of ['gpt2_124m', 'brown_gpt2']) {
     wasm_over_native_cpu: round(n[best].cpu_kv_tok_s_128 / w[best].cpu_kv_tok_s_128),
     best_format: best,
     native: pick(n[best]),
+    cpu: pick(w[best], true),
+    native_cpu: pick(n[best], true),
     formats,
   };
 }
