@@ -1,6 +1,7 @@
 // Tokenizer parity: the C++ GPT-2 BPE (in wasm) against the npm package gpt-3-encoder, on
 // generated strings covering unicode scripts, emoji sequences, whitespace runs, contractions,
 // numbers and code.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -113,6 +114,11 @@ describe('GPT-2 BPE tokenizer parity with gpt-3-encoder', () => {
       expect(tok.decode(ids)).toBe(ref.decode(ids));
     }
     expect(tok.decode([171, 119, 123, 40])).toBe(ref.decode([171, 119, 123, 40]));
+  });
+
+  it('uses the Unicode tables tools/gen_gpt2_unicode_tables.mjs generates from this Node', () => {
+    const generated = execFileSync(process.execPath, [path.join(root, 'tools/gen_gpt2_unicode_tables.mjs')], { encoding: 'utf8' });
+    expect(generated).toBe(fs.readFileSync(path.join(root, 'src/text/gpt2_unicode_tables.inc'), 'utf8'));
   });
 
   it('rejects unknown ids with a coded error', () => {
