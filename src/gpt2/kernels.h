@@ -1,6 +1,8 @@
 #pragma once
-// Matmul and helper kernels for the GPT-2 forward pass. Weights are stored (out, in) row-major so
-// that one output is one contiguous dot product: a decoded token reads every weight exactly once.
+// Matmul and helper kernels for the GPT-2 forward pass. Weights are stored (out, in) so that an
+// output is one dot product over a row; a decoded token reads every weight exactly once. Blocks
+// of 4 rows are interleaved in 16-column chunks (kernels.cpp, elem_offset) so the 4-row kernel
+// streams memory sequentially; use dequantize_row, not raw indexing, to read a row back.
 // Three storage formats, chosen at load: f32, f16 (IEEE half; magnitudes below 2^-14 rounded to
 // 0 or 2^-14), int8 with one f32 scale per row.
 // Each output element is computed by the same instruction sequence whatever the number of rows T
@@ -14,7 +16,7 @@ namespace semcache::gpt2 {
 enum class WeightFormat { F32 = 0, F16 = 1, Int8 = 2 };
 const char* format_name(WeightFormat f);
 
-// W is (rows, cols): rows = output features, cols = input features.
+// W is (rows, cols): rows = output features, cols = input features (layout: see above).
 struct QMatrix {
   WeightFormat fmt = WeightFormat::F32;
   const void* data = nullptr;     // float*, uint16_t* (f16) or int8_t*

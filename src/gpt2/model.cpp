@@ -215,10 +215,6 @@ static void fill_slots(std::vector<Slot>& slots, WeightFormat fmt,
     QMatrix& q = *s.mat;
     size_t n = size_t(q.rows) * q.cols;
     const float* src;
-    if (!s.conv1d && fmt == WeightFormat::F32) {
-      source(s, static_cast<float*>(const_cast<void*>(q.data)));
-      continue;
-    }
     tmp.resize(n);
     source(s, tmp.data());
     src = tmp.data();

@@ -70,8 +70,11 @@ TEST(Gpt2Kernels, HalfConversionRoundTripsEveryFiniteHalf) {
   EXPECT_EQ(f32_to_f16(70000.0f), 0x7c00);
 }
 
-TEST(Gpt2Kernels, MatmulMatchesNaiveForEveryFormatAndOddShapes) {
-  const int T = 7, R = 7, C = 37;  // tails in rows, columns and token tiles
+class Gpt2KernelShapes : public ::testing::TestWithParam<int> {};
+
+// C = 37: tails in columns (row-major int8); C = 48: interleaved int8 blocks plus 3 tail rows
+TEST_P(Gpt2KernelShapes, MatmulMatchesNaiveForEveryFormat) {
+  const int T = 7, R = 7, C = GetParam();  // tails in rows and token tiles too
   std::vector<float> x(T * C), w(R * C), b(R);
   uint32_t s = 99;
   auto rnd = [&] {
@@ -96,6 +99,12 @@ TEST(Gpt2Kernels, MatmulMatchesNaiveForEveryFormatAndOddShapes) {
         for (int i = 0; i < C; i++) ref += double(x[t * C + i]) * w[r * C + i];
         EXPECT_NEAR(out[t * R + r], ref, tol) << format_name(fmt) << " t=" << t << " r=" << r;
       }
+    // dequantize_row reads the stored layout back
+    std::vector<float> row(C);
+    for (int r = 0; r < R; r++) {
+      dequantize_row(q, r, row.data());
+      for (int i = 0; i < C; i++) ASSERT_NEAR(row[i], w[r * C + i], fmt == WeightFormat::Int8 ? 5e-3 : 1e-3) << r << "," << i;
+    }
     // each row alone gives the same bits as inside a batch (tiled with other rows or not)
     std::vector<float> one(R);
     for (int t = 0; t < T; t++) {
@@ -104,3 +113,5 @@ TEST(Gpt2Kernels, MatmulMatchesNaiveForEveryFormatAndOddShapes) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Widths, Gpt2KernelShapes, ::testing::Values(37, 48));
