@@ -2,6 +2,7 @@
 // bindings file's classes are declared in its own .d.ts (text.d.ts, …) and joined here.
 // Emscripten 3.1.6 cannot emit these; tests/js/bindings-dts.test.ts checks that every class,
 // method and static function declared exists in the module and that nothing bound is missing.
+import type { Gpt2Module } from './gpt2.js';
 import type { TextModule } from './text.js';
 
 export interface SemcacheCoreError {
@@ -114,7 +115,7 @@ export interface CacheCoreConstructor {
   hashPrompt(prompt: string): string;
 }
 
-export interface SemcacheCoreModule extends TextModule {
+export interface SemcacheCoreModule extends TextModule, Gpt2Module {
   CacheCore: CacheCoreConstructor;
   HEAPU8: Uint8Array;
   HEAPF32: Float32Array;

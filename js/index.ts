@@ -23,3 +23,14 @@ export type { Scope, ScopeInput } from './scope.js';
 export { loadCore } from './wasm.js';
 export type { LoadCoreOptions } from './wasm.js';
 export type { FetchProgress } from './net.js';
+export { Gpt2 } from './gpt2.js';
+export type {
+  Gpt2LoadOptions,
+  Gpt2GenerateOptions,
+  Gpt2Info,
+  Gpt2Stats,
+  Gpt2TokenEvent,
+  Gpt2Progress,
+  Gpt2Source,
+  Gpt2WeightFormat,
+} from './gpt2.js';

@@ -1,0 +1,311 @@
+#include "text/gpt2_bpe.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/error.h"
+#include "common/mini_json.h"
+
+namespace semcache::text {
+
+namespace {
+
+struct CodepointRange {
+  uint32_t lo, hi;
+};
+#include "text/gpt2_unicode_tables.inc"
+
+template <size_t N>
+bool in_ranges(const CodepointRange (&r)[N], uint32_t cp) {
+  size_t lo = 0, hi = N;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (cp > r[mid].hi) lo = mid + 1;
+    else if (cp < r[mid].lo) hi = mid;
+    else return true;
+  }
+  return false;
+}
+
+bool is_letter(uint32_t cp) {
+  if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+  return in_ranges(kLetterRanges, cp);
+}
+bool is_number(uint32_t cp) {
+  if (cp < 0x80) return cp >= '0' && cp <= '9';
+  return in_ranges(kNumberRanges, cp);
+}
+// JavaScript's \s: WhiteSpace and LineTerminator
+bool is_space(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+         cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+bool is_other(uint32_t cp) { return !is_space(cp) && !is_letter(cp) && !is_number(cp); }
+
+void put_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xC0 | (cp >> 6));
+    out += char(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += char(0xE0 | (cp >> 12));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  } else {
+    out += char(0xF0 | (cp >> 18));
+    out += char(0x80 | ((cp >> 12) & 0x3F));
+    out += char(0x80 | ((cp >> 6) & 0x3F));
+    out += char(0x80 | (cp & 0x3F));
+  }
+}
+
+// WHATWG "UTF-8 decode" (replacement mode): one U+FFFD per maximal invalid subpart. A 3-byte
+// encoded surrogate (ED A0..BF xx, WTF-8) counts as one U+FFFD, as TextEncoder turns a lone
+// surrogate into one.
+std::vector<uint32_t> decode_utf8(std::string_view s, bool surrogate_as_one) {
+  std::vector<uint32_t> cps;
+  cps.reserve(s.size());
+  size_t i = 0, n = s.size();
+  while (i < n) {
+    uint8_t b = uint8_t(s[i]);
+    if (b < 0x80) {
+      cps.push_back(b);
+      i++;
+      continue;
+    }
+    if (surrogate_as_one && b == 0xED && i + 2 < n && (uint8_t(s[i + 1]) & 0xE0) == 0xA0 &&
+        (uint8_t(s[i + 2]) & 0xC0) == 0x80) {
+      cps.push_back(0xFFFD);
+      i += 3;
+      continue;
+    }
+    int need;
+    uint32_t cp;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) need = 1, cp = b & 0x1F;
+    else if (b >= 0xE0 && b <= 0xEF) {
+      need = 2, cp = b & 0x0F;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      need = 3, cp = b & 0x07;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      cps.push_back(0xFFFD);
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    bool ok = true;
+    for (int k = 0; k < need; k++, j++) {
+      if (j >= n) {
+        ok = false;
+        break;
+      }
+      uint8_t c = uint8_t(s[j]);
+      if (c < lo || c > hi) {
+        ok = false;
+        break;
+      }
+      lo = 0x80, hi = 0xBF;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    cps.push_back(ok ? cp : 0xFFFD);
+    i = j;  // on error, resume at the offending byte (not consumed)
+  }
+  return cps;
+}
+
+std::string encode_utf8(const uint32_t* cps, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; i++) put_utf8(out, cps[i]);
+  return out;
+}
+
+// Length (in code points) of the regex match starting at i; never 0 for i < n.
+size_t match_at(const std::vector<uint32_t>& c, size_t i) {
+  const size_t n = c.size();
+  // 's|'t|'re|'ve|'m|'ll|'d
+  if (c[i] == '\'' && i + 1 < n) {
+    uint32_t a = c[i + 1], b = i + 2 < n ? c[i + 2] : 0;
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+  }
+  //  ?\p{L}+ |  ?\p{N}+ |  ?[^\s\p{L}\p{N}]+
+  for (auto cls : {is_letter, is_number, is_other}) {
+    size_t j = i;
+    if (c[j] == ' ' && j + 1 < n && cls(c[j + 1])) j++;
+    if (!cls(c[j])) continue;
+    while (j < n && cls(c[j])) j++;
+    return j - i;
+  }
+  // \s+(?!\S) | \s+
+  size_t j = i;
+  while (j < n && is_space(c[j])) j++;
+  size_t run = j - i;
+  if (j == n || run == 1) return run;  // at the end, or a single space before text (second branch)
+  return run - 1;                      // leave the last space to join the following word
+}
+
+}  // namespace
+
+std::string utf8_sanitize(std::string_view bytes) {
+  std::vector<uint32_t> cps = decode_utf8(bytes, false);
+  return encode_utf8(cps.data(), cps.size());
+}
+
+Gpt2Bpe::Gpt2Bpe(std::string_view encoder_json, std::string_view vocab_bpe) {
+  const char* C = codes::kCorruptModel;
+  // bytes_to_unicode: printable bytes map to themselves, the rest to 256 + k in byte order
+  uint32_t byte_cp[256];
+  int extra = 0;
+  for (int b = 0; b < 256; b++) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    byte_cp[b] = printable ? uint32_t(b) : uint32_t(256 + extra++);
+    put_utf8(byte_sym_[b], byte_cp[b]);
+  }
+  std::unordered_map<uint32_t, uint8_t> cp_byte;
+  for (int b = 0; b < 256; b++) cp_byte[byte_cp[b]] = uint8_t(b);
+
+  json::Value enc = json::parse(encoder_json, "encoder.json", C);
+  if (!enc.is_object() || enc.object.empty()) throw Error(C, "encoder.json: expected a non-empty object of token -> id");
+  id_to_bytes_.assign(enc.object.size(), std::string());
+  std::vector<bool> seen(enc.object.size(), false);
+  encoder_.reserve(enc.object.size() * 2);
+  for (auto& [tok, v] : enc.object) {
+    if (!v.is_integer || v.integer < 0 || v.integer >= int64_t(enc.object.size()))
+      throw Error(C, "encoder.json: id of \"" + tok + "\" is not an integer in [0, " +
+                         std::to_string(enc.object.size()) + ")");
+    int id = int(v.integer);
+    if (seen[id]) throw Error(C, "encoder.json: id " + std::to_string(id) + " is used twice");
+    seen[id] = true;
+    std::string raw;
+    for (uint32_t cp : decode_utf8(tok, false)) {
+      auto it = cp_byte.find(cp);
+      if (it == cp_byte.end()) throw Error(C, "encoder.json: token \"" + tok + "\" has a character outside the byte alphabet");
+      raw += char(it->second);
+    }
+    id_to_bytes_[id] = std::move(raw);
+    encoder_[tok] = id;
+  }
+
+  // merges: lines 1 .. n-2 of vocab.bpe split on "\n" (the first is the version, the last the empty
+  // string after the final newline), each "first second"
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  for (size_t i = 0; i <= vocab_bpe.size(); i++)
+    if (i == vocab_bpe.size() || vocab_bpe[i] == '\n') {
+      lines.push_back(vocab_bpe.substr(start, i - start));
+      start = i + 1;
+    }
+  if (lines.size() < 2 || lines[0].substr(0, 8) != "#version")
+    throw Error(C, "vocab.bpe: expected a \"#version\" first line followed by merges");
+  ranks_.reserve(lines.size() * 2);
+  for (size_t k = 1; k + 1 < lines.size(); k++) {
+    std::string_view l = lines[k];
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    size_t sp = l.find(' ');
+    if (sp == std::string_view::npos || sp == 0 || sp + 1 >= l.size() || l.find(' ', sp + 1) != std::string_view::npos)
+      throw Error(C, "vocab.bpe: line " + std::to_string(k + 1) + " is not \"first second\"");
+    std::string key(l.substr(0, sp));
+    key += ',';
+    key += l.substr(sp + 1);
+    ranks_[key] = int(k - 1);  // a repeated key keeps the later rank, as the JS object does
+  }
+}
+
+std::vector<std::string> Gpt2Bpe::pretokenize(std::string_view text) const {
+  std::vector<uint32_t> cps = decode_utf8(text, true);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < cps.size();) {
+    size_t len = match_at(cps, i);
+    out.push_back(encode_utf8(cps.data() + i, len));
+    i += len;
+  }
+  return out;
+}
+
+void Gpt2Bpe::bpe(const std::string& piece, std::vector<int>& out) const {
+  if (auto it = cache_.find(piece); it != cache_.end()) {
+    out.insert(out.end(), it->second.begin(), it->second.end());
+    return;
+  }
+  std::vector<std::string> word;
+  for (unsigned char b : piece) word.push_back(byte_sym_[b]);
+  std::string key;
+  while (word.size() > 1) {
+    // the lowest-ranked adjacent pair; among equal ranks the last one (gpt-3-encoder's minPairs)
+    int best = std::numeric_limits<int>::max();
+    size_t best_i = 0;
+    for (size_t i = 0; i + 1 < word.size(); i++) {
+      key = word[i];
+      key += ',';
+      key += word[i + 1];
+      auto it = ranks_.find(key);
+      if (it != ranks_.end() && it->second <= best) {
+        best = it->second;
+        best_i = i;
+      }
+    }
+    if (best == std::numeric_limits<int>::max()) break;
+    const std::string first = word[best_i], second = word[best_i + 1];
+    std::vector<std::string> merged;
+    merged.reserve(word.size());
+    for (size_t i = 0; i < word.size();) {
+      if (i + 1 < word.size() && word[i] == first && word[i + 1] == second) {
+        merged.push_back(first + second);
+        i += 2;
+      } else {
+        merged.push_back(word[i]);
+        i++;
+      }
+    }
+    word.swap(merged);
+  }
+  std::vector<int> ids;
+  for (const std::string& sym : word) {
+    auto it = encoder_.find(sym);
+    if (it != encoder_.end()) {
+      ids.push_back(it->second);
+    } else {
+      // only reachable through a "first,second" key collision (gpt-3-encoder returns undefined
+      // there): fall back to the symbol's bytes, each of which is a token
+      for (uint32_t cp : decode_utf8(sym, false)) {
+        std::string one;
+        put_utf8(one, cp);
+        ids.push_back(encoder_.at(one));
+      }
+    }
+  }
+  if (cache_.size() > 50000) cache_.clear();
+  cache_.emplace(piece, ids);
+  out.insert(out.end(), ids.begin(), ids.end());
+}
+
+std::vector<int> Gpt2Bpe::encode(std::string_view text) const {
+  std::vector<int> out;
+  for (const std::string& piece : pretokenize(text)) bpe(piece, out);
+  return out;
+}
+
+std::string Gpt2Bpe::decode_bytes(const int* ids, size_t n) const {
+  std::string out;
+  for (size_t i = 0; i < n; i++) {
+    if (ids[i] < 0 || ids[i] >= int(id_to_bytes_.size()))
+      throw Error(codes::kInvalidArgument, "token id " + std::to_string(ids[i]) + " is outside [0, " +
+                                               std::to_string(id_to_bytes_.size()) + ")");
+    out += id_to_bytes_[ids[i]];
+  }
+  return out;
+}
+
+std::string Gpt2Bpe::decode(const int* ids, size_t n) const {
+  std::string s = utf8_sanitize(decode_bytes(ids, n));
+  // TextDecoder (ignoreBOM false) drops a leading byte order mark
+  if (s.compare(0, 3, "\xEF\xBB\xBF") == 0) s.erase(0, 3);
+  return s;
+}
+
+}  // namespace semcache::text
