@@ -16,6 +16,7 @@ function status(part, cls, note, progress) {
   const bar = li.querySelector('progress');
   if (bar && progress !== undefined) bar.value = progress;
 }
+const entriesText = (n) => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 const mb = (n) => `${(n / 1048576).toFixed(1)} MB`;
 function progressNote(part) {
   const files = new Map();
@@ -36,15 +37,15 @@ async function loadEmbedderAndCache() {
   status('cache', 'loading', 'opening…');
   state.cache = await openCache(embedder);
   $('threshold').textContent = state.cache.threshold.toFixed(2);
-  status('cache', 'ready', `${state.cache.stats().entries} entries`);
+  status('cache', 'ready', entriesText((await state.cache.stats()).entries));
 }
 
 /** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory. */
 async function openCache(embedder) {
-  const options = { embedder, maxEntries: 5000 };
+  const options = { embedder, threshold: embedder.defaultThreshold, maxEntries: 5000 };
   if (navigator.storage?.getDirectory) {
     try {
-      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo' });
+      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs' });
     } catch (e) {
       console.warn('OPFS cache unavailable, using memory:', e);
     }
@@ -54,8 +55,9 @@ async function openCache(embedder) {
 
 async function loadGpt2() {
   status('gpt2', 'loading', 'loading…');
+  const here = (p) => new URL(p, location.href).href;  // the worker resolves them: make them absolute
   state.gpt2 = await Gpt2.load(
-    { url: '/models/gpt2', files: { encoder: '/models/gpt2-tokenizer/encoder.json', merges: '/models/gpt2-tokenizer/vocab.bpe' } },
+    { url: here('/models/gpt2'), files: { encoder: here('/models/gpt2-tokenizer/encoder.json'), merges: here('/models/gpt2-tokenizer/vocab.bpe') } },
     { format: 'int8', worker: true, onProgress: progressNote('gpt2') },
   );
   const c = state.gpt2.info.config;
@@ -173,7 +175,7 @@ function drawChart() {
 }
 
 async function refresh() {
-  const s = state.cache.stats();
+  const s = await state.cache.stats();
   const rows = [
     ['Entries', s.entries],
     ['Lookups', s.lookups],
@@ -190,7 +192,7 @@ async function refresh() {
     dd.textContent = v;
     return [dt, dd];
   }));
-  status('cache', 'ready', `${s.entries} entries`);
+  status('cache', 'ready', entriesText(s.entries));
   const entries = await state.cache.entries({ limit: 50 });
   const ul = $('entries');
   if (!entries.length) {

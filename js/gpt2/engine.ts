@@ -56,8 +56,11 @@ export interface Gpt2Info {
 export const END_OF_TEXT = 50256;
 
 // A macrotask boundary without setTimeout's 4 ms clamp, so a cancel message can be handled
-// between tokens.
+// between tokens. Node has setImmediate (a MessagePort with a listener would keep Node's event
+// loop alive forever, so that importing this module alone would stop a script from exiting).
 const yieldToEventLoop = (() => {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return () => new Promise<void>((r) => void g.setImmediate!(r));
   if (typeof MessageChannel === 'undefined') return () => new Promise<void>((r) => setTimeout(r, 0));
   const ch = new MessageChannel();
   const waiting: (() => void)[] = [];

@@ -1,0 +1,148 @@
+// The bundled GPT-2 as an OpenAI-compatible upstream, in-process: the same request semantics
+// as a remote LLM (JSON or SSE, max_tokens, temperature, top_p, seed, stop), so the caching
+// handler cannot tell them apart. Generations run one at a time (one model, one KV cache).
+import type { Gpt2 } from '../gpt2.js';
+import { completionJson, textOf, type ChatRequest, type Endpoint } from './openai.js';
+import type { Upstream } from './handler.js';
+
+export interface Gpt2UpstreamOptions {
+  /** Model name reported in responses. */
+  name?: string;
+  /** max_tokens when the request gives none. Default 48. */
+  defaultMaxTokens?: number;
+  /** Largest max_tokens accepted. Default 256. */
+  maxTokensLimit?: number;
+  /** KV cache on (default) or off: the demo's toggle. */
+  kvCache?: () => boolean;
+  /** Called after each generation with its speed. */
+  onStats?: (stats: NonNullable<Gpt2['lastStats']>) => void;
+}
+
+/** Chat turns as the plain text a base LM continues: "Q: …\nA: …". */
+export function chatPrompt(messages: NonNullable<ChatRequest['messages']>): string {
+  const lines: string[] = [];
+  for (const m of messages) {
+    const t = textOf(m.content).trim();
+    if (!t) continue;
+    if (m.role === 'system' || m.role === 'developer') lines.push(t, '');
+    else lines.push(`${m.role === 'assistant' ? 'A' : 'Q'}: ${t}`);
+  }
+  lines.push('A:');
+  return lines.join('\n');
+}
+
+export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Upstream {
+  const name = options.name ?? 'gpt2';
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(f: () => Promise<T>) => {
+    const p = queue.then(f, f);
+    queue = p.catch(() => {});
+    return p;
+  };
+
+  return {
+    name: `in-process ${name}`,
+    async fetch(path, init) {
+      const endpoint: Endpoint = path === '/v1/chat/completions' ? 'chat' : 'completions';
+      const body = JSON.parse(init.body) as ChatRequest;
+      const maxTokens = Math.min(body.max_tokens ?? options.defaultMaxTokens ?? 48, options.maxTokensLimit ?? 256);
+      if (!(maxTokens >= 1)) return errorResponse(400, '`max_tokens` must be >= 1');
+      const prompt = endpoint === 'chat' ? chatPrompt(body.messages ?? []) : String(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt ?? '');
+      const stops = stopList(body.stop, endpoint);
+      const gen = {
+        maxTokens,
+        temperature: body.temperature ?? 0.8,
+        topP: body.top_p ?? 1,
+        topK: 40,
+        seed: body.seed,
+        kvCache: options.kvCache?.() ?? true,
+        overflow: 'slide' as const,
+        stopAtEndOfText: true,
+        signal: init.signal,
+      };
+      const modelName = body.model ?? name;
+      if (!body.stream) {
+        return serialize(async () => {
+          let text = '';
+          for await (const t of model.generate(prompt, gen)) {
+            text += t.text;
+            const cut = stopAt(text, stops);
+            if (cut >= 0) {
+              text = text.slice(0, cut);
+              break;
+            }
+          }
+          if (model.lastStats) options.onStats?.(model.lastStats);
+          return Response.json(completionJson(endpoint, modelName, text.trim()));
+        });
+      }
+      // Streamed: hold back any tail that could still become a stop sequence.
+      const enc = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        start: (controller) =>
+          void serialize(async () => {
+            const id = `gen-${Date.now().toString(36)}`;
+            const send = (delta: string | null, finish: string | null, first: boolean) => {
+              const choice =
+                endpoint === 'chat'
+                  ? { index: 0, delta: delta === null ? {} : first ? { role: 'assistant', content: delta } : { content: delta }, finish_reason: finish }
+                  : { index: 0, text: delta ?? '', finish_reason: finish };
+              const obj = { id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', model: modelName, choices: [choice] };
+              controller.enqueue(enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
+            };
+            let text = '';
+            let sent = 0;
+            let first = true;
+            try {
+              for await (const t of model.generate(prompt, gen)) {
+                text += t.text;
+                const cut = stopAt(text, stops);
+                const safe = cut >= 0 ? cut : text.length - heldBack(text, stops);
+                let out = text.slice(sent, safe);
+                if (first) out = out.replace(/^\s+/, '');
+                if (out) {
+                  send(out, null, first);
+                  first = false;
+                }
+                sent = safe;
+                if (cut >= 0) break;
+              }
+              if (model.lastStats) options.onStats?.(model.lastStats);
+              send(null, 'stop', false);
+              controller.enqueue(enc.encode('data: [DONE]\n\n'));
+              controller.close();
+            } catch (e) {
+              controller.error(e);
+            }
+          }),
+      });
+      return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
+    },
+  };
+}
+
+function stopList(stop: unknown, endpoint: Endpoint): string[] {
+  if (typeof stop === 'string') return [stop];
+  if (Array.isArray(stop)) return stop.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return endpoint === 'chat' ? ['\nQ:', '\n\n'] : [];
+}
+
+function stopAt(text: string, stops: string[]): number {
+  let best = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}
+
+/** Length of the longest suffix of text that is a proper prefix of a stop sequence. */
+function heldBack(text: string, stops: string[]): number {
+  let n = 0;
+  for (const s of stops) for (let k = Math.min(s.length - 1, text.length); k > n; k--) if (s.startsWith(text.slice(-k))) n = k;
+  return n;
+}
+
+function errorResponse(status: number, message: string): Response {
+  return Response.json({ error: { message, type: 'invalid_request_error' } }, { status });
+}
