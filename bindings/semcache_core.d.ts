@@ -22,8 +22,9 @@ export interface CoreConfig {
   maxBytes?: number;
   evictFraction?: number;
   threshold?: number;
-  evaluator?: 'cosine' | 'margin';
+  evaluator?: 'cosine' | 'margin' | 'learned';
   margin?: number;
+  maxFalseHitRate?: number;
   candidates?: number;
 }
 
@@ -32,6 +33,7 @@ export interface CoreLookupResult {
   exact: boolean;
   id: number;
   similarity: number;
+  score: number;
   candidateIds: Uint32Array;
   candidateSimilarities: Float32Array;
   expired: Uint32Array;
@@ -55,6 +57,7 @@ export interface CoreRow {
   lastAccess: number;
   expiresAt: number;
   hits: number;
+  thresholdOffset?: number;
 }
 
 export interface CoreEntry {
@@ -66,6 +69,8 @@ export interface CoreEntry {
   lastAccess: number;
   expiresAt: number;
   hits: number;
+  thresholdOffset: number;
+  lastScore: number;
 }
 
 export interface CoreStats {
@@ -90,10 +95,13 @@ export interface CacheCore {
   vectorBuffer(): number;
   dimensions(): number;
   lookupExact(scope: string, prompt: string, now: number): CoreLookupResult;
-  lookup(scope: string, n: number, now: number, options: { threshold?: number; k?: number; ef?: number }): CoreLookupResult;
+  lookup(scope: string, prompt: string, n: number, now: number, options: { threshold?: number; k?: number; ef?: number }): CoreLookupResult;
   put(scope: string, prompt: string, n: number, answerBytes: number, now: number, ttlMs: number): CorePutResult;
   restore(row: CoreRow, n: number): void;
   remove(id: number): boolean;
+  feedback(id: number, correct: boolean): number;
+  loadEvaluatorModel(ptr: number, size: number): void;
+  baseThreshold(): number;
   clearScope(scope: string): Uint32Array;
   clear(): void;
   purgeExpired(now: number): Uint32Array;
@@ -113,8 +121,39 @@ export interface CacheCoreConstructor {
   hashPrompt(prompt: string): string;
 }
 
+export interface EvaluatorWeights {
+  hidden: number;
+  mean: number[];
+  std: number[];
+  w1: number[];
+  b1: number[];
+  w2?: number[];
+  b2?: number;
+  calibration: { falseHitRate: number; threshold: number }[];
+  info?: string;
+}
+
+export interface EvaluatorModel {
+  features(query: string, cached: string, cosine: number, margin: number): Float32Array;
+  predict(query: string, cached: string, cosine: number, margin: number): number;
+  predictFeatures(features: ArrayLike<number>): number;
+  thresholdFor(falseHitRate: number): number;
+  hasWeights(): boolean;
+  vocabulary(): number;
+  info(): string;
+  withWeights(weights: EvaluatorWeights): Uint8Array;
+  delete(): void;
+}
+
+export interface EvaluatorModelConstructor {
+  new (ptr: number, size: number): EvaluatorModel;
+  fromCorpus(docs: string, minDf: number): Uint8Array;
+  featureNames(): string[];
+}
+
 export interface SemcacheCoreModule extends TextModule {
   CacheCore: CacheCoreConstructor;
+  EvaluatorModel: EvaluatorModelConstructor;
   HEAPU8: Uint8Array;
   HEAPF32: Float32Array;
   _malloc(size: number): number;
