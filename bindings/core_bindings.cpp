@@ -273,13 +273,19 @@ class EvaluatorModelCore {
       return m_->predict(f);
     });
   }
-  float predictFeatures(val features) {
+  // q, c: the two unit embeddings (needed when the model has an embedding metric), else null.
+  float predictFeatures(val features, val q, val c) {
     return guard([&] {
       auto f = floatsOf(features, "features");
       if (f.size() != kNumFeatures) throw Error(codes::kInvalidArgument, "expected " + std::to_string(kNumFeatures) + " features");
-      return m_->predict(f.data());
+      std::vector<float> qv, cv;
+      if (!q.isNull() && !q.isUndefined()) qv = floatsOf(q, "q"), cv = floatsOf(c, "c");
+      if (m_->embDim() && (qv.size() != m_->embDim() || cv.size() != m_->embDim()))
+        throw Error(codes::kInvalidArgument, "this model needs two " + std::to_string(m_->embDim()) + "-d embeddings");
+      return m_->predict(f.data(), qv.empty() ? nullptr : qv.data(), cv.empty() ? nullptr : cv.data());
     });
   }
+  uint32_t embDim() const { return m_->embDim(); }
   float thresholdFor(float rate) { return guard([&] { return m_->thresholdFor(rate); }); }
   bool hasWeights() const { return m_->hasWeights(); }
   uint32_t vocabulary() const { return uint32_t(m_->vocabulary()); }
@@ -298,7 +304,10 @@ class EvaluatorModelCore {
       m.setWeights(opt<uint32_t>(w, "hidden", 0), floatsOf(w["mean"], "mean"), floatsOf(w["std"], "std"),
                    floatsOf(w["w1"], "w1"), floatsOf(w["b1"], "b1"),
                    w["w2"].isUndefined() ? std::vector<float>{} : floatsOf(w["w2"], "w2"), opt<float>(w, "b2", 0.f),
-                   std::move(cal), opt<std::string>(w, "info", ""));
+                   std::move(cal), opt<std::string>(w, "info", ""),
+                   w["embA"].isUndefined() ? std::vector<float>{} : floatsOf(w["embA"], "embA"),
+                   w["embB"].isUndefined() ? std::vector<float>{} : floatsOf(w["embB"], "embB"),
+                   opt<uint32_t>(w, "vetoes", 0));
       auto bytes = m.serialize();
       return copyOut(bytes.data(), bytes.size());
     });
@@ -346,6 +355,7 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("predictFeatures", &EvaluatorModelCore::predictFeatures)
       .function("thresholdFor", &EvaluatorModelCore::thresholdFor)
       .function("hasWeights", &EvaluatorModelCore::hasWeights)
+      .function("embDim", &EvaluatorModelCore::embDim)
       .function("vocabulary", &EvaluatorModelCore::vocabulary)
       .function("info", &EvaluatorModelCore::info)
       .function("withWeights", &EvaluatorModelCore::withWeights)

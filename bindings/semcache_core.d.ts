@@ -131,12 +131,17 @@ export interface EvaluatorWeights {
   b2?: number;
   calibration: { falseHitRate: number; threshold: number }[];
   info?: string;
+  embA?: number[];
+  embB?: number[];
+  /** Bit f set: feature f > 0 forces probability 0. */
+  vetoes?: number;
 }
 
 export interface EvaluatorModel {
   features(query: string, cached: string, cosine: number, margin: number): Float32Array;
   predict(query: string, cached: string, cosine: number, margin: number): number;
-  predictFeatures(features: ArrayLike<number>): number;
+  predictFeatures(features: ArrayLike<number>, q: ArrayLike<number> | null, c: ArrayLike<number> | null): number;
+  embDim(): number;
   thresholdFor(falseHitRate: number): number;
   hasWeights(): boolean;
   vocabulary(): number;

@@ -25,7 +25,7 @@ export interface SemanticCacheOptions {
    * Default 'cosine'. */
   evaluator?: 'cosine' | 'margin' | 'learned';
   /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
-   * held-out QQP training pairs (e.g. 0.02 = 2%). Default 0.02. */
+   * held-out QQP training pairs (e.g. 0.05 = 5%). Default 0.05. */
   maxFalseHitRate?: number;
   /** For 'learned': the model file (URL or bytes). Default: the bundled
    * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
@@ -197,6 +197,9 @@ export interface SemanticCacheStats {
   verifierErrors: number;
   verifierTimeouts: number;
   evaluator: string;
+  /** The score a hit needs before per-entry offsets: the cosine threshold, or for 'learned' the
+   * probability calibrated for maxFalseHitRate. */
+  evaluatorThreshold: number;
   store: string;
   threshold: number;
   dimensions: number;
@@ -494,6 +497,7 @@ export class SemanticCache {
       verifierErrors: this.extra.verifierErrors,
       verifierTimeouts: this.extra.verifierTimeouts,
       evaluator: this.evaluator,
+      evaluatorThreshold: this.core.baseThreshold(),
       store: this.store.kind,
       threshold: this.threshold,
       dimensions: this.dimensions,
@@ -784,7 +788,7 @@ export class SemanticCache {
 }
 
 /** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
-export const DEFAULT_MAX_FALSE_HIT_RATE = 0.02;
+export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;
 const DEFAULT_EVALUATOR_MODEL = new URL('./models/evaluator/model.bin', import.meta.url);
 
 function checkVerifier(v: VerifierOptions | undefined) {

@@ -22,10 +22,21 @@ const arg = (k, d) => {
   return i > 0 ? process.argv[i + 1] : d;
 };
 const PAIRS = Number(arg('--pairs', '5000'));
-const HIDDEN = Number(arg('--hidden', '16'));
+const HIDDEN = Number(arg('--hidden', '0'));
 const EPOCHS = Number(arg('--epochs', '600'));
-const GROUP = 8;  // multi-entry scopes: how lookups with runner-ups look
+// Multi-entry scopes (how lookups with runner-ups look): GROUP cached questions per scope; 0 = off.
+const GROUP = Number(arg('--group', '0'));
 const SEED = 20261122;
+// Features the model must not use (comma-separated names, see EvaluatorModel.featureNames()):
+// their weights stay 0.
+// Default: the bag-of-words overlap features, which punish paraphrases that reword a lot
+// (GPTCache's mock_data) while the embedding metric already covers general overlap.
+const DROP = (arg('--drop', 'queryOnly,cachedOnly,diffMass,weightedJaccard,sharedMass,lengthRatio') || '').split(',').filter(Boolean);
+// The diagonal embedding metric (see src/cache/learned.h): 1 = learn it, 0 = lexical features only.
+const EMB = Number(arg('--emb', '1'));
+const L2EMB = Number(arg('--l2emb', '3e-3'));
+// Features whose presence forces a miss (see src/cache/learned.h): different numbers, antonyms.
+const VETO = (arg('--veto', 'numberClash,polarityClash') || '').split(',').filter(Boolean);
 const out = path.resolve(arg('--out', path.join(root, 'dist/models/evaluator/model.bin')));
 const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 
@@ -33,7 +44,7 @@ const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 const inputs = ['tools/train-evaluator.mjs', 'src/cache/signature.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
 const stamp = crypto.createHash('sha256');
 for (const f of inputs) stamp.update(fs.readFileSync(path.join(root, f)));
-stamp.update(JSON.stringify({ PAIRS, HIDDEN, EPOCHS, GROUP, SEED }));
+stamp.update(JSON.stringify({ PAIRS, HIDDEN, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO }));
 const stampHex = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (process.argv.includes('--if-stale') && fs.existsSync(out) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stampHex) {
@@ -78,9 +89,9 @@ const rows = [];  // {x, y, calib, single}
 pairs.forEach((p, i) => {
   // single-entry scope (the QQP protocol): no runner-up, margin 1
   const cos = dot(unit[2 * i], unit[2 * i + 1]);
-  rows.push({ x: model.features(p.b, p.a, cos, 1), y: p.label, calib: isCalib(p), single: true });
+  rows.push({ x: model.features(p.b, p.a, cos, 1), q: unit[2 * i + 1], c: unit[2 * i], y: p.label, calib: isCalib(p), single: true });
 });
-for (let g = 0; g + GROUP <= pairs.length; g += GROUP) {
+for (let g = 0; GROUP > 1 && g + GROUP <= pairs.length; g += GROUP) {
   // a scope holding GROUP cached questions: query b of each pair, evaluate the top candidate
   for (let i = g; i < g + GROUP; i++) {
     const sims = [];
@@ -88,7 +99,7 @@ for (let g = 0; g + GROUP <= pairs.length; g += GROUP) {
     sims.sort((a, b) => b[0] - a[0]);
     const [[s1, top], [s2]] = sims;
     const y = top === i ? pairs[i].label : 0;
-    rows.push({ x: model.features(pairs[i].b, pairs[top].a, s1, s1 - s2), y, calib: isCalib(pairs[i]), single: false });
+    rows.push({ x: model.features(pairs[i].b, pairs[top].a, s1, s1 - s2), q: unit[2 * i + 1], c: unit[2 * top], y, calib: isCalib(pairs[i]), single: false });
   }
 }
 const fit = rows.filter((r) => !r.calib), cal = rows.filter((r) => r.calib);
@@ -100,8 +111,21 @@ const mean = new Array(F).fill(0), sd = new Array(F).fill(0);
 for (const r of fit) for (let k = 0; k < F; k++) mean[k] += r.x[k] / fit.length;
 for (const r of fit) for (let k = 0; k < F; k++) sd[k] += (r.x[k] - mean[k]) ** 2 / fit.length;
 for (let k = 0; k < F; k++) sd[k] = Math.sqrt(sd[k]) > 1e-6 ? Math.sqrt(sd[k]) : 1;
+const names = M.EvaluatorModel.featureNames();
+for (const d of [...DROP, ...VETO]) if (!names.includes(d)) throw new Error(`unknown feature '${d}' (features: ${names.join(', ')})`);
+const dropped = names.map((n) => DROP.includes(n));
+const vetoes = names.reduce((bits, n, k) => (VETO.includes(n) ? bits | (1 << k) : bits), 0);
+// a dropped feature is standardized to a constant 0: no gradient reaches its weights
+for (let k = 0; k < F; k++) if (dropped[k]) (mean[k] = 0), (sd[k] = 1e30);
 const X = fit.map((r) => r.x.map((v, k) => (v - mean[k]) / sd[k]));
 const Y = fit.map((r) => r.y);
+const D = EMB ? unit[0].length : 0;
+// the metric's inputs: (dim * u_i * v_i, sqrt(dim) * |u_i - v_i|), as in EvaluatorModel::predict
+const E = fit.map((r) => {
+  const e = new Float32Array(2 * D);
+  for (let i = 0; i < D; i++) (e[i] = D * r.q[i] * r.c[i]), (e[D + i] = Math.sqrt(D) * Math.abs(r.q[i] - r.c[i]));
+  return e;
+});
 
 function rng(seed) {  // mulberry32
   let a = seed >>> 0;
@@ -118,7 +142,8 @@ function train_(H) {
   const rand = rng(SEED + H);
   const nW1 = H ? H * F : F, nB1 = H ? H : 1;
   // params: w1 (H, F) | b1 (H) | w2 (H) | b2
-  const P = new Float64Array(nW1 + nB1 + H + 1);
+  const nE = 2 * D, e0 = nW1 + nB1 + H + 1;  // embedding metric weights after b2
+  const P = new Float64Array(e0 + nE);
   for (let i = 0; i < nW1; i++) P[i] = H ? (rand() * 2 - 1) * Math.sqrt(1 / F) : 0;
   for (let i = 0; i < H; i++) P[nW1 + nB1 + i] = (rand() * 2 - 1) * Math.sqrt(1 / H);
   const m = new Float64Array(P.length), v = new Float64Array(P.length), G = new Float64Array(P.length);
@@ -129,12 +154,14 @@ function train_(H) {
     let loss = 0;
     for (let n = 0; n < X.length; n++) {
       const x = X[n];
-      let z;
+      let z = 0;
+      const e = E[n];
+      for (let i = 0; i < nE; i++) z += P[e0 + i] * e[i];
       if (H === 0) {
-        z = P[nW1];
+        z += P[nW1];
         for (let k = 0; k < F; k++) z += P[k] * x[k];
       } else {
-        z = P[P.length - 1];
+        z += P[e0 - 1];
         for (let h = 0; h < H; h++) {
           let s = P[nW1 + h];
           for (let k = 0; k < F; k++) s += P[h * F + k] * x[k];
@@ -145,20 +172,22 @@ function train_(H) {
       const p = 1 / (1 + Math.exp(-z));
       loss -= Y[n] ? Math.log(p + 1e-12) : Math.log(1 - p + 1e-12);
       const dz = (p - Y[n]) / X.length;
+      for (let i = 0; i < nE; i++) G[e0 + i] += dz * e[i];
       if (H === 0) {
         for (let k = 0; k < F; k++) G[k] += dz * x[k];
         G[nW1] += dz;
       } else {
-        G[P.length - 1] += dz;
+        G[e0 - 1] += dz;
         for (let h = 0; h < H; h++) {
           G[nW1 + nB1 + h] += dz * a[h];
-          const ds = dz * P[nW1 + nB1 + h] * (1 - a[h] * a[h]);
+          const ds = dz * P[nW1 + nB1 + h] * (1 - a[h] * a[h]);  // through tanh
           G[nW1 + h] += ds;
           for (let k = 0; k < F; k++) G[h * F + k] += ds * x[k];
         }
       }
     }
     for (let i = 0; i < nW1; i++) G[i] += l2 * P[i];
+    for (let i = 0; i < nE; i++) G[e0 + i] += L2EMB * P[e0 + i];
     for (let i = 0; i < P.length; i++) {
       m[i] = b1m * m[i] + (1 - b1m) * G[i];
       v[i] = b2m * v[i] + (1 - b2m) * G[i] * G[i];
@@ -167,15 +196,18 @@ function train_(H) {
     if (ep % 200 === 0 || ep === EPOCHS) log(`hidden ${H}: epoch ${ep} loss ${(loss / X.length).toFixed(4)}`);
   }
   const arr = (from, n) => Array.from(P.subarray(from, from + n));
-  return { hidden: H, mean, std: sd, w1: arr(0, nW1), b1: arr(nW1, nB1), w2: arr(nW1 + nB1, H), b2: H ? P[P.length - 1] : 0 };
+  const w = { vetoes, hidden: H, mean, std: sd, w1: arr(0, nW1), b1: arr(nW1, nB1), w2: arr(nW1 + nB1, H), b2: H ? P[e0 - 1] : 0 };
+  if (D) (w.embA = arr(e0, D)), (w.embB = arr(e0 + D, D));
+  return w;
 }
 
 // ---- 4. calibrate on the held-out train fifth (single-entry scopes: the QQP protocol) ----
 const RATES = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1];
 function calibrate(m) {
   const single = cal.filter((r) => r.single);
-  const neg = single.filter((r) => !r.y).map((r) => m.predictFeatures(r.x)).sort((a, b) => b - a);
-  const pos = single.filter((r) => r.y).map((r) => m.predictFeatures(r.x));
+  const score = (r) => m.predictFeatures(r.x, D ? r.q : null, D ? r.c : null);
+  const neg = single.filter((r) => !r.y).map(score).sort((a, b) => b - a);
+  const pos = single.filter((r) => r.y).map(score);
   const table = [];
   let last = 1;
   for (const rate of RATES) {
@@ -216,6 +248,9 @@ const info = JSON.stringify({
   trainedOn: `QQP pairs-dev train split, first ${PAIRS} pairs (calibration: ${cal.filter((r) => r.single).length} held-out)`,
   embedder: embedder.id,
   hidden: best.w.hidden,
+  embeddingMetric: D,
+  dropped: DROP,
+  vetoes: VETO,
   seed: SEED,
   heldOutDupHitAt5pct: Math.round(best.at5 * 1000) / 1000,
 });

@@ -69,6 +69,9 @@ void Cache::configure(const CacheConfig& c) {
   if (c.index.efSearch < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
   if (!(c.maxFalseHitRate >= 0.f && c.maxFalseHitRate <= 1.f))
     throw Error(codes::kInvalidArgument, "maxFalseHitRate must be in [0, 1], got " + std::to_string(c.maxFalseHitRate));
+  if (c.evaluator == "learned" && model_ && model_->embDim() && model_->embDim() != c.index.dim)
+    throw Error(codes::kInvalidArgument, "the evaluator model was trained on " + std::to_string(model_->embDim()) +
+                                             "-d embeddings, the cache holds " + std::to_string(c.index.dim) + "-d ones");
   evaluator_ = makeEvaluator(c.evaluator, c.margin, model_, c.maxFalseHitRate);
   config_ = c;
   for (auto& s : scopes_)
@@ -221,6 +224,12 @@ LookupResult Cache::search(std::string_view scope, const Signature* query, const
   in.offset = top.offset;
   in.query = query;
   in.top = &top.sig;
+  std::vector<float> topVec;
+  if (evaluator_->needsVectors()) {
+    topVec = scopes_[top.scope]->index->vector(top.id);
+    in.queryVec = unit_.data();
+    in.topVec = topVec.data();
+  }
   Decision d = evaluator_->evaluate(r.candidates, in);
   r.evaluateMs = msSince(t1);
   stats_.evaluateMs += r.evaluateMs;

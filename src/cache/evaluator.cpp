@@ -38,9 +38,11 @@ Decision LearnedEvaluator::evaluate(std::span<const Candidate> ranked, const Eva
   float margin = ranked.size() > 1 ? s - ranked[1].similarity : 1.f;
   float f[kNumFeatures];
   model_->features(*in.query, *in.top, s, margin, f);
-  float p = model_->predict(f);
+  float p = model_->predict(f, in.queryVec, in.topVec);
   return {p >= threshold_ + in.offset, p};
 }
+
+bool LearnedEvaluator::needsVectors() const { return model_->embDim() > 0; }
 
 std::unique_ptr<SimilarityEvaluator> makeEvaluator(const std::string& kind, float margin,
                                                    std::shared_ptr<const EvaluatorModel> model, float maxFalseHitRate) {

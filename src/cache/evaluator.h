@@ -27,6 +27,8 @@ struct EvalInput {
   float offset = 0.f;                 // the top entry's feedback offset, in score units
   const Signature* query = nullptr;   // null when the lookup came without prompt text
   const Signature* top = nullptr;     // the top candidate's signature
+  const float* queryVec = nullptr;    // unit vectors (dim floats), when the evaluator needsVectors()
+  const float* topVec = nullptr;
 };
 
 class SimilarityEvaluator {
@@ -36,6 +38,8 @@ class SimilarityEvaluator {
   virtual Decision evaluate(std::span<const Candidate> ranked, const EvalInput& in) const = 0;
   // The score a hit needs before any per-entry offset, given the caller's cosine threshold.
   virtual float baseThreshold(float cosineThreshold) const { return cosineThreshold; }
+  // Whether evaluate() reads queryVec/topVec (the cache then fetches the top candidate's vector).
+  virtual bool needsVectors() const { return false; }
   virtual std::string name() const = 0;
 };
 
@@ -69,6 +73,7 @@ class LearnedEvaluator final : public SimilarityEvaluator {
   LearnedEvaluator(std::shared_ptr<const EvaluatorModel> model, float maxFalseHitRate);
   Decision evaluate(std::span<const Candidate> ranked, const EvalInput& in) const override;
   float baseThreshold(float) const override { return threshold_; }
+  bool needsVectors() const override;
   std::string name() const override { return "learned"; }
 
  private:
@@ -79,6 +84,6 @@ class LearnedEvaluator final : public SimilarityEvaluator {
 // "cosine", "margin" or "learned" (needs model); INVALID_ARGUMENT otherwise.
 std::unique_ptr<SimilarityEvaluator> makeEvaluator(const std::string& kind, float margin,
                                                    std::shared_ptr<const EvaluatorModel> model = nullptr,
-                                                   float maxFalseHitRate = 0.02f);
+                                                   float maxFalseHitRate = 0.05f);
 
 }  // namespace semcache

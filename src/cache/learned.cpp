@@ -77,12 +77,13 @@ EvaluatorModel EvaluatorModel::fromCorpus(std::span<const std::string_view> docs
 
 void EvaluatorModel::setWeights(uint32_t hidden, std::vector<float> mean, std::vector<float> sd, std::vector<float> w1,
                                 std::vector<float> b1, std::vector<float> w2, float b2, std::vector<Calibration> calib,
-                                std::string info) {
+                                std::string info, std::vector<float> embA, std::vector<float> embB, uint32_t vetoes) {
   EvaluatorModel m = *this;
   m.hasWeights_ = true;
   m.hidden_ = hidden;
   m.mean_ = std::move(mean), m.std_ = std::move(sd), m.w1_ = std::move(w1), m.b1_ = std::move(b1);
   m.w2_ = std::move(w2), m.b2_ = b2, m.calib_ = std::move(calib), m.info_ = std::move(info);
+  m.embA_ = std::move(embA), m.embB_ = std::move(embB), m.vetoes_ = vetoes;
   if (m.hidden_ == 0) m.w2_.clear(), m.b2_ = 0;
   try {
     m.check();
@@ -110,6 +111,9 @@ void EvaluatorModel::check() const {
     corrupt("has non-finite weights");
   for (float s : std_)
     if (!(s > 0)) corrupt("has a non-positive feature scale");
+  if (embA_.size() != embB_.size() || embA_.size() > 65536) corrupt("has a malformed embedding metric");
+  if (vetoes_ >> kNumFeatures) corrupt("vetoes an unknown feature");
+  if (!finite(embA_) || !finite(embB_)) corrupt("has non-finite embedding weights");
   if (calib_.empty()) corrupt("has no calibration table");
   for (size_t i = 0; i < calib_.size(); ++i) {
     const Calibration& c = calib_[i];
@@ -134,6 +138,9 @@ std::vector<uint8_t> EvaluatorModel::serialize() const {
     w.pod(hidden_);
     writeFloats(w, mean_), writeFloats(w, std_), writeFloats(w, w1_), writeFloats(w, b1_), writeFloats(w, w2_);
     w.pod(b2_);
+    w.pod(vetoes_);
+    w.pod(uint32_t(embA_.size()));
+    writeFloats(w, embA_), writeFloats(w, embB_);
     w.pod(uint32_t(calib_.size()));
     for (const Calibration& c : calib_) w.pod(c.falseHitRate), w.pod(c.threshold);
     w.str(info_);
@@ -167,6 +174,11 @@ std::shared_ptr<const EvaluatorModel> EvaluatorModel::load(const uint8_t* data, 
     m->b1_ = readFloats(r, H ? H : 1, "first biases");
     m->w2_ = readFloats(r, H, "second layer");
     m->b2_ = r.pod<float>("second bias");
+    m->vetoes_ = r.pod<uint32_t>("vetoes");
+    uint32_t ed = r.pod<uint32_t>("embedding dims");
+    if (ed > 65536) corrupt("embedding dims are impossible");
+    m->embA_ = readFloats(r, ed, "embedding metric");
+    m->embB_ = readFloats(r, ed, "embedding metric");
     uint32_t nc = r.pod<uint32_t>("calibration size");
     if (nc > r.remaining() / 8) corrupt("calibration size is impossible");
     for (uint32_t i = 0; i < nc; ++i) {
@@ -182,9 +194,11 @@ std::shared_ptr<const EvaluatorModel> EvaluatorModel::load(const uint8_t* data, 
   return m;
 }
 
-float EvaluatorModel::predict(const float* f) const {
+float EvaluatorModel::predict(const float* f, const float* q, const float* c) const {
   if (!hasWeights_) throw Error(codes::kInvalidArgument, "this evaluator model holds only an IDF table (no weights)");
   constexpr size_t F = kNumFeatures;
+  for (size_t i = 0; i < F; ++i)
+    if ((vetoes_ >> i & 1) && f[i] > 0) return 0.f;
   float x[F];
   for (size_t i = 0; i < F; ++i) x[i] = (f[i] - mean_[i]) / std_[i];
   float z;
@@ -199,6 +213,12 @@ float EvaluatorModel::predict(const float* f) const {
       for (size_t i = 0; i < F; ++i) a += w[i] * x[i];
       z += w2_[h] * std::tanh(a);
     }
+  }
+  if (size_t d = embA_.size()) {
+    if (!q || !c) throw Error(codes::kInvalidArgument, "this evaluator model needs the two embeddings");
+    float sd = std::sqrt(float(d)), fd = float(d), acc = 0;
+    for (size_t i = 0; i < d; ++i) acc += embA_[i] * fd * q[i] * c[i] + embB_[i] * sd * std::fabs(q[i] - c[i]);
+    z += acc;
   }
   return 1.f / (1.f + std::exp(-z));
 }

@@ -3,6 +3,12 @@
 //  - an IDF table over content-word hashes (built from a corpus by tools/train-evaluator.mjs),
 //  - optionally the weights of a tiny MLP (or logistic regression when hidden = 0) over the
 //    pair features below, with the standardization it was trained with,
+//  - optionally a diagonal metric over the two unit embeddings u (query), v (cached): the logit
+//    gets sum_i a_i * (dim * u_i * v_i) + b_i * (sqrt(dim) * |u_i - v_i|) (a learned reweighting
+//    of the cosine's terms, MeanCache-like but without touching the encoder),
+//  - vetoes: features that force a miss whatever the rest says (probability 0), e.g. two prompts
+//    with different numbers ("2016" / "2017") or an antonym clash ("good" / "bad"): QQP's noisy
+//    labels teach a weak weight for those, and a wrong hit costs more than a miss,
 //  - a calibration table: target false-hit rate -> probability threshold, measured on a held-out
 //    part of the training data.
 // An IDF-only file is what training computes features with; a cache needs the weights too.
@@ -60,8 +66,11 @@ class EvaluatorModel {
   const std::string& info() const { return info_; }
   const std::vector<Calibration>& calibration() const { return calib_; }
 
-  // features: kNumFeatures floats. Needs hasWeights().
-  float predict(const float* features) const;
+  // features: kNumFeatures floats; q, c: the unit vectors (embDim() floats each, or null when
+  // embDim() == 0). Needs hasWeights().
+  float predict(const float* features, const float* q = nullptr, const float* c = nullptr) const;
+  uint32_t embDim() const { return uint32_t(embA_.size()); }
+  uint32_t vetoes() const { return vetoes_; }  // bit f: feature f > 0 forces probability 0
   // Probability threshold for a target false-hit rate, interpolated in the calibration table
   // (clamped at its ends).
   float thresholdFor(float falseHitRate) const;
@@ -71,7 +80,7 @@ class EvaluatorModel {
   // w2/b2 unused; else w1 is (hidden, F) row-major, b1 (hidden), w2 (hidden), b2.
   void setWeights(uint32_t hidden, std::vector<float> mean, std::vector<float> std, std::vector<float> w1,
                   std::vector<float> b1, std::vector<float> w2, float b2, std::vector<Calibration> calib,
-                  std::string info);
+                  std::string info, std::vector<float> embA = {}, std::vector<float> embB = {}, uint32_t vetoes = 0);
 
  private:
   void check() const;
@@ -83,6 +92,8 @@ class EvaluatorModel {
   uint32_t hidden_ = 0;
   std::vector<float> mean_, std_, w1_, b1_, w2_;
   float b2_ = 0.f;
+  std::vector<float> embA_, embB_;  // the diagonal metric; empty = none
+  uint32_t vetoes_ = 0;
   std::vector<Calibration> calib_;
   std::string info_;  // what it was trained on (JSON from the trainer)
 };
