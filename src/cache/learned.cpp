@@ -38,6 +38,15 @@ void mergeWalk(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b, F
   }
 }
 
+// Names of a that b never mentions (as a name or a word): "PyTorch has…" vs "…in PyTorch" is no
+// difference even though only one of them is capitalised mid-sentence.
+size_t namesMissing(const Signature& a, const Signature& b) {
+  size_t n = 0;
+  for (uint32_t h : a.names)
+    n += !std::binary_search(b.words.begin(), b.words.end(), h) && !std::binary_search(b.names.begin(), b.names.end(), h);
+  return n;
+}
+
 size_t symDiff(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
   size_t n = 0;
   mergeWalk(a, b, [&](uint32_t, bool x, bool y) { n += x != y; });
@@ -279,7 +288,7 @@ void EvaluatorModel::features(const Signature& q, const Signature& c, float cosi
   out[kNegationDiff] = float(std::min(2, std::abs(int(q.negations) - int(c.negations))));
   out[kPolarityClash] = float(polarityClash);
   out[kPolarityOnly] = float(polarityOnly);
-  out[kNameDiff] = float(std::log1p(double(symDiff(q.names, c.names))));
+  out[kNameDiff] = float(std::log1p(double(namesMissing(q, c) + namesMissing(c, q))));
   float lq = std::max<float>(1, q.tokens), lc = std::max<float>(1, c.tokens);
   out[kLengthRatio] = std::min(lq, lc) / std::max(lq, lc);
   out[kQuestionDiff] = float(std::popcount(unsigned(q.question ^ c.question)));

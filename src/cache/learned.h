@@ -37,7 +37,7 @@ enum Feature : uint32_t {
   kNegationDiff,    // |negations(q) - negations(c)|, capped at 2
   kPolarityClash,   // antonym pairs used with different sides
   kPolarityOnly,    // antonym pairs used by one side only
-  kNameDiff,        // log1p(capitalised names in the symmetric difference)
+  kNameDiff,        // log1p(capitalised names the other prompt never mentions, both ways)
   kLengthRatio,     // min/max token count
   kQuestionDiff,    // question words (what, why, how…) used by one prompt only
   kSharedMass,      // log1p(IDF mass of the shared words)

@@ -165,10 +165,11 @@ void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
       auto p = std::find(std::begin(kPolarity), std::end(kPolarity), w);
       for (; p != std::end(kPolarity); p = std::find(p + 1, std::end(kPolarity), w))
         sig->polarity.push_back(uint32_t(p - std::begin(kPolarity)));
-      if (isName) sig->names.push_back(h32(w));
     }
     if (among(w, kStop)) continue;
-    onWord(h32(stem(w)));
+    uint32_t h = h32(stem(w));
+    if (sig && isName) sig->names.push_back(h);  // the content-word hash: the other side may write it lowercase
+    onWord(h);
   }
   if (sig) {
     sig->tokens = uint16_t(std::min<size_t>(toks.size(), 65535));

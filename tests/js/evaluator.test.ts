@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore, OnnxEmbedder, SemanticCache, SemcacheError } from 'semcache';
-import { root, toyEmbedder } from './helpers.js';
+import { loadModule, root, toyEmbedder } from './helpers.js';
 
 const MODEL = path.join(root, 'dist/models/evaluator/model.bin');
 
@@ -87,8 +87,10 @@ describe('evaluator model files', () => {
     expect(await codeOf(open(version))).toBe('UNSUPPORTED_VERSION');
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, ...new Array(40).fill(0)]);
     expect(await codeOf(open(png))).toBe('CORRUPT_SNAPSHOT');
-    // a model trained on 512-d embeddings cannot serve a 64-d cache
-    expect(await codeOf(SemanticCache.open({ embedder: toyEmbedder(64), evaluator: 'learned', evaluatorModel: bytes }))).toBe('INVALID_ARGUMENT');
+    // an IDF-only file (what training starts from) is a valid file but no model
+    const M = await loadModule();
+    const idfOnly = M.EvaluatorModel.fromCorpus('how do I learn python\nhow do I learn java', 1);
+    expect(await codeOf(open(idfOnly))).toBe('INVALID_ARGUMENT');
   });
 });
 
