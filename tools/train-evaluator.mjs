@@ -21,7 +21,8 @@ const arg = (k, d) => {
   const i = process.argv.indexOf(k);
   return i > 0 ? process.argv[i + 1] : d;
 };
-const PAIRS = Number(arg('--pairs', '5000'));  // the first N train pairs (cold: ~2N texts to embed)
+// The first N train pairs, or all of them (~32k; cold: ~2N sentences to embed, build/embed-cache).
+const PAIRS = arg('--pairs', 'all') === 'all' ? Infinity : Number(arg('--pairs'));
 const HIDDEN = Number(arg('--hidden', '0'));
 const EPOCHS = Number(arg('--epochs', '600'));
 // Multi-entry scopes (how lookups with runner-ups look): GROUP cached questions per scope; 0 = off.
@@ -247,7 +248,7 @@ for (const H of [...new Set([0, HIDDEN])]) {
 }
 const fitS = (performance.now() - tf) / 1000;
 const info = JSON.stringify({
-  trainedOn: `QQP pairs-dev train split, first ${PAIRS} pairs (calibration: ${cal.filter((r) => r.single).length} held-out)`,
+  trainedOn: `QQP pairs-dev train split, first ${pairs.length} pairs (calibration: ${cal.filter((r) => r.single).length} held-out)`,
   embedder: embedder.id,
   hidden: best.w.hidden,
   embeddingMetric: D,
