@@ -90,7 +90,8 @@ export interface CallOptions {
 }
 
 export interface GetOptions extends CallOptions {
-  /** Overrides the cache's threshold for this lookup (cosine in [-1, 1]). */
+  /** Overrides the cache's threshold for this lookup (cosine in [-1, 1]; not used by the
+   * 'learned' evaluator, whose threshold comes from maxFalseHitRate). */
   threshold?: number;
 }
 
