@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "cache/cache.h"
+#include "cache/learned.h"
 #include "js_error.h"
 
 using emscripten::val;
@@ -39,6 +40,7 @@ CacheConfig parseConfig(const val& o, const CacheConfig& base) {
   c.threshold = opt<float>(o, "threshold", c.threshold);
   if (!o["evaluator"].isUndefined()) c.evaluator = o["evaluator"].as<std::string>();
   c.margin = opt<float>(o, "margin", c.margin);
+  c.maxFalseHitRate = opt<float>(o, "maxFalseHitRate", c.maxFalseHitRate);
   c.candidates = opt<uint32_t>(o, "candidates", c.candidates);
   return c;
 }
@@ -62,6 +64,7 @@ val lookupOut(const LookupResult& r) {
   o.set("exact", r.exact);
   o.set("id", r.id);
   o.set("similarity", r.similarity);
+  o.set("score", r.score);
   std::vector<uint32_t> ids;
   std::vector<float> sims;
   for (const Candidate& c : r.candidates) ids.push_back(c.id), sims.push_back(c.similarity);
@@ -88,14 +91,14 @@ class CacheCore {
     return guard([&] { return lookupOut(cache_.lookupExact(scope, prompt, now)); });
   }
 
-  val lookup(const std::string& scope, uint32_t n, double now, val options) {
+  val lookup(const std::string& scope, const std::string& prompt, uint32_t n, double now, val options) {
     return guard([&] {
       LookupOptions o;
       o.threshold = opt<float>(options, "threshold", NAN);
       o.k = opt<uint32_t>(options, "k", 0);
       o.ef = opt<uint32_t>(options, "ef", 0);
       checkLength(n);
-      return lookupOut(cache_.lookup(scope, vec_.data(), n, now, o));
+      return lookupOut(cache_.lookup(scope, prompt, vec_.data(), n, now, o));
     });
   }
 
@@ -119,7 +122,11 @@ class CacheCore {
       checkLength(n);
       Entry e;
       e.id = row["id"].as<uint32_t>();
-      e.promptHash = Cache::hashPrompt(row["prompt"].as<std::string>());
+      std::string prompt = row["prompt"].as<std::string>();
+      e.promptHash = Cache::hashPrompt(prompt);
+      e.sig = makeSignature(prompt);
+      e.offset = opt<float>(row, "thresholdOffset", 0.f);
+      if (!std::isfinite(e.offset)) throw Error(codes::kNotFinite, "thresholdOffset must be finite");
       e.answerBytes = row["answerBytes"].as<uint32_t>();
       e.created = row["created"].as<double>();
       e.lastAccess = row["lastAccess"].as<double>();
@@ -131,6 +138,12 @@ class CacheCore {
   }
 
   bool remove(uint32_t id) { return guard([&] { return cache_.remove(id); }); }
+  float feedback(uint32_t id, bool correct) { return guard([&] { return cache_.feedback(id, correct); }); }
+  // bytes were copied by JS into memory it got from _malloc; JS frees them afterwards.
+  void loadEvaluatorModel(uintptr_t ptr, uint32_t size) {
+    guard([&] { cache_.loadEvaluatorModel(reinterpret_cast<const uint8_t*>(ptr), size); return 0; });
+  }
+  float baseThreshold() const { return cache_.baseThreshold(); }
   val clearScope(const std::string& scope) { return guard([&] { return idsOut(cache_.clearScope(scope)); }); }
   void clear() { cache_.clear(); }
   val purgeExpired(double now) { return guard([&] { return idsOut(cache_.purgeExpired(now)); }); }
@@ -150,6 +163,8 @@ class CacheCore {
       o.set("lastAccess", e->lastAccess);
       o.set("expiresAt", e->expiresAt);
       o.set("hits", e->hits);
+      o.set("thresholdOffset", e->offset);
+      o.set("lastScore", e->lastScore);
       return o;
     });
   }
@@ -208,6 +223,101 @@ class CacheCore {
   std::vector<float> vec_;
 };
 
+std::vector<float> floatsOf(const val& arr, const char* what) {
+  if (arr.isUndefined() || arr.isNull()) throw Error(codes::kInvalidArgument, std::string("weights need ") + what);
+  return emscripten::convertJSArrayToNumberVector<float>(arr);
+}
+
+// The evaluator model outside a cache: what the trainer computes features and writes files with.
+class EvaluatorModelCore {
+ public:
+  explicit EvaluatorModelCore(std::shared_ptr<const EvaluatorModel> m) : m_(std::move(m)) {}
+  static EvaluatorModelCore* create(uintptr_t ptr, uint32_t size) {
+    return guard([&] { return new EvaluatorModelCore(EvaluatorModel::load(reinterpret_cast<const uint8_t*>(ptr), size)); });
+  }
+  // docs: one document per line. Returns the bytes of an IDF-only model file.
+  static val fromCorpus(const std::string& docs, uint32_t minDf) {
+    return guard([&] {
+      std::vector<std::string_view> lines;
+      size_t i = 0;
+      while (i <= docs.size()) {
+        size_t j = docs.find('\n', i);
+        if (j == std::string::npos) j = docs.size();
+        if (j > i) lines.push_back(std::string_view(docs).substr(i, j - i));
+        i = j + 1;
+      }
+      auto bytes = EvaluatorModel::fromCorpus(lines, minDf).serialize();
+      return copyOut(bytes.data(), bytes.size());
+    });
+  }
+  static val featureNames() {
+    static const char* names[kNumFeatures] = {"cosine", "margin", "queryOnly", "cachedOnly", "diffMass", "maxDiffIdf",
+                                              "weightedJaccard", "numberDiff", "numberClash", "negationDiff",
+                                              "polarityClash", "polarityOnly", "nameDiff", "lengthRatio",
+                                              "questionDiff", "sharedMass"};
+    val a = val::array();
+    for (const char* n : names) a.call<void>("push", val(n));
+    return a;
+  }
+
+  val features(const std::string& query, const std::string& cached, float cosine, float margin) {
+    return guard([&] {
+      float f[kNumFeatures];
+      m_->features(makeSignature(query), makeSignature(cached), cosine, margin, f);
+      return copyOut(f, kNumFeatures);
+    });
+  }
+  float predict(const std::string& query, const std::string& cached, float cosine, float margin) {
+    return guard([&] {
+      float f[kNumFeatures];
+      m_->features(makeSignature(query), makeSignature(cached), cosine, margin, f);
+      return m_->predict(f);
+    });
+  }
+  // q, c: the two unit embeddings (needed when the model has an embedding metric), else null.
+  float predictFeatures(val features, val q, val c) {
+    return guard([&] {
+      auto f = floatsOf(features, "features");
+      if (f.size() != kNumFeatures) throw Error(codes::kInvalidArgument, "expected " + std::to_string(kNumFeatures) + " features");
+      std::vector<float> qv, cv;
+      if (!q.isNull() && !q.isUndefined()) qv = floatsOf(q, "q"), cv = floatsOf(c, "c");
+      if (m_->embDim() && (qv.size() != m_->embDim() || cv.size() != m_->embDim()))
+        throw Error(codes::kInvalidArgument, "this model needs two " + std::to_string(m_->embDim()) + "-d embeddings");
+      return m_->predict(f.data(), qv.empty() ? nullptr : qv.data(), cv.empty() ? nullptr : cv.data());
+    });
+  }
+  uint32_t embDim() const { return m_->embDim(); }
+  float thresholdFor(float rate) { return guard([&] { return m_->thresholdFor(rate); }); }
+  bool hasWeights() const { return m_->hasWeights(); }
+  uint32_t vocabulary() const { return uint32_t(m_->vocabulary()); }
+  std::string info() const { return m_->info(); }
+
+  // w: {hidden, mean, std, w1, b1, w2, b2, calibration: [{falseHitRate, threshold}], info}.
+  // Returns the bytes of this model (its IDF table) with those weights.
+  val withWeights(val w) {
+    return guard([&] {
+      EvaluatorModel m = *m_;
+      std::vector<Calibration> cal;
+      val c = w["calibration"];
+      uint32_t nc = c.isUndefined() ? 0 : c["length"].as<uint32_t>();
+      for (uint32_t i = 0; i < nc; ++i)
+        cal.push_back({c[i]["falseHitRate"].as<float>(), c[i]["threshold"].as<float>()});
+      m.setWeights(opt<uint32_t>(w, "hidden", 0), floatsOf(w["mean"], "mean"), floatsOf(w["std"], "std"),
+                   floatsOf(w["w1"], "w1"), floatsOf(w["b1"], "b1"),
+                   w["w2"].isUndefined() ? std::vector<float>{} : floatsOf(w["w2"], "w2"), opt<float>(w, "b2", 0.f),
+                   std::move(cal), opt<std::string>(w, "info", ""),
+                   w["embA"].isUndefined() ? std::vector<float>{} : floatsOf(w["embA"], "embA"),
+                   w["embB"].isUndefined() ? std::vector<float>{} : floatsOf(w["embB"], "embB"),
+                   opt<uint32_t>(w, "vetoes", 0));
+      auto bytes = m.serialize();
+      return copyOut(bytes.data(), bytes.size());
+    });
+  }
+
+ private:
+  std::shared_ptr<const EvaluatorModel> m_;
+};
+
 }  // namespace
 }  // namespace semcache::bind
 
@@ -222,6 +332,9 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("put", &CacheCore::put)
       .function("restore", &CacheCore::restore)
       .function("remove", &CacheCore::remove)
+      .function("feedback", &CacheCore::feedback)
+      .function("loadEvaluatorModel", &CacheCore::loadEvaluatorModel)
+      .function("baseThreshold", &CacheCore::baseThreshold)
       .function("clearScope", &CacheCore::clearScope)
       .function("clear", &CacheCore::clear)
       .function("purgeExpired", &CacheCore::purgeExpired)
@@ -234,4 +347,19 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("snapshot", &CacheCore::snapshot)
       .function("loadSnapshot", &CacheCore::loadSnapshot)
       .class_function("hashPrompt", &CacheCore::hashPrompt);
+
+  using semcache::bind::EvaluatorModelCore;
+  emscripten::class_<EvaluatorModelCore>("EvaluatorModel")
+      .constructor(&EvaluatorModelCore::create, emscripten::allow_raw_pointers())
+      .function("features", &EvaluatorModelCore::features)
+      .function("predict", &EvaluatorModelCore::predict)
+      .function("predictFeatures", &EvaluatorModelCore::predictFeatures)
+      .function("thresholdFor", &EvaluatorModelCore::thresholdFor)
+      .function("hasWeights", &EvaluatorModelCore::hasWeights)
+      .function("embDim", &EvaluatorModelCore::embDim)
+      .function("vocabulary", &EvaluatorModelCore::vocabulary)
+      .function("info", &EvaluatorModelCore::info)
+      .function("withWeights", &EvaluatorModelCore::withWeights)
+      .class_function("fromCorpus", &EvaluatorModelCore::fromCorpus)
+      .class_function("featureNames", &EvaluatorModelCore::featureNames);
 }

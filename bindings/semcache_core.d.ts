@@ -24,8 +24,9 @@ export interface CoreConfig {
   maxBytes?: number;
   evictFraction?: number;
   threshold?: number;
-  evaluator?: 'cosine' | 'margin';
+  evaluator?: 'cosine' | 'margin' | 'learned';
   margin?: number;
+  maxFalseHitRate?: number;
   candidates?: number;
 }
 
@@ -34,6 +35,7 @@ export interface CoreLookupResult {
   exact: boolean;
   id: number;
   similarity: number;
+  score: number;
   candidateIds: Uint32Array;
   candidateSimilarities: Float32Array;
   expired: Uint32Array;
@@ -57,6 +59,7 @@ export interface CoreRow {
   lastAccess: number;
   expiresAt: number;
   hits: number;
+  thresholdOffset?: number;
 }
 
 export interface CoreEntry {
@@ -68,6 +71,8 @@ export interface CoreEntry {
   lastAccess: number;
   expiresAt: number;
   hits: number;
+  thresholdOffset: number;
+  lastScore: number;
 }
 
 export interface CoreStats {
@@ -92,10 +97,13 @@ export interface CacheCore {
   vectorBuffer(): number;
   dimensions(): number;
   lookupExact(scope: string, prompt: string, now: number): CoreLookupResult;
-  lookup(scope: string, n: number, now: number, options: { threshold?: number; k?: number; ef?: number }): CoreLookupResult;
+  lookup(scope: string, prompt: string, n: number, now: number, options: { threshold?: number; k?: number; ef?: number }): CoreLookupResult;
   put(scope: string, prompt: string, n: number, answerBytes: number, now: number, ttlMs: number): CorePutResult;
   restore(row: CoreRow, n: number): void;
   remove(id: number): boolean;
+  feedback(id: number, correct: boolean): number;
+  loadEvaluatorModel(ptr: number, size: number): void;
+  baseThreshold(): number;
   clearScope(scope: string): Uint32Array;
   clear(): void;
   purgeExpired(now: number): Uint32Array;
@@ -115,8 +123,44 @@ export interface CacheCoreConstructor {
   hashPrompt(prompt: string): string;
 }
 
+export interface EvaluatorWeights {
+  hidden: number;
+  mean: number[];
+  std: number[];
+  w1: number[];
+  b1: number[];
+  w2?: number[];
+  b2?: number;
+  calibration: { falseHitRate: number; threshold: number }[];
+  info?: string;
+  embA?: number[];
+  embB?: number[];
+  /** Bit f set: feature f > 0 forces probability 0. */
+  vetoes?: number;
+}
+
+export interface EvaluatorModel {
+  features(query: string, cached: string, cosine: number, margin: number): Float32Array;
+  predict(query: string, cached: string, cosine: number, margin: number): number;
+  predictFeatures(features: ArrayLike<number>, q: ArrayLike<number> | null, c: ArrayLike<number> | null): number;
+  embDim(): number;
+  thresholdFor(falseHitRate: number): number;
+  hasWeights(): boolean;
+  vocabulary(): number;
+  info(): string;
+  withWeights(weights: EvaluatorWeights): Uint8Array;
+  delete(): void;
+}
+
+export interface EvaluatorModelConstructor {
+  new (ptr: number, size: number): EvaluatorModel;
+  fromCorpus(docs: string, minDf: number): Uint8Array;
+  featureNames(): string[];
+}
+
 export interface SemcacheCoreModule extends TextModule, Gpt2Module {
   CacheCore: CacheCoreConstructor;
+  EvaluatorModel: EvaluatorModelConstructor;
   HEAPU8: Uint8Array;
   HEAPF32: Float32Array;
   _malloc(size: number): number;

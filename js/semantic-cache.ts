@@ -1,6 +1,7 @@
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
+import { fetchBytes } from './net.js';
 import { scopeKey, type ScopeInput } from './scope.js';
 import type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
 import type { CacheRow, CacheStore, StoreBatch, StoreChanges } from './store.js';
@@ -26,8 +27,23 @@ export interface SemanticCacheOptions {
   /** Cosine similarity in [-1, 1] a match needs to be a hit. Default: the embedder's calibrated
    * `defaultThreshold`, else 0.9. */
   threshold?: number;
-  /** 'cosine' (best match >= threshold) or 'margin' (also beats the runner-up by `margin`). Default 'cosine'. */
-  evaluator?: 'cosine' | 'margin';
+  /** 'cosine' (best match >= threshold), 'margin' (also beats the runner-up by `margin`) or
+   * 'learned' (a trained model's probability that the two prompts ask the same thing, from the
+   * cosine and lexical features — differing content words, numbers, negations, antonyms, names —
+   * against a threshold calibrated for `maxFalseHitRate`; `threshold` is then not used).
+   * Default 'cosine'. */
+  evaluator?: 'cosine' | 'margin' | 'learned';
+  /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
+   * held-out QQP training pairs (e.g. 0.05 = 5%). Default 0.05. */
+  maxFalseHitRate?: number;
+  /** For 'learned': the model file (URL or bytes). Default: the bundled
+   * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
+  evaluatorModel?: string | URL | Uint8Array;
+  /** Second opinion for borderline lookups (e.g. an LLM judge). Called only when the evaluator's
+   * score (cosine, or probability for 'learned') of the best match lies in `band` [lo, hi];
+   * its answer then decides hit or miss. A timeout or a throw counts as a miss (a throw is
+   * reported through stats().verifierErrors and `onVerifierError`). */
+  verifier?: VerifierOptions;
   /** For the 'margin' evaluator: the cosine lead over the runner-up. Default 0.02. */
   margin?: number;
   /** Index vector storage: 'f32' or 'int8' (a quarter of the memory, cosine error ~1e-3). Default 'f32'. */
@@ -64,6 +80,20 @@ export interface SemanticCacheOptions {
   wasm?: LoadCoreOptions;
 }
 
+export interface VerifierOptions {
+  fn: (query: string, cachedPrompt: string, cachedAnswer: string) => Promise<boolean> | boolean;
+  /** Scores [lo, hi] (inclusive) that go to the verifier. */
+  band: [number, number];
+  /** Time budget per call; past it the lookup is a miss. Default 2000. */
+  timeoutMs?: number;
+  onVerifierError?: (error: Error) => void;
+}
+
+export interface FeedbackResult {
+  /** The entry's threshold offset after this feedback, in the evaluator's score units. */
+  thresholdOffset: number;
+}
+
 export interface CallOptions {
   scope?: ScopeInput;
   signal?: AbortSignal;
@@ -72,7 +102,8 @@ export interface CallOptions {
 }
 
 export interface GetOptions extends CallOptions {
-  /** Overrides the cache's threshold for this lookup (cosine in [-1, 1]). */
+  /** Overrides the cache's threshold for this lookup (cosine in [-1, 1]; not used by the
+   * 'learned' evaluator, whose threshold comes from maxFalseHitRate). */
   threshold?: number;
 }
 
@@ -102,6 +133,10 @@ export type GetResult =
       answer: string;
       /** Cosine similarity of the matched prompt (1 for an exact match). */
       similarity: number;
+      /** The evaluator's score: the cosine, or for 'learned' the probability (1 for an exact match). */
+      score: number;
+      /** True when the verifier was asked (and said yes). */
+      verified?: boolean;
       matchedPrompt: string;
       exact: boolean;
       metadata?: unknown;
@@ -112,6 +147,10 @@ export type GetResult =
       hit: false;
       /** Cosine of the nearest entry in scope, or null when the scope is empty. */
       similarity: number | null;
+      /** The evaluator's score for that entry, or null when the scope is empty. */
+      score: number | null;
+      /** True when the verifier was asked (and said no, failed or timed out). */
+      verified?: boolean;
       candidates: Candidate[];
       timings: Timings;
     };
@@ -167,6 +206,13 @@ export interface SemanticCacheStats {
   time: { embedMs: number; searchMs: number; evaluateMs: number; storeMs: number; evictMs: number };
   embedCalls: number;
   cacheErrors: number;
+  verifierCalls: number;
+  verifierErrors: number;
+  verifierTimeouts: number;
+  evaluator: string;
+  /** The score a hit needs before per-entry offsets: the cosine threshold, or for 'learned' the
+   * probability calibrated for maxFalseHitRate. */
+  evaluatorThreshold: number;
   store: string;
   threshold: number;
   dimensions: number;
@@ -197,7 +243,7 @@ export class SemanticCache {
   readonly threshold: number;
   private closed = false;
   private writes: Promise<unknown> = Promise.resolve();
-  private touches = new Map<number, { id: number; lastAccess: number; hits: number }>();
+  private touches = new Map<number, { id: number; lastAccess: number; hits: number; thresholdOffset?: number }>();
   private seq: number;
   private writesSinceSnapshot = 0;
   private snapshotting?: Promise<void>;
@@ -206,6 +252,9 @@ export class SemanticCache {
   private queued: QueuedPut[] = [];
   private readonly snapshotIntervalMs: number;
   private readonly maxEntries: number;
+  private extra = { embedMs: 0, storeMs: 0, embedCalls: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
+  private readonly verifier?: VerifierOptions;
+  private readonly evaluator: string;
 
   private constructor(init: {
     embedder: Embedder;
@@ -228,6 +277,8 @@ export class SemanticCache {
     this.seq = init.seq;
     this.maxEntries = init.maxEntries;
     this.snapshotIntervalMs = o.snapshotIntervalMs ?? 30_000;
+    this.verifier = o.verifier;
+    this.evaluator = o.evaluator ?? 'cosine';
     this.clock = o.clock ?? Date.now;
     this.defaultScope = scopeKey(o.scope);
     this.opts = {
@@ -264,6 +315,11 @@ export class SemanticCache {
     if (typeof threshold !== 'number' || !(threshold >= -1 && threshold <= 1)) {
       throw new SemcacheError('INVALID_ARGUMENT', `threshold must be a cosine similarity in [-1, 1], got ${threshold}`);
     }
+    checkNumber('maxFalseHitRate', options.maxFalseHitRate, 0);
+    if (options.maxFalseHitRate !== undefined && options.maxFalseHitRate > 1) {
+      throw new SemcacheError('INVALID_ARGUMENT', `maxFalseHitRate must be in [0, 1], got ${options.maxFalseHitRate}`);
+    }
+    checkVerifier(options.verifier);
     const dimensions = options.dimensions ?? embedder.dimensions ?? (await probeDimensions(embedder));
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 65536) {
       throw new SemcacheError('INVALID_ARGUMENT', `dimensions must be an integer in 1..65536, got ${dimensions}`);
@@ -277,8 +333,9 @@ export class SemanticCache {
       maxBytes: options.maxBytes ?? 0,
       evictFraction: options.evictFraction ?? 0.02,
       threshold,
-      evaluator: options.evaluator ?? 'cosine',
+      evaluator: options.evaluator === 'learned' ? 'cosine' : (options.evaluator ?? 'cosine'),  // 'learned' once its model is in
       margin: options.margin ?? 0.02,
+      maxFalseHitRate: options.maxFalseHitRate ?? DEFAULT_MAX_FALSE_HIT_RATE,
       candidates: options.candidates ?? 4,
       M: options.index?.M ?? 16,
       efConstruction: options.index?.efConstruction ?? 100,
@@ -310,6 +367,17 @@ export class SemanticCache {
     const { embedder, m, c, options, dimensions, threshold, cfg } = a;
     c.clear();
     try {
+      if (options.evaluator === 'learned') {
+        const bytes = options.evaluatorModel instanceof Uint8Array ? options.evaluatorModel : await fetchBytes(options.evaluatorModel ?? DEFAULT_EVALUATOR_MODEL, { cache: false });
+        const ptr = m._malloc(bytes.length);
+        try {
+          m.HEAPU8.set(bytes, ptr);
+          core(() => c.loadEvaluatorModel(ptr, bytes.length));
+        } finally {
+          m._free(ptr);
+        }
+        core(() => c.configure({ evaluator: 'learned' }));
+      }
       const info = { dimensions, space: cfg.space, embedder: embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
       const s = opened.info;
@@ -385,6 +453,29 @@ export class SemanticCache {
       }
     }
     return cacheError ? { answer, hit: false, similarity: null, id, cacheError } : { answer, hit: false, similarity: null, id };
+  }
+
+  /**
+   * Tells the cache whether a hit was right (vCache-style per-entry thresholds). A wrong hit
+   * raises that entry's threshold just past the score that let it in (and by at least 0.05); a
+   * right one lowers it by 0.01, down to -0.05. Offsets are in the evaluator's score units
+   * (cosine, or probability for 'learned'), persist in the store and the snapshot, and apply to
+   * every later semantic lookup that ranks this entry first. Resolves with the new offset.
+   */
+  async feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult> {
+    this.check();
+    if (!Number.isInteger(id) || id < 1) throw new SemcacheError('INVALID_ARGUMENT', `id must be a positive integer, got ${id}`);
+    if (!verdict || typeof verdict.correct !== 'boolean') throw new SemcacheError('INVALID_ARGUMENT', 'feedback needs { correct: boolean }');
+    return this.write(async () => {
+      const offset = core(() => this.core.feedback(id, verdict.correct));
+      const e = this.core.entry(id);
+      if (e) {
+        const t = this.touches.get(id);
+        this.touches.set(id, { id, lastAccess: t?.lastAccess ?? e.lastAccess, hits: t?.hits ?? e.hits, thresholdOffset: offset });
+      }
+      await this.apply({});
+      return { thresholdOffset: offset };
+    });
   }
 
   /** Removes one entry by id. Resolves true if it existed. */
@@ -467,6 +558,11 @@ export class SemanticCache {
       },
       embedCalls: this.extra.embedCalls,
       cacheErrors: this.extra.cacheErrors,
+      verifierCalls: this.extra.verifierCalls,
+      verifierErrors: this.extra.verifierErrors,
+      verifierTimeouts: this.extra.verifierTimeouts,
+      evaluator: this.evaluator,
+      evaluatorThreshold: this.core.baseThreshold(),
       store: this.store.kind,
       threshold: this.threshold,
       dimensions: this.dimensions,
@@ -525,19 +621,55 @@ export class SemanticCache {
     const ts = now();
     const r = core(() => {
       this.m.HEAPF32.set(vector, this.core.vectorBuffer() >> 2);
-      return this.core.lookup(scope, vector.length, this.clock(), options.threshold === undefined ? {} : { threshold: options.threshold });
+      return this.core.lookup(scope, prompt, vector.length, this.clock(), options.threshold === undefined ? {} : { threshold: options.threshold });
     });
     timings.searchMs = now() - ts;
     this.dropExpired(r);
+    const v = this.verifier;
+    if (v && r.candidateIds.length && r.score >= v.band[0] && r.score <= v.band[1]) {
+      const hit = await this.answer(r, undefined, timings, t0);
+      const ok = hit ? await this.verify(prompt, hit.matchedPrompt, hit.answer) : false;
+      if (hit && ok) return { result: { ...hit, verified: true }, vector };
+      timings.totalMs = now() - t0;
+      const miss = { hit: false as const, similarity: r.similarity, score: r.score, verified: true, candidates: candidatesOf(r), timings };
+      return { result: miss, vector };
+    }
     if (r.hit) {
       const hit = await this.answer(r, undefined, timings, t0);
       if (hit) return { result: hit, vector };
     }
     timings.totalMs = now() - t0;
+    const some = r.candidateIds.length > 0;
     return {
-      result: { hit: false, similarity: r.candidateIds.length ? r.similarity : null, candidates: candidatesOf(r), timings },
+      result: { hit: false, similarity: some ? r.similarity : null, score: some ? r.score : null, candidates: candidatesOf(r), timings },
       vector,
     };
+  }
+
+  /** The user's verifier under its time budget: true only for a timely, truthy answer. */
+  private async verify(query: string, cachedPrompt: string, cachedAnswer: string): Promise<boolean> {
+    const v = this.verifier!;
+    this.extra.verifierCalls++;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), v.timeoutMs ?? 2000)));
+    try {
+      const r = await Promise.race([Promise.resolve().then(() => v.fn(query, cachedPrompt, cachedAnswer)), timeout]);
+      if (r === 'timeout') {
+        this.extra.verifierTimeouts++;
+        return false;
+      }
+      return r === true;
+    } catch (e) {
+      this.extra.verifierErrors++;
+      try {
+        v.onVerifierError?.(e instanceof Error ? e : new Error(String(e)));
+      } catch {
+        // a throwing reporter must not break the lookup
+      }
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Fetches a hit's answer; undefined if the row is gone or (exact path) the prompt differs. */
@@ -553,13 +685,14 @@ export class SemanticCache {
     }
     if (prompt !== undefined && row.prompt !== prompt) return undefined;  // a 64-bit hash collision
     const e = this.core.entry(r.id);
-    if (e) this.touches.set(r.id, { id: r.id, lastAccess: e.lastAccess, hits: e.hits });
+    if (e) this.touches.set(r.id, { id: r.id, lastAccess: e.lastAccess, hits: e.hits, thresholdOffset: e.thresholdOffset });
     timings.totalMs = now() - t0;
     return {
       hit: true as const,
       id: r.id,
       answer: row.answer,
       similarity: r.similarity,
+      score: r.score,
       matchedPrompt: row.prompt,
       exact: r.exact,
       metadata: row.metadata,
@@ -870,6 +1003,17 @@ async function storeFor(options: SemanticCacheOptions): Promise<CacheStore> {
     throw new SemcacheError('INVALID_ARGUMENT', `storage '${String(kind)}' is not available here (${kind === 'file' ? "it needs Node: import 'semcache' there" : "use 'memory', 'file' (Node) or 'opfs' (browser)"})`);
   }
   return make(options);
+/** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
+export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;
+const DEFAULT_EVALUATOR_MODEL = new URL('./models/evaluator/model.bin', import.meta.url);
+
+function checkVerifier(v: VerifierOptions | undefined) {
+  if (v === undefined) return;
+  const band = v?.band;
+  if (typeof v?.fn !== 'function' || !Array.isArray(band) || band.length !== 2 || !(band[0] <= band[1]) || !band.every(Number.isFinite)) {
+    throw new SemcacheError('INVALID_ARGUMENT', 'verifier needs { fn: async (query, cachedPrompt, cachedAnswer) => boolean, band: [lo, hi] } with lo <= hi');
+  }
+  checkNumber('verifier.timeoutMs', v.timeoutMs, 0);
 }
 
 function candidatesOf(r: CoreLookupResult): Candidate[] {

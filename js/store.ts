@@ -17,6 +17,8 @@ export interface CacheRow {
   expiresAt: number;
   hits: number;
   metadata?: unknown;
+  /** The entry's feedback offset on its hit threshold (SemanticCache.feedback); absent = 0. */
+  thresholdOffset?: number;
 }
 
 export interface StoreInfo {
@@ -30,7 +32,7 @@ export interface StoreBatch {
   put?: CacheRow[];
   delete?: number[];
   /** Access bookkeeping for LRU/LFU after a reopen; may be batched lazily. */
-  touch?: { id: number; lastAccess: number; hits: number }[];
+  touch?: { id: number; lastAccess: number; hits: number; thresholdOffset?: number }[];
   /** Delete every row (before `put`). */
   clear?: boolean;
 }

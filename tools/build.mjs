@@ -4,7 +4,7 @@
 //   node tools/build.mjs native     the native tree only (ctest, native benchmarks)
 //   node tools/build.mjs wasm       the wasm module and wasm benchmarks, then the TypeScript
 //   node tools/build.mjs js         the TypeScript only
-//   node tools/build.mjs models     the converted embedding model (dist/models)
+//   node tools/build.mjs models     the converted embedding model and the trained evaluator (dist/models)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,4 +49,13 @@ if (all || what.has('wasm') || what.has('js')) {
     fs.copyFileSync(path.join(root, 'bindings', f), path.join(root, 'dist/wasm', to));
   }
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.']);
+}
+if (all || what.has('models')) {
+  // The 'learned' evaluator's model (dist/models/evaluator/model.bin): trained on the QQP train
+  // split through the wasm core and the bundled encoder, so it comes after both. Skips itself
+  // when its stamp matches its inputs; from a cold embedding cache (build/embed-cache) it embeds
+  // ~2 x pairs sentences with USE lite first. The build trains on the first 6,000 train pairs
+  // (a few minutes cold, on 2 cores); SEMCACHE_EVALUATOR_PAIRS=all trains on all ~32k (the
+  // README's figures; ~40 min cold here).
+  run(process.execPath, [path.join(root, 'tools/train-evaluator.mjs'), '--if-stale', '--pairs', process.env.SEMCACHE_EVALUATOR_PAIRS ?? '6000']);
 }

@@ -36,6 +36,7 @@ export class MemoryStore implements CacheStore {
     for (const t of batch.touch ?? []) {
       const row = this.rows.get(t.id);
       if (row) Object.assign(row, { lastAccess: t.lastAccess, hits: t.hits });
+      if (row && t.thresholdOffset !== undefined) row.thresholdOffset = t.thresholdOffset;
     }
     return (this.seq = seq);
   }

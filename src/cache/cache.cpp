@@ -13,8 +13,9 @@ namespace semcache {
 namespace {
 
 constexpr uint32_t kCacheMagic = fourcc("SMCC");
-constexpr uint32_t kCacheVersion = 1;
-constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4;
+// v2: entries carry their feedback offset, last score and prompt signature.
+constexpr uint32_t kCacheVersion = 2;
+constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8;  // smallest entry
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -66,7 +67,12 @@ void Cache::configure(const CacheConfig& c) {
     throw Error(codes::kInvalidArgument, "evictFraction must be in [0, 1)");
   if (c.candidates < 1 || c.candidates > 1000) throw Error(codes::kInvalidArgument, "candidates must be in 1..1000");
   if (c.index.efSearch < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
-  evaluator_ = makeEvaluator(c.evaluator, c.margin);
+  if (!(c.maxFalseHitRate >= 0.f && c.maxFalseHitRate <= 1.f))
+    throw Error(codes::kInvalidArgument, "maxFalseHitRate must be in [0, 1], got " + std::to_string(c.maxFalseHitRate));
+  if (c.evaluator == "learned" && model_ && model_->embDim() && model_->embDim() != c.index.dim)
+    throw Error(codes::kInvalidArgument, "the evaluator model was trained on " + std::to_string(model_->embDim()) +
+                                             "-d embeddings, the cache holds " + std::to_string(c.index.dim) + "-d ones");
+  evaluator_ = makeEvaluator(c.evaluator, c.margin, model_, c.maxFalseHitRate);
   config_ = c;
   for (auto& s : scopes_)
     if (s) s->index->setEfSearch(c.index.efSearch);
@@ -159,12 +165,23 @@ LookupResult Cache::lookupExact(std::string_view scope, std::string_view prompt,
   stats_.exactHits++;
   r.hit = r.exact = true;
   r.id = e.id;
-  r.similarity = 1.f;
+  r.similarity = r.score = 1.f;
   r.candidates.push_back({e.id, 1.f});
   return r;
 }
 
 LookupResult Cache::lookup(std::string_view scope, const float* vector, size_t n, double now, const LookupOptions& opt) {
+  return search(scope, nullptr, vector, n, now, opt);
+}
+
+LookupResult Cache::lookup(std::string_view scope, std::string_view prompt, const float* vector, size_t n, double now,
+                           const LookupOptions& opt) {
+  Signature q = makeSignature(prompt);
+  return search(scope, &q, vector, n, now, opt);
+}
+
+LookupResult Cache::search(std::string_view scope, const Signature* query, const float* vector, size_t n, double now,
+                           const LookupOptions& opt) {
   checkTime(now);
   float threshold = std::isnan(opt.threshold) ? config_.threshold : opt.threshold;
   if (!(threshold >= -1.f && threshold <= 1.f))
@@ -200,14 +217,28 @@ LookupResult Cache::lookup(std::string_view scope, const float* vector, size_t n
     return r;
   }
   auto t1 = std::chrono::steady_clock::now();
-  Decision d = evaluator_->evaluate(r.candidates, threshold);
+  Entry& top = entries_.at(r.candidates.front().id);
+  EvalInput in;
+  in.threshold = threshold;
+  in.offset = top.offset;
+  in.query = query;
+  in.top = &top.sig;
+  std::vector<float> topVec;
+  if (evaluator_->needsVectors()) {
+    topVec = scopes_[top.scope]->index->vector(top.id);
+    in.queryVec = unit_.data();
+    in.topVec = topVec.data();
+  }
+  Decision d = evaluator_->evaluate(r.candidates, in);
   r.evaluateMs = msSince(t1);
   stats_.evaluateMs += r.evaluateMs;
-  r.id = r.candidates.front().id;
+  r.id = top.id;
   r.similarity = r.candidates.front().similarity;
+  r.score = d.score;
   r.hit = d.hit;
   if (r.hit) {
-    Entry& e = entries_.at(r.id);
+    Entry& e = top;
+    e.lastScore = d.score;
     e.lastAccess = now;
     e.hits++;
     stats_.hits++;
@@ -231,6 +262,7 @@ PutResult Cache::put(std::string_view scope, std::string_view prompt, const floa
   if (nextId_ == 0) throw Error(codes::kCapacity, "entry ids exhausted (2^32 puts): clear the cache");
   PutResult r;
   e.promptHash = hashPrompt(prompt);
+  e.sig = makeSignature(prompt);
   Scope& s = scopeFor(scope);
   auto same = s.exact.find(e.promptHash);
   uint32_t replaced = same != s.exact.end() ? same->second : 0;
@@ -267,6 +299,31 @@ void Cache::restore(const Entry& in, std::string_view scope, const float* vector
   e.scope = scopeIndex_.at(std::string(scope));
   insert(e, target);
   nextId_ = std::max(nextId_, e.id + 1);
+}
+
+float Cache::feedback(uint32_t id, bool correct) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) throw Error(codes::kNotFound, "no entry " + std::to_string(id));
+  Entry& e = it->second;
+  if (correct) {
+    e.offset = std::max(kFeedbackMinOffset, e.offset - kFeedbackLower);
+  } else {
+    float past = e.lastScore - baseThreshold() + 1e-3f;  // the score that let the wrong hit in must fail now
+    e.offset = std::min(kFeedbackMaxOffset, std::max(e.offset + kFeedbackRaise, past));
+  }
+  return e.offset;
+}
+
+void Cache::loadEvaluatorModel(const uint8_t* data, size_t size) {
+  auto m = EvaluatorModel::load(data, size);
+  auto keep = model_;
+  model_ = m;
+  try {
+    configure(config_);
+  } catch (...) {
+    model_ = keep;
+    throw;
+  }
 }
 
 bool Cache::remove(uint32_t id) {
@@ -390,6 +447,8 @@ std::vector<uint8_t> Cache::snapshot(uint64_t seq) const {
   for (const auto& [id, e] : entries_) {  // field by field: no struct padding in the bytes
     w.pod(e.id), w.pod(e.scope), w.pod(e.promptHash), w.pod(e.answerBytes);
     w.pod(e.created), w.pod(e.lastAccess), w.pod(e.expiresAt), w.pod(e.hits);
+    w.pod(e.offset), w.pod(e.lastScore);
+    writeSignature(w, e.sig);
   }
   endFrame(w);
   return std::move(w.bytes());
@@ -430,11 +489,16 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
     e.id = r.pod<uint32_t>("entry"), e.scope = r.pod<uint32_t>("entry"), e.promptHash = r.pod<uint64_t>("entry");
     e.answerBytes = r.pod<uint32_t>("entry"), e.created = r.pod<double>("entry");
     e.lastAccess = r.pod<double>("entry"), e.expiresAt = r.pod<double>("entry"), e.hits = r.pod<uint32_t>("entry");
+    e.offset = r.pod<float>("entry"), e.lastScore = r.pod<float>("entry");
+    e.sig = readSignature(r);
+    if (!std::isfinite(e.offset) || !std::isfinite(e.lastScore))
+      throw Error(codes::kCorruptSnapshot, "cache snapshot entry " + std::to_string(e.id) + " has a non-finite offset");
     if (e.id == 0 || e.id >= nextId || e.scope >= nScopes || !scopes[e.scope] ||
-        !scopes[e.scope]->index->contains(e.id) || !entries.emplace(e.id, e).second)
+        !scopes[e.scope]->index->contains(e.id) || entries.count(e.id))
       throw Error(codes::kCorruptSnapshot, "cache snapshot entry " + std::to_string(e.id) + " is inconsistent");
     scopes[e.scope]->exact[e.promptHash] = e.id;
     bytes += e.answerBytes + vectorBytes();
+    entries.emplace(e.id, std::move(e));
   }
   size_t indexed = 0;
   for (const auto& s : scopes) indexed += s ? s->index->size() : 0;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "cache/evaluator.h"
+#include "cache/learned.h"
+#include "cache/signature.h"
 #include "index/vector_index.h"
 
 namespace semcache {
@@ -26,8 +28,9 @@ struct CacheConfig {
   uint64_t maxBytes = 0;               // answer bytes + vector bytes; 0 = unlimited
   double evictFraction = 0.02;         // over a limit, evict down to (1 - this) of it in one batch
   float threshold = 0.9f;              // default cosine threshold for a hit
-  std::string evaluator = "cosine";    // "cosine" | "margin"
+  std::string evaluator = "cosine";    // "cosine" | "margin" | "learned" (needs a model loaded)
   float margin = 0.02f;                // for "margin": required lead over the runner-up
+  float maxFalseHitRate = 0.05f;       // for "learned": target share of non-duplicates that hit
   uint32_t candidates = 4;             // how many neighbours a lookup ranks and returns
 };
 
@@ -40,7 +43,15 @@ struct Entry {
   double lastAccess = 0;
   double expiresAt = 0;      // 0 = never
   uint32_t hits = 0;
+  float offset = 0;          // feedback's adjustment of this entry's threshold, in score units
+  float lastScore = 0;       // the evaluator's score at this entry's last semantic hit
+  Signature sig;             // of the prompt: the learned evaluator's view of it
 };
+
+// feedback(): a wrong hit raises the entry's threshold past the score that let it in (and by at
+// least kFeedbackRaise); each confirmed right hit lowers it by kFeedbackLower, down to
+// kFeedbackMinOffset (so a run of right hits can make an entry slightly more permissive).
+constexpr float kFeedbackRaise = 0.05f, kFeedbackLower = 0.01f, kFeedbackMinOffset = -0.05f, kFeedbackMaxOffset = 1.f;
 
 struct LookupOptions {
   float threshold = std::numeric_limits<float>::quiet_NaN();  // NaN: the config's
@@ -53,6 +64,7 @@ struct LookupResult {
   bool exact = false;          // matched by prompt hash, no vector search
   uint32_t id = 0;             // the hit, or the best candidate on a miss (0 if none)
   float similarity = 0.f;      // cosine of that entry (1 for an exact match)
+  float score = 0.f;           // the evaluator's score for it (1 for an exact match)
   std::vector<Candidate> candidates;  // ranked, best first, live entries of this scope only
   std::vector<uint32_t> expired;      // entries found expired and removed: delete their rows
   double searchMs = 0, evaluateMs = 0;
@@ -84,14 +96,23 @@ class Cache {
   LookupResult lookupExact(std::string_view scope, std::string_view prompt, double now);
   // vector: n floats (n must equal dim; any finite non-zero vector, normalized here).
   LookupResult lookup(std::string_view scope, const float* vector, size_t n, double now, const LookupOptions& opt);
+  // The same with the prompt text, which the learned evaluator needs (its signature).
+  LookupResult lookup(std::string_view scope, std::string_view prompt, const float* vector, size_t n, double now,
+                      const LookupOptions& opt);
   // ttlMs <= 0: no expiry. Throws CAPACITY if one entry alone exceeds maxBytes.
   PutResult put(std::string_view scope, std::string_view prompt, const float* vector, size_t n,
                 uint32_t answerBytes, double now, double ttlMs);
-  // Rebuild from persisted rows, keeping ids and timestamps. Limits are not enforced here:
+  // Rebuild from persisted rows, keeping ids, timestamps and offset; e.sig must be makeSignature(prompt). Limits are not enforced here:
   // call enforceLimits afterwards.
   void restore(const Entry& e, std::string_view scope, const float* vector, size_t n);
 
   bool remove(uint32_t id);
+  // Tells the cache whether a hit on entry id was right; returns the entry's new offset.
+  float feedback(uint32_t id, bool correct);
+  // Replaces the evaluator model (bytes of an "SMEV" file); reconfigures a 'learned' evaluator.
+  void loadEvaluatorModel(const uint8_t* data, size_t size);
+  const EvaluatorModel* evaluatorModel() const { return model_.get(); }
+  float baseThreshold() const { return evaluator_->baseThreshold(config_.threshold); }
   std::vector<uint32_t> clearScope(std::string_view scope);
   void clear();
   std::vector<uint32_t> purgeExpired(double now);
@@ -123,6 +144,9 @@ class Cache {
 
   CacheConfig config_;
   std::unique_ptr<SimilarityEvaluator> evaluator_;
+  std::shared_ptr<const EvaluatorModel> model_;
+  LookupResult search(std::string_view scope, const Signature* query, const float* vector, size_t n, double now,
+                      const LookupOptions& opt);
   std::vector<std::unique_ptr<Scope>> scopes_;             // slots; null when the scope emptied
   std::unordered_map<std::string, uint32_t> scopeIndex_;   // key -> slot
   std::unordered_map<uint32_t, Entry> entries_;

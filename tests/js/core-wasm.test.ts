@@ -18,7 +18,7 @@ function put(c: CacheCore, scope: string, prompt: string, v: Float32Array, bytes
 }
 function lookup(c: CacheCore, scope: string, v: Float32Array, now = 0, opts: object = {}) {
   setVec(c, v);
-  return c.lookup(scope, v.length, now, opts);
+  return c.lookup(scope, '', v.length, now, opts);
 }
 function codeOf(f: () => unknown): string {
   try {

@@ -1,0 +1,277 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "cache/cache.h"
+#include "cache/learned.h"
+#include "cache/signature.h"
+#include "common/error.h"
+#include "test_vectors.h"
+
+using namespace semcache;
+using semcache::testing::randomUnit;
+
+namespace {
+
+constexpr size_t kDim = 16;
+
+std::string codeOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return "ok";
+}
+
+EvaluatorModel corpusModel() {
+  std::vector<std::string_view> docs = {"How do I learn Python?", "How do I learn Java?", "Is Python hard to learn?",
+                                        "best laptop in 2016", "What is 5 kg in pounds?", "How do I learn to cook?"};
+  return EvaluatorModel::fromCorpus(docs, 1);
+}
+
+// A hand-set logistic regression: cosine helps, every lexical difference hurts. Enough to test
+// the machinery without depending on a trained file.
+EvaluatorModel handModel() {
+  EvaluatorModel m = corpusModel();
+  std::vector<float> w(kNumFeatures, 0.f);
+  w[kCosine] = 20;
+  w[kDiffMass] = -3;
+  w[kNumberClash] = -6;
+  w[kPolarityClash] = -6;
+  w[kNegationDiff] = -6;
+  std::vector<float> mean(kNumFeatures, 0.f), sd(kNumFeatures, 1.f);
+  m.setWeights(0, mean, sd, w, {-17.f}, {}, 0, {{0.01f, 0.9f}, {0.05f, 0.5f}, {0.2f, 0.2f}}, "{\"test\":true}");
+  return m;
+}
+
+std::shared_ptr<const EvaluatorModel> roundTrip(const EvaluatorModel& m) {
+  auto bytes = m.serialize();
+  return EvaluatorModel::load(bytes.data(), bytes.size());
+}
+
+float prob(const EvaluatorModel& m, std::string_view q, std::string_view c, float cosine) {
+  float f[kNumFeatures];
+  m.features(makeSignature(q), makeSignature(c), cosine, 1.f, f);
+  return m.predict(f);
+}
+
+}  // namespace
+
+TEST(SignatureTest, NumbersUnitsNegationsPolarityNames) {
+  Signature a = makeSignature("What is 5 kg in pounds?"), b = makeSignature("What is 5kg in pounds?");
+  EXPECT_EQ(a.numbers, b.numbers) << "'5 kg' and '5kg' are one number token";
+  EXPECT_EQ(a.words, b.words);
+  EXPECT_NE(a.numbers, makeSignature("What is 50 kg in pounds?").numbers);
+  EXPECT_EQ(makeSignature("I have five cats").numbers, makeSignature("I have 5 cats").numbers);
+  EXPECT_EQ(makeSignature("best laptop in 2016").words, makeSignature("best laptop in 2017").words);
+  EXPECT_NE(makeSignature("best laptop in 2016").numbers, makeSignature("best laptop in 2017").numbers);
+  EXPECT_EQ(makeSignature("Why don't cats swim?").negations, 1);
+  EXPECT_EQ(makeSignature("Why do cats never not swim?").negations, 2);
+  EXPECT_EQ(makeSignature("Why do cats swim?").negations, 0);
+  Signature good = makeSignature("is coffee good for you"), bad = makeSignature("is coffee bad for you");
+  ASSERT_EQ(good.polarity.size(), 1u);
+  ASSERT_EQ(bad.polarity.size(), 1u);
+  EXPECT_EQ(good.polarity[0] / 2, bad.polarity[0] / 2) << "one antonym pair";
+  EXPECT_NE(good.polarity[0], bad.polarity[0]) << "opposite sides";
+  EXPECT_EQ(makeSignature("How do I learn Python?").names.size(), 1u);
+  EXPECT_TRUE(makeSignature("How do I learn python?").names.empty()) << "lowercase is not a name; 'How' starts the sentence";
+  EXPECT_EQ(makeSignature("How do I learn Python?").words, makeSignature("how can i learn python").words)
+      << "case, punctuation and stopwords do not change content words";
+  EXPECT_EQ(makeSignature("learning").words, makeSignature("learn").words) << "light stemming";
+}
+
+TEST(SignatureTest, LongPromptsKeepABottomKSketch) {
+  std::string text;
+  for (int i = 0; i < 500; ++i) {  // 500 distinct letter-only words
+    std::string w = "w";
+    for (int k = i; k; k /= 26) w += char('a' + k % 26);
+    text += w + "zq ";
+  }
+  Signature s = makeSignature(text);
+  EXPECT_EQ(s.words.size(), kMaxSigWords);
+  EXPECT_TRUE(std::is_sorted(s.words.begin(), s.words.end()));
+  EXPECT_EQ(s.tokens, 500);
+  ByteWriter w;
+  writeSignature(w, s);
+  EXPECT_EQ(w.size(), signatureBytes(s));
+  ByteReader r(w.bytes().data(), w.size());
+  Signature t = readSignature(r);
+  EXPECT_EQ(t.words, s.words);
+  EXPECT_EQ(t.tokens, s.tokens);
+}
+
+TEST(EvaluatorModelTest, IdfRanksRareWordsHigher) {
+  EvaluatorModel m = corpusModel();
+  auto h = [](const char* w) { return makeSignature(w).words.at(0); };
+  EXPECT_GT(m.idf(h("java")), m.idf(h("learn"))) << "'learn' is in 4 of 6 documents, 'java' in 1";
+  EXPECT_FLOAT_EQ(m.idf(h("zebra")), m.idf(h("java"))) << "unknown words get the df = 1 idf";
+}
+
+TEST(EvaluatorModelTest, FeaturesSeeTheHardNegatives) {
+  EvaluatorModel m = corpusModel();
+  float f[kNumFeatures];
+  m.features(makeSignature("How do I learn Python?"), makeSignature("How can I learn Python?"), 0.97f, 1.f, f);
+  EXPECT_FLOAT_EQ(f[kCosine], 0.97f);
+  EXPECT_FLOAT_EQ(f[kMargin], 1.f);
+  EXPECT_FLOAT_EQ(f[kDiffMass], 0.f);
+  EXPECT_FLOAT_EQ(f[kWeightedJaccard], 1.f);
+  EXPECT_FLOAT_EQ(f[kNameDiff], 0.f);
+  m.features(makeSignature("How do I learn Python?"), makeSignature("How do I learn Java?"), 0.97f, 1.f, f);
+  EXPECT_GT(f[kDiffMass], 1.f);
+  EXPECT_GT(f[kNameDiff], 0.f);
+  EXPECT_LT(f[kWeightedJaccard], 0.5f);
+  m.features(makeSignature("best laptop in 2016"), makeSignature("best laptop in 2017"), 0.99f, 1.f, f);
+  EXPECT_EQ(f[kNumberClash], 1.f);
+  EXPECT_FLOAT_EQ(f[kDiffMass], 0.f);
+  m.features(makeSignature("is coffee good for you"), makeSignature("is coffee bad for you"), 0.95f, 1.f, f);
+  EXPECT_EQ(f[kPolarityClash], 1.f);
+  m.features(makeSignature("Why do cats purr?"), makeSignature("Why don't cats purr?"), 0.95f, 1.f, f);
+  EXPECT_EQ(f[kNegationDiff], 1.f);
+}
+
+TEST(EvaluatorModelTest, RoundTripAndCalibration) {
+  EvaluatorModel m = handModel();
+  auto back = roundTrip(m);
+  EXPECT_TRUE(back->hasWeights());
+  EXPECT_EQ(back->info(), "{\"test\":true}");
+  EXPECT_EQ(back->vocabulary(), m.vocabulary());
+  EXPECT_FLOAT_EQ(prob(*back, "How do I learn Python?", "How can I learn Python?", 0.95f),
+                  prob(m, "How do I learn Python?", "How can I learn Python?", 0.95f));
+  EXPECT_FLOAT_EQ(back->thresholdFor(0.05f), 0.5f);
+  EXPECT_NEAR(back->thresholdFor(0.03f), 0.7f, 1e-5);
+  EXPECT_FLOAT_EQ(back->thresholdFor(0.0f), 0.9f) << "clamped at the strict end";
+  EXPECT_FLOAT_EQ(back->thresholdFor(1.0f), 0.2f);
+  EXPECT_EQ(codeOf([&] { back->thresholdFor(2.f); }), "INVALID_ARGUMENT");
+  EXPECT_GT(prob(m, "How do I learn Python?", "How can I learn Python?", 0.95f), 0.85f);
+  EXPECT_LT(prob(m, "best laptop in 2016", "best laptop in 2017", 0.99f), 0.5f);
+}
+
+TEST(EvaluatorModelTest, CorruptOrForeignFilesAreRejected) {
+  auto bytes = handModel().serialize();
+  auto load = [](std::vector<uint8_t> b) { EvaluatorModel::load(b.data(), b.size()); };
+  EXPECT_EQ(codeOf([&] { load(bytes); }), "ok");
+  auto flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x10;
+  EXPECT_EQ(codeOf([&] { load(flipped); }), "CORRUPT_SNAPSHOT") << "checksum";
+  EXPECT_EQ(codeOf([&] { load(std::vector<uint8_t>(bytes.begin(), bytes.end() - 9)); }), "CORRUPT_SNAPSHOT");
+  auto magic = bytes;
+  magic[0] = 'X';
+  EXPECT_EQ(codeOf([&] { load(magic); }), "CORRUPT_SNAPSHOT");
+  auto version = bytes;
+  version[4] = 99;  // a future format; the checksum is checked after the version
+  EXPECT_EQ(codeOf([&] { load(version); }), "UNSUPPORTED_VERSION");
+  EXPECT_EQ(codeOf([&] { load({}); }), "CORRUPT_SNAPSHOT");
+  // a snapshot of another format is not a model
+  CacheConfig cfg;
+  cfg.index.dim = kDim;
+  Cache c(cfg);
+  auto snap = c.snapshot(1);
+  EXPECT_EQ(codeOf([&] { load(snap); }), "CORRUPT_SNAPSHOT");
+  // weights of the wrong shape never get written
+  EvaluatorModel m = corpusModel();
+  EXPECT_EQ(codeOf([&] { m.setWeights(0, {0}, {1}, {1}, {0}, {}, 0, {{0.1f, 0.5f}}, ""); }), "INVALID_ARGUMENT");
+  EXPECT_EQ(codeOf([&] {
+              m.setWeights(0, std::vector<float>(kNumFeatures, 0), std::vector<float>(kNumFeatures, 1),
+                           std::vector<float>(kNumFeatures, 0), {0}, {}, 0, {{0.1f, 0.5f}, {0.05f, 0.6f}}, "");
+            }),
+            "INVALID_ARGUMENT")
+      << "calibration must rise in rate";
+  EXPECT_FALSE(m.hasWeights());
+}
+
+TEST(LearnedCacheTest, NeedsAModelAndThePrompt) {
+  CacheConfig cfg;
+  cfg.index.dim = kDim;
+  cfg.evaluator = "learned";
+  EXPECT_EQ(codeOf([&] { Cache c(cfg); }), "INVALID_ARGUMENT");
+  cfg.evaluator = "cosine";
+  Cache c(cfg);
+  auto idfOnly = corpusModel().serialize();
+  EXPECT_EQ(codeOf([&] { c.loadEvaluatorModel(idfOnly.data(), idfOnly.size()); }), "ok");
+  cfg.evaluator = "learned";
+  EXPECT_EQ(codeOf([&] { c.configure(cfg); }), "INVALID_ARGUMENT") << "an IDF-only file has no weights";
+  auto full = handModel().serialize();
+  c.loadEvaluatorModel(full.data(), full.size());
+  c.configure(cfg);
+  auto v = randomUnit(2, kDim, 3);
+  c.put("s", "How do I learn Python?", v.data(), kDim, 1, 0, 0);
+  EXPECT_EQ(codeOf([&] { c.lookup("s", v.data(), kDim, 1, {}); }), "INVALID_ARGUMENT") << "no prompt text";
+  auto r = c.lookup("s", "How can I learn Python?", v.data(), kDim, 1, {});
+  EXPECT_TRUE(r.hit);
+  EXPECT_GT(r.score, 0.5f);
+  EXPECT_FLOAT_EQ(r.similarity, 1.f);
+  auto java = c.lookup("s", "How do I learn Java?", v.data(), kDim, 2, {});
+  EXPECT_FALSE(java.hit) << "same vector, but a differing rare word and name";
+  EXPECT_LT(java.score, r.score);
+}
+
+TEST(LearnedCacheTest, FeedbackChangesLaterDecisions) {
+  CacheConfig cfg;
+  cfg.index.dim = kDim;
+  cfg.threshold = 0.9f;
+  Cache c(cfg);
+  auto v = randomUnit(2, kDim, 5);
+  std::vector<float> q(v.begin(), v.begin() + kDim);
+  for (size_t i = 0; i < kDim; ++i) q[i] += 0.25f * v[kDim + i];  // cosine ~0.97 to row 0
+  uint32_t id = c.put("s", "a", v.data(), kDim, 1, 0, 0).id;
+  auto r = c.lookup("s", "b", q.data(), kDim, 1, {});
+  ASSERT_TRUE(r.hit);
+  float off = c.feedback(id, false);
+  EXPECT_GT(off, r.score - 0.9f) << "raised past the score of the wrong hit";
+  EXPECT_GE(off, kFeedbackRaise);
+  EXPECT_FALSE(c.lookup("s", "b", q.data(), kDim, 2, {}).hit) << "the same query now misses";
+  EXPECT_TRUE(c.lookup("s", "a", v.data(), kDim, 3, {}).hit) << "its own vector still hits (cosine 1)";
+  // right hits lower the offset step by step, down to the floor
+  float o = c.find(id)->offset;
+  EXPECT_FLOAT_EQ(c.feedback(id, true), o - kFeedbackLower);
+  for (int i = 0; i < 200; ++i) c.feedback(id, true);
+  EXPECT_FLOAT_EQ(c.find(id)->offset, kFeedbackMinOffset);
+  EXPECT_TRUE(c.lookup("s", "b", q.data(), kDim, 4, {}).hit);
+  // a threshold just above the query's cosine hits only thanks to the negative offset
+  LookupOptions strict;
+  strict.threshold = r.similarity + 0.02f;
+  EXPECT_TRUE(c.lookup("s", "b", q.data(), kDim, 5, strict).hit);
+  EXPECT_EQ(codeOf([&] { c.feedback(999, true); }), "NOT_FOUND");
+
+  // offsets and signatures survive a snapshot; v1 snapshots are refused
+  c.feedback(id, false);
+  float raised = c.find(id)->offset;
+  auto bytes = c.snapshot(9);
+  Cache d(cfg);
+  EXPECT_EQ(d.loadSnapshot(bytes.data(), bytes.size()), 9u);
+  EXPECT_FLOAT_EQ(d.find(id)->offset, raised);
+  EXPECT_EQ(d.find(id)->sig.words, makeSignature("a").words);
+  EXPECT_FALSE(d.lookup("s", "b", q.data(), kDim, 6, {}).hit);
+  auto old = bytes;
+  old[4] = 1;
+  EXPECT_EQ(codeOf([&] { d.loadSnapshot(old.data(), old.size()); }), "UNSUPPORTED_VERSION");
+}
+
+// The bundled model, when it has been built (node tools/build.mjs): different numbers and antonym
+// clashes are vetoed, so those hard negatives miss even with identical embeddings. (Vitest checks
+// all four of the cases, and that a paraphrase hits, with the real USE lite embeddings.)
+TEST(LearnedCacheTest, BundledModelVetoesNumberAndPolarityClashes) {
+  std::ifstream in(std::string(SEMCACHE_SOURCE_DIR) + "/dist/models/evaluator/model.bin", std::ios::binary);
+  if (!in) GTEST_SKIP() << "dist/models/evaluator/model.bin not built";
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto m = EvaluatorModel::load(bytes.data(), bytes.size());
+  EXPECT_TRUE(m->vetoes() >> kNumberClash & 1);
+  EXPECT_TRUE(m->vetoes() >> kPolarityClash & 1);
+  std::vector<float> u = randomUnit(1, m->embDim() ? m->embDim() : 1, 9);
+  const float* vec = m->embDim() ? u.data() : nullptr;
+  const char* pairs[][2] = {{"best laptop in 2016", "best laptop in 2017"},
+                            {"is coffee good for you", "is coffee bad for you"},
+                            {"What is 5 kg in pounds?", "What is 50 kg in pounds?"}};
+  for (auto& p : pairs) {
+    float f[kNumFeatures];
+    m->features(makeSignature(p[0]), makeSignature(p[1]), 1.f, 1.f, f);
+    EXPECT_EQ(m->predict(f, vec, vec), 0.f) << p[0] << " | " << p[1];
+  }
+  float f[kNumFeatures];
+  m->features(makeSignature("best laptop in 2016"), makeSignature("best laptop of 2016"), 1.f, 1.f, f);
+  EXPECT_GT(m->predict(f, vec, vec), m->thresholdFor(0.05f)) << "same number, same words, identical vectors";
+}
