@@ -247,7 +247,6 @@ export class SemanticCache {
   private seq: number;
   private writesSinceSnapshot = 0;
   private snapshotting?: Promise<void>;
-  private extra = { embedMs: 0, storeMs: 0, embedCalls: 0, cacheErrors: 0 };
   private snapshotTimer?: ReturnType<typeof setTimeout>;
   private queued: QueuedPut[] = [];
   private readonly snapshotIntervalMs: number;
@@ -368,7 +367,7 @@ export class SemanticCache {
     c.clear();
     try {
       if (options.evaluator === 'learned') {
-        const bytes = options.evaluatorModel instanceof Uint8Array ? options.evaluatorModel : await fetchBytes(options.evaluatorModel ?? DEFAULT_EVALUATOR_MODEL, { cache: false });
+        const bytes = options.evaluatorModel instanceof Uint8Array ? options.evaluatorModel : await fetchBytes(options.evaluatorModel ?? defaultEvaluatorModel(), { cache: false });
         const ptr = m._malloc(bytes.length);
         try {
           m.HEAPU8.set(bytes, ptr);
@@ -1003,9 +1002,16 @@ async function storeFor(options: SemanticCacheOptions): Promise<CacheStore> {
     throw new SemcacheError('INVALID_ARGUMENT', `storage '${String(kind)}' is not available here (${kind === 'file' ? "it needs Node: import 'semcache' there" : "use 'memory', 'file' (Node) or 'opfs' (browser)"})`);
   }
   return make(options);
+}
+
 /** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
 export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;
-const DEFAULT_EVALUATOR_MODEL = new URL('./models/evaluator/model.bin', import.meta.url);
+// Resolved on use: workerd leaves import.meta.url undefined, and a module-level `new URL` would
+// stop the whole worker from loading (edge workers pass `evaluatorModel` bytes instead).
+function defaultEvaluatorModel(): URL {
+  if (!import.meta.url) throw new SemcacheError('INVALID_ARGUMENT', "evaluator 'learned' needs `evaluatorModel` (its bytes or URL) here");
+  return new URL('./models/evaluator/model.bin', import.meta.url);
+}
 
 function checkVerifier(v: VerifierOptions | undefined) {
   if (v === undefined) return;
