@@ -1,0 +1,78 @@
+// The offline demo end to end in real Chromium, served by the `npm start` server: a question
+// misses and GPT-2 streams the answer; a paraphrase hits with its similarity shown; after a
+// reload the cache (SQLite on OPFS, in a worker) still answers. No request leaves localhost.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseConfig } from '../../dist/server/config.js';
+import { startServer } from '../../dist/server/main.js';
+import { root } from './helpers.js';
+import { launchChromium, offLocalhost } from './serve.js';
+
+let server: Awaited<ReturnType<typeof startServer>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-demo-'));
+const shots = path.join(root, 'test-output/demo');
+
+beforeAll(async () => {
+  const cfg = parseConfig(['--port', '0', '--storage', 'memory']);
+  if (cfg === 'help') throw new Error('unexpected');
+  server = await startServer(cfg, () => {});
+  browser = await launchChromium(profile);
+  fs.mkdirSync(shots, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.context.close();
+  await server?.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});
+
+type Page = Awaited<ReturnType<typeof browser.context.newPage>>;
+
+async function ask(page: Page, question: string) {
+  const before = await page.locator('.msg.bot').count();
+  await page.fill('#question', question);
+  await page.click('#send');
+  const answer = page.locator('.msg.bot').nth(before);
+  await answer.locator('.meta').waitFor({ timeout: 120_000 });
+  return { result: await answer.getAttribute('data-result'), text: (await answer.locator('.text').textContent()) ?? '', meta: (await answer.locator('.meta').textContent()) ?? '' };
+}
+
+async function ready(page: Page) {
+  await page.waitForFunction(() => !(document.getElementById('question') as HTMLTextAreaElement).disabled, null, { timeout: 120_000 });
+}
+
+it('asks, streams, hits a paraphrase, and still hits after a reload', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  // Count how often the streaming answer's text changes: a streamed answer changes many times.
+  await page.evaluate(() => {
+    (window as unknown as { updates: number }).updates = 0;
+    new MutationObserver(() => (window as unknown as { updates: number }).updates++).observe(document.getElementById('messages')!, { subtree: true, characterData: true, childList: true });
+  });
+  const first = await ask(page, 'How do I learn Python quickly?');
+  expect(first.result).toBe('miss');
+  expect(first.meta).toMatch(/MISS/);
+  expect(first.meta).toMatch(/tok\/s · KV on/);
+  expect(await page.evaluate(() => (window as unknown as { updates: number }).updates)).toBeGreaterThan(5);
+  const second = await ask(page, 'What is the fastest way to learn Python?');
+  expect(second.result).toBe('hit');
+  expect(second.text).toBe(first.text);
+  expect(second.meta).toMatch(/similarity 0\.9\d\d/);
+  expect(second.meta).toContain('How do I learn Python quickly?');
+  await page.screenshot({ path: path.join(shots, 'laptop.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(shots, 'phone.png'), fullPage: true });
+
+  await page.reload();
+  await ready(page);
+  expect(await page.locator('#entries li').first().textContent()).toContain('How do I learn Python quickly?');
+  const third = await ask(page, 'What is the fastest way to learn Python?');
+  expect(third.result).toBe('hit');
+  expect(third.text).toBe(first.text);
+  await page.screenshot({ path: path.join(shots, 'after-reload.png'), fullPage: true });
+  expect(offLocalhost(browser.requests)).toEqual([]);
+});

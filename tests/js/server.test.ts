@@ -1,0 +1,101 @@
+// The `npm start` server (dist/server/main.js's startServer): the bundled embedder, the SQLite
+// file store, and either the in-process GPT-2 or an upstream given by URL. Request semantics are
+// the shared handler's (tests/js/handler.test.ts); here: that the server wires them for real.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../dist/server/config.js';
+import { startServer } from '../../dist/server/main.js';
+import { startFakeUpstream } from './fake-servers.mjs';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-server-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const chat = (url: string, content: string, extra: Record<string, unknown> = {}) =>
+  fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-secret-client-key' },
+    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], max_tokens: 12, ...extra }),
+  });
+
+describe('with an upstream by URL', () => {
+  let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    const cfg = parseConfig(['--upstream', upstream.url, '--port', '0', '--storage', path.join(dir, 'a.db')]);
+    if (cfg === 'help') throw new Error('unexpected');
+    server = await startServer(cfg, (s) => logs.push(s));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await upstream?.close();
+  });
+
+  it('serves a paraphrase from the cache, passes the key through and never logs it', async () => {
+    const a = await chat(server.url, 'How do I learn Python quickly?');
+    expect(a.headers.get('x-semcache')).toBe('miss');
+    const b = await chat(server.url, 'What is the fastest way to learn Python?');
+    expect(b.headers.get('x-semcache')).toBe('hit');
+    expect(Number(b.headers.get('x-semcache-similarity'))).toBeGreaterThanOrEqual(0.95);
+    expect((await b.json()).choices[0].message.content).toBe((await a.json()).choices[0].message.content);
+    expect(upstream.calls).toHaveLength(1);
+    expect(upstream.calls[0]!.auth).toBe('Bearer sk-secret-client-key');
+    expect(logs.join('\n')).not.toContain('sk-secret');
+    const stats = await (await fetch(`${server.url}/cache/stats`)).json();
+    expect(stats).toMatchObject({ entries: 1, hits: 1, store: 'file' });
+  });
+
+  it('keeps what it cached across a restart (the SQLite file)', async () => {
+    await server.close();
+    const cfg = parseConfig(['--upstream', upstream.url, '--port', '0', '--storage', path.join(dir, 'a.db')]);
+    if (cfg === 'help') throw new Error('unexpected');
+    server = await startServer(cfg, () => {});
+    expect((await chat(server.url, 'How do I learn Python quickly?')).headers.get('x-semcache')).toBe('hit');
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('serves the demo page and its files, and nothing outside them', async () => {
+    const page = await fetch(`${server.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>semcache');
+    expect((await fetch(`${server.url}/dist/wasm/semcache_core.wasm`)).headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(`${server.url}/models/gpt2/config.json`)).status).toBe(200);
+    expect((await fetch(`${server.url}/dist/../package.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/%2e%2e/package.json`)).status).toBe(404);
+  });
+});
+
+describe('with the bundled GPT-2', () => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => {
+    const cfg = parseConfig(['--port', '0', '--storage', 'memory']);
+    if (cfg === 'help') throw new Error('unexpected');
+    server = await startServer(cfg, () => {});
+  });
+  afterAll(async () => server?.close());
+
+  it('answers offline, streams, and replays the stream from the cache', async () => {
+    const a = await chat(server.url, 'Tell me about the old city by the river', { stream: true, seed: 3 });
+    expect(a.headers.get('x-semcache')).toBe('miss');
+    const raw = await a.text();
+    expect(raw.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    const pieces = raw.split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices[0].delta?.content ?? '').filter(Boolean);
+    expect(pieces.length).toBeGreaterThan(1);
+    await new Promise((r) => setTimeout(r, 100));
+    const b = await chat(server.url, 'Tell me about the old city by the river', { stream: true, seed: 3 });  // the seed is part of the scope
+    expect(b.headers.get('x-semcache')).toBe('hit');
+    const replay = (await b.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices[0].delta?.content ?? '').filter(Boolean);
+    expect(replay).toEqual(pieces);
+  });
+
+  it('rejects bad options with a clear message', () => {
+    expect(() => parseConfig(['--threshold', '2'])).toThrow(/threshold must be a number in \[-1, 1\]/);
+    expect(() => parseConfig(['--eviction', 'mru'])).toThrow(/eviction must be one of lru, lfu, fifo/);
+    expect(() => parseConfig(['--upstream', 'ftp://x'])).toThrow(/http\(s\) URL/);
+    expect(() => parseConfig(['--nope'])).toThrow(/Unknown option/);
+    expect(parseConfig(['--help'])).toBe('help');
+  });
+});
