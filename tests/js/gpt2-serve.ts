@@ -7,18 +7,12 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { root } from './helpers.js';
+import { TYPES } from './serve.js';
 
 export const HF_PREFIX = '/openai-community/gpt2/resolve/main';
 export const sharedDir = process.env.SEMCACHE_SHARED_DIR ?? path.resolve(root, '../shared');
 export const brownDir = path.join(sharedDir, 'models/brown-gpt2');
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-};
 
 export async function serveGpt2(
   overrides: Record<string, Buffer> = {},
