@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/mini_json.h"
+#include "text/unicode.h"
 
 namespace semcache::text {
 
@@ -42,23 +43,8 @@ bool is_space(uint32_t cp) {
 }
 bool is_other(uint32_t cp) { return !is_space(cp) && !is_letter(cp) && !is_number(cp); }
 
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xC0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += char(0xE0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  } else {
-    out += char(0xF0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3F));
-    out += char(0x80 | ((cp >> 6) & 0x3F));
-    out += char(0x80 | (cp & 0x3F));
-  }
-}
+// One UTF-8 encoder for all tokenizers (text/unicode.h).
+void put_utf8(std::string& out, uint32_t cp) { utf8Append(char32_t(cp), out); }
 
 // WHATWG "UTF-8 decode" (replacement mode): one U+FFFD per maximal invalid subpart. A 3-byte
 // encoded surrogate (ED A0..BF xx, WTF-8) counts as one U+FFFD, as TextEncoder turns a lone
