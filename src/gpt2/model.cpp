@@ -7,11 +7,13 @@
 #include <string>
 
 #include "common/error.h"
-#include "common/mini_json.h"
 #include "gpt2/safetensors.h"
 #include "gpt2/sampling.h"
+#include "text/json.h"
 
 namespace semcache::gpt2 {
+
+namespace json = text::json;
 
 namespace {
 
@@ -103,7 +105,7 @@ int get_int(const json::Value& cfg, const char* key, const char* alt, bool requi
     if (required) throw Error(codes::kCorruptModel, std::string("config.json: missing \"") + key + "\"");
     return dflt;
   }
-  if (!v->is_integer || v->integer <= 0 || v->integer > (int64_t(1) << 24))
+  if (!v->isInteger() || v->integer <= 0 || v->integer > (int64_t(1) << 24))
     throw Error(codes::kCorruptModel, std::string("config.json: \"") + key + "\" must be a positive integer");
   return int(v->integer);
 }
@@ -114,10 +116,10 @@ int get_int(const json::Value& cfg, const char* key, const char* alt, bool requi
 // config
 
 Config parse_config(std::string_view text) {
-  json::Value j = json::parse(text, "config.json", codes::kCorruptModel);
-  if (!j.is_object()) throw Error(codes::kCorruptModel, "config.json: not a JSON object");
-  if (const json::Value* mt = j.find("model_type"); mt && mt->is_string() && mt->string != "gpt2")
-    throw Error(kUnsupported, "config.json: model_type is \"" + mt->string + "\", expected \"gpt2\"");
+  json::Value j = json::parse(text, codes::kCorruptModel, "config.json");
+  if (!j.isObject()) throw Error(codes::kCorruptModel, "config.json: not a JSON object");
+  if (const json::Value* mt = j.find("model_type"); mt && mt->isString() && mt->str != "gpt2")
+    throw Error(kUnsupported, "config.json: model_type is \"" + mt->str + "\", expected \"gpt2\"");
   Config c;
   c.vocab_size = get_int(j, "vocab_size", nullptr, true, 0);
   c.n_positions = get_int(j, "n_positions", "n_ctx", true, 0);
@@ -128,17 +130,17 @@ Config parse_config(std::string_view text) {
     throw Error(codes::kCorruptModel, "config.json: n_embd " + std::to_string(c.n_embd) +
                                           " is not divisible by n_head " + std::to_string(c.n_head));
   if (const json::Value* e = j.find("layer_norm_epsilon")) {
-    if (!e->is_number() || !(e->number > 0)) throw Error(codes::kCorruptModel, "config.json: bad layer_norm_epsilon");
+    if (!e->isNumber() || !(e->number > 0)) throw Error(codes::kCorruptModel, "config.json: bad layer_norm_epsilon");
     c.layer_norm_epsilon = float(e->number);
   }
   if (const json::Value* a = j.find("activation_function")) {
-    if (!a->is_string()) throw Error(codes::kCorruptModel, "config.json: activation_function is not a string");
-    if (a->string == "gelu_new" || a->string == "gelu_pytorch_tanh") c.activation = Activation::GeluTanh;
-    else if (a->string == "gelu") c.activation = Activation::GeluErf;
-    else throw Error(kUnsupported, "config.json: activation_function \"" + a->string + "\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)");
+    if (!a->isString()) throw Error(codes::kCorruptModel, "config.json: activation_function is not a string");
+    if (a->str == "gelu_new" || a->str == "gelu_pytorch_tanh") c.activation = Activation::GeluTanh;
+    else if (a->str == "gelu") c.activation = Activation::GeluErf;
+    else throw Error(kUnsupported, "config.json: activation_function \"" + a->str + "\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)");
   }
   if (const json::Value* t = j.find("tie_word_embeddings")) {
-    if (t->type != json::Value::Type::Bool) throw Error(codes::kCorruptModel, "config.json: tie_word_embeddings is not a boolean");
+    if (!t->isBool()) throw Error(codes::kCorruptModel, "config.json: tie_word_embeddings is not a boolean");
     c.tie_word_embeddings = t->boolean;
   }
   return c;

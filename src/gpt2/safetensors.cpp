@@ -1,9 +1,11 @@
 #include "gpt2/safetensors.h"
 
 #include "common/error.h"
-#include "common/mini_json.h"
+#include "text/json.h"
 
 namespace semcache::gpt2 {
+
+namespace json = text::json;
 
 size_t TensorView::numel() const {
   size_t n = 1;
@@ -35,13 +37,13 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
     throw Error(C, "model.safetensors: header length " + std::to_string(n) + " exceeds the file size " +
                        std::to_string(size) + " (truncated file?)");
   if (n > (100u << 20)) throw Error(C, "model.safetensors: header length " + std::to_string(n) + " is over 100 MB");
-  json::Value h = json::parse(std::string_view(reinterpret_cast<const char*>(bytes + 8), size_t(n)),
-                              "model.safetensors header", C);
-  if (!h.is_object()) throw Error(C, "model.safetensors: header is not a JSON object");
+  json::Value h = json::parse(std::string_view(reinterpret_cast<const char*>(bytes + 8), size_t(n)), C,
+                              "model.safetensors header");
+  if (!h.isObject()) throw Error(C, "model.safetensors: header is not a JSON object");
   const uint8_t* data = bytes + 8 + n;
   size_t data_size = size - 8 - size_t(n);
   SafeTensors st;
-  for (const auto& entry : h.object) {
+  for (const auto& entry : h.fields) {
     const std::string& name = entry.first;
     const json::Value& v = entry.second;
     if (name == "__metadata__") continue;
@@ -49,17 +51,17 @@ SafeTensors parse_safetensors(const uint8_t* bytes, size_t size) {
     const json::Value* dt = v.find("dtype");
     const json::Value* shape = v.find("shape");
     const json::Value* off = v.find("data_offsets");
-    if (!v.is_object() || !dt || !dt->is_string() || !shape || !shape->is_array() || !off || !off->is_array())
+    if (!v.isObject() || !dt || !dt->isString() || !shape || !shape->isArray() || !off || !off->isArray())
       throw bad("entry needs dtype (string), shape (array) and data_offsets (array)");
     TensorView t;
-    t.dtype = dt->string;
-    for (const auto& d : shape->array) {
-      if (!d.is_integer || d.integer < 0) throw bad("shape holds a non-integer or negative dimension");
+    t.dtype = dt->str;
+    for (const auto& d : shape->items) {
+      if (!d.isInteger() || d.integer < 0) throw bad("shape holds a non-integer or negative dimension");
       t.shape.push_back(d.integer);
     }
-    if (off->array.size() != 2 || !off->array[0].is_integer || !off->array[1].is_integer)
+    if (off->items.size() != 2 || !off->items[0].isInteger() || !off->items[1].isInteger())
       throw bad("data_offsets must be two integers");
-    int64_t b = off->array[0].integer, e = off->array[1].integer;
+    int64_t b = off->items[0].integer, e = off->items[1].integer;
     if (b < 0 || e < b || uint64_t(e) > data_size)
       throw bad("data_offsets [" + std::to_string(b) + ", " + std::to_string(e) + "] fall outside the " +
                 std::to_string(data_size) + "-byte data section (truncated file?)");

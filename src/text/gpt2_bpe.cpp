@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "common/error.h"
-#include "common/mini_json.h"
+#include "text/json.h"
 #include "text/unicode.h"
 
 namespace semcache::text {
@@ -155,15 +155,15 @@ Gpt2Bpe::Gpt2Bpe(std::string_view encoder_json, std::string_view vocab_bpe) {
   std::unordered_map<uint32_t, uint8_t> cp_byte;
   for (int b = 0; b < 256; b++) cp_byte[byte_cp[b]] = uint8_t(b);
 
-  json::Value enc = json::parse(encoder_json, "encoder.json", C);
-  if (!enc.is_object() || enc.object.empty()) throw Error(C, "encoder.json: expected a non-empty object of token -> id");
-  id_to_bytes_.assign(enc.object.size(), std::string());
-  std::vector<bool> seen(enc.object.size(), false);
-  encoder_.reserve(enc.object.size() * 2);
-  for (auto& [tok, v] : enc.object) {
-    if (!v.is_integer || v.integer < 0 || v.integer >= int64_t(enc.object.size()))
+  json::Value enc = json::parse(encoder_json, C, "encoder.json");
+  if (!enc.isObject() || enc.fields.empty()) throw Error(C, "encoder.json: expected a non-empty object of token -> id");
+  id_to_bytes_.assign(enc.fields.size(), std::string());
+  std::vector<bool> seen(enc.fields.size(), false);
+  encoder_.reserve(enc.fields.size() * 2);
+  for (auto& [tok, v] : enc.fields) {
+    if (!v.isInteger() || v.integer < 0 || v.integer >= int64_t(enc.fields.size()))
       throw Error(C, "encoder.json: id of \"" + tok + "\" is not an integer in [0, " +
-                         std::to_string(enc.object.size()) + ")");
+                         std::to_string(enc.fields.size()) + ")");
     int id = int(v.integer);
     if (seen[id]) throw Error(C, "encoder.json: id " + std::to_string(id) + " is used twice");
     seen[id] = true;

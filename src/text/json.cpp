@@ -1,5 +1,6 @@
 #include "text/json.h"
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "common/error.h"
@@ -96,22 +97,33 @@ struct Parser {
     } else {
       fail("bad number");
     }
+    bool integral = true;
     if (eat('.')) {
       if (!(i < s.size() && s[i] >= '0' && s[i] <= '9')) fail("bad fraction");
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') i++;
+      integral = false;
     }
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
       i++;
       if (!eat('+')) eat('-');
       if (!(i < s.size() && s[i] >= '0' && s[i] <= '9')) fail("bad exponent");
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') i++;
+      integral = false;
     }
     std::string tok(s.substr(start, i - start));  // NUL-terminated copy for strtod
     v.type = Value::Type::Number;
     v.number = std::strtod(tok.c_str(), nullptr);
+    if (integral) {
+      errno = 0;
+      long long n = std::strtoll(tok.c_str(), nullptr, 10);
+      if (errno != ERANGE) {  // out of int64 range: only the double is kept
+        v.integral = true;
+        v.integer = n;
+      }
+    }
   }
   void value(Value& v) {
-    if (++depth > 512) fail("nesting too deep");
+    if (++depth > 512) fail("nesting deeper than 512");
     ws();
     if (i >= s.size()) fail("unexpected end of input");
     char c = s[i];

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "common/error.h"
-#include "common/mini_json.h"
 #include "gpt2/model.h"
 #include "gpt2/sampling.h"
 #include "gpt2_test_util.h"
+#include "text/json.h"
 
 using namespace semcache::gpt2;
 using gpt2test::read_file;
@@ -24,11 +24,11 @@ struct Reference {
 };
 
 Reference load_reference() {
-  auto j = semcache::json::parse(read_file(gpt2test::brown_dir() + "/reference.json"), "reference.json", "X");
+  auto j = semcache::text::json::parse(read_file(gpt2test::brown_dir() + "/reference.json"), "X", "reference.json");
   Reference r;
-  for (auto& v : j.find("prompt_ids")->array) r.prompt.push_back(int(v.integer));
-  for (auto& v : j.find("greedy_32_ids")->array) r.greedy.push_back(int(v.integer));
-  for (auto& v : j.find("last_logits_first16")->array) r.first16.push_back(float(v.number));
+  for (auto& v : j.find("prompt_ids")->items) r.prompt.push_back(int(v.integer));
+  for (auto& v : j.find("greedy_32_ids")->items) r.greedy.push_back(int(v.integer));
+  for (auto& v : j.find("last_logits_first16")->items) r.first16.push_back(float(v.number));
   r.argmax = int(j.find("last_logits_argmax")->integer);
   r.max = float(j.find("last_logits_max")->number);
   return r;
