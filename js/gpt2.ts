@@ -10,6 +10,7 @@
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats, type Gpt2TokenEvent } from './gpt2/engine.js';
 import type { Gpt2Progress, Gpt2Source } from './gpt2/source.js';
 import { SemcacheError, abortError } from './errors.js';
+import { RpcClient, type RpcPort } from './rpc.js';
 import type { Gpt2WeightFormat } from './wasm/gpt2.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
 
@@ -27,34 +28,25 @@ export interface Gpt2LoadOptions {
    */
   worker?: boolean | Worker;
   signal?: AbortSignal;
+  /** Keep downloaded files (js/net.ts: a directory in Node, the Cache API in browsers). Default true. */
+  cache?: boolean;
   /** How to load the wasm core when running in this thread. */
   wasm?: LoadCoreOptions;
 }
 
-type WorkerEvent =
-  | { type: 'progress'; id: number; progress: Gpt2Progress }
-  | { type: 'loaded'; id: number; info: Gpt2Info }
-  | { type: 'token'; id: number; token: Gpt2TokenEvent }
-  | { type: 'done'; id: number; stats: Gpt2Stats }
-  | { type: 'error'; id: number; code: string; message: string };
-
 export class Gpt2 {
   /** Statistics of the last generation that ran to its end. */
   lastStats: Gpt2Stats | undefined;
-  private nextId = 1;
-  private readonly listeners = new Map<number, (e: WorkerEvent) => void>();
 
   private constructor(
     readonly info: Gpt2Info,
     private engine: Gpt2Engine | undefined,
-    private worker: Worker | undefined,
-  ) {
-    if (worker) worker.onmessage = (e: MessageEvent<WorkerEvent>) => this.listeners.get(e.data.id)?.(e.data);
-  }
+    private rpc: RpcClient | undefined,
+  ) {}
 
   /** True when the model runs in a dedicated worker. */
   get inWorker(): boolean {
-    return this.worker !== undefined;
+    return this.rpc !== undefined;
   }
 
   static async load(source: Gpt2Source, options: Gpt2LoadOptions = {}): Promise<Gpt2> {
@@ -63,37 +55,26 @@ export class Gpt2 {
     const useWorker = options.worker ?? (onPage && typeof Worker !== 'undefined');
     if (!useWorker) {
       const M = await loadCore(options.wasm);
-      const engine = await Gpt2Engine.load(M, source, options.format ?? 'f32', options.onProgress, options.signal);
+      const engine = await Gpt2Engine.load(M, source, options.format ?? 'f32', options.onProgress, options.signal, options.cache);
       return new Gpt2(engine.info(), engine, undefined);
     }
     if (useWorker === true && typeof Worker === 'undefined')
       throw new SemcacheError('INVALID_ARGUMENT', 'worker: true needs a Worker (a browser); pass worker: false here');
     const worker =
       typeof useWorker === 'object' ? useWorker : new Worker(new URL('./workers/gpt2-worker.js', import.meta.url), { type: 'module' });
+    const rpc = new RpcClient(worker as unknown as RpcPort);
     try {
-      const info = await new Promise<Gpt2Info>((resolve, reject) => {
-        const onAbort = () => {
-          worker.postMessage({ type: 'cancel', id: 0 });
-          reject(abortError(options.signal!));
-        };
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        worker.onerror = (e) => reject(new SemcacheError('WORKER_FAILED', `the GPT-2 worker failed: ${e.message}`));
-        worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
-          const m = e.data;
-          if (m.id !== 0) return;
-          if (m.type === 'progress') options.onProgress?.(m.progress);
-          else if (m.type === 'loaded') resolve(m.info);
-          else if (m.type === 'error') reject(new SemcacheError(m.code, m.message));
-          if (m.type !== 'progress') options.signal?.removeEventListener('abort', onAbort);
-        };
-        // bytes sources: the weights' buffer is transferred, not copied
-        const transfer = 'weights' in source && source.weights instanceof ArrayBuffer ? [source.weights] : [];
-        worker.postMessage({ type: 'load', id: 0, source, format: options.format ?? 'f32' }, transfer);
+      // bytes sources: an ArrayBuffer of weights is transferred; a Uint8Array (maybe a view of
+      // something bigger the caller keeps) is copied
+      const transfer = source && 'weights' in source && source.weights instanceof ArrayBuffer ? [source.weights] : [];
+      const info = await rpc.call<Gpt2Info>('load', [source, options.format ?? 'f32', options.cache], {
+        transfer,
+        onEvent: (p) => options.onProgress?.(p as Gpt2Progress),
+        signal: options.signal,
       });
-      worker.onerror = null;
-      return new Gpt2(info, undefined, worker);
+      return new Gpt2(info, undefined, rpc);
     } catch (e) {
-      if (typeof useWorker !== 'object') worker.terminate();
+      if (typeof useWorker !== 'object') rpc.terminate('the GPT-2 worker failed to load the model');
       throw e;
     }
   }
@@ -109,47 +90,57 @@ export class Gpt2 {
       yield* this.engine.generate(prompt, options, (s) => (this.lastStats = s));
       return;
     }
-    const worker = this.worker;
-    if (!worker) throw new SemcacheError('CLOSED', 'this GPT-2 model was disposed');
-    const id = this.nextId++;
-    const queue: WorkerEvent[] = [];
-    let wake: (() => void) | undefined;
-    this.listeners.set(id, (e) => {
-      queue.push(e);
-      wake?.();
-      wake = undefined;
-    });
-    const onAbort = () => worker.postMessage({ type: 'cancel', id });
+    const rpc = this.rpc;
+    if (!rpc) throw new SemcacheError('CLOSED', 'this GPT-2 model was disposed');
+    // The call's own signal: the caller's, or leaving the loop early.
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    let finished = false;
+    const tokens: Gpt2TokenEvent[] = [];
+    let wake: (() => void) | undefined;
+    let end: { stats: Gpt2Stats | undefined } | { error: unknown } | undefined;
+    const call = rpc
+      .call<Gpt2Stats | undefined>('generate', [prompt, rest], {
+        onEvent: (t) => {
+          tokens.push(t as Gpt2TokenEvent);
+          wake?.();
+        },
+        signal: ctl.signal,
+      })
+      .then(
+        (stats) => void (end = { stats }),
+        (error: unknown) => void (end = { error }),
+      )
+      .finally(() => wake?.());
     try {
-      worker.postMessage({ type: 'generate', id, prompt, options: rest });
       for (;;) {
-        if (queue.length === 0) await new Promise<void>((r) => (wake = r));
-        const e = queue.shift()!;
-        if (e.type === 'token') {
-          yield e.token;
-        } else if (e.type === 'done') {
-          finished = true;
-          this.lastStats = e.stats;
+        if (tokens.length) {
+          yield tokens.shift()!;
+        } else if (end) {
+          if ('error' in end) throw end.error;
+          this.lastStats = end.stats;
           return;
-        } else if (e.type === 'error') {
-          finished = true;
-          throw new SemcacheError(e.code, e.message);
+        } else {
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
         }
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this.listeners.delete(id);
-      if (!finished) worker.postMessage({ type: 'cancel', id });
+      // left early (break, or a throw in the loop's body): stop the worker and wait until it has
+      // stopped, so the next generate() does not find the model busy
+      if (!end) {
+        ctl.abort();
+        await call;
+      }
     }
   }
 
-  /** Frees the model (and ends its worker). */
+  /** Frees the model (and ends its worker: a generation still running rejects with WORKER_DIED). */
   dispose(): void {
     this.engine?.dispose();
-    this.worker?.terminate();
+    this.rpc?.terminate('the GPT-2 model was disposed');
     this.engine = undefined;
-    this.worker = undefined;
+    this.rpc = undefined;
   }
 }

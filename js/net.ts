@@ -15,6 +15,18 @@ export interface FetchBytesOptions {
   signal?: AbortSignal;
   /** Keep downloaded bytes (default true). */
   cache?: boolean;
+  /**
+   * Where a download of known size (Content-Length) is written instead of a new buffer, e.g.
+   * straight into wasm memory so a 500 MB checkpoint is never held twice. The result is then
+   * `sink.bytes()`. Not used for file: URLs, cached bytes or responses without a length.
+   */
+  alloc?: (size: number) => ByteSink;
+}
+
+/** Memory a download is written into (re-read on every write: wasm memory may grow meanwhile). */
+export interface ByteSink {
+  set(chunk: Uint8Array, offset: number): void;
+  bytes(): Uint8Array;
 }
 
 const CACHE_NAME = 'semcache-models-v1';
@@ -46,32 +58,58 @@ export async function fetchBytes(url: string | URL, options: FetchBytesOptions =
     if (options.signal?.aborted) throw abortError(options.signal);
     throw new SemcacheError('FETCH_FAILED', `could not fetch ${u.href}: ${(e as Error).message}`, { cause: e });
   }
-  if (!res.ok || !res.body) throw new SemcacheError('FETCH_FAILED', `fetching ${u.href} failed: HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || null;
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      options.onProgress?.({ url: u.href, loaded, total });
-    }
-  } catch (e) {
-    if (options.signal?.aborted) throw abortError(options.signal);
-    throw new SemcacheError('FETCH_FAILED', `download of ${u.href} broke off after ${loaded} bytes: ${(e as Error).message}`, { cause: e });
-  }
-  if (total !== null && loaded !== total) throw new SemcacheError('FETCH_FAILED', `${u.href}: got ${loaded} of ${total} bytes`);
-  const bytes = new Uint8Array(loaded);
-  let o = 0;
-  for (const c of chunks) {
-    bytes.set(c, o);
-    o += c.length;
-  }
+  if (!res.ok) throw new SemcacheError('FETCH_FAILED', `fetching ${u.href} failed: HTTP ${res.status}`);
+  const header = res.headers.get('content-length');
+  const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+  const bytes = await readBody(u.href, res, total, options);
+  // Written before returning: a sink's bytes (wasm memory) stay valid until the caller allocates.
   if (useCache) await writeCache(u.href, bytes).catch(() => {});  // a full disk must not fail the load
   return bytes;
+}
+
+/** The body in one buffer: the sink or one of the known size when there is a Content-Length. */
+async function readBody(url: string, res: Response, total: number | null, options: FetchBytesOptions): Promise<Uint8Array> {
+  const progress = (loaded: number) => options.onProgress?.({ url, loaded, total });
+  if (!res.body) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    progress(buf.length);
+    return buf;
+  }
+  const sink = total !== null && options.alloc ? options.alloc(total) : undefined;
+  let buf = new Uint8Array(sink ? 0 : (total ?? 1 << 20));
+  let loaded = 0;
+  const reader = res.body.getReader();
+  progress(0);
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw new SemcacheError('FETCH_FAILED', `download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}`, { cause: e });
+    }
+    if (chunk.done) break;
+    const c = chunk.value;
+    if (total !== null && loaded + c.length > total) {
+      await reader.cancel().catch(() => {});
+      throw new SemcacheError('FETCH_FAILED', `${url} sent more than its Content-Length (${total})`);
+    }
+    if (sink) {
+      sink.set(c, loaded);
+    } else {
+      if (loaded + c.length > buf.length) {
+        const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + c.length));
+        bigger.set(buf.subarray(0, loaded));
+        buf = bigger;
+      }
+      buf.set(c, loaded);
+    }
+    loaded += c.length;
+    progress(loaded);
+  }
+  if (total !== null && loaded !== total) throw new SemcacheError('FETCH_FAILED', `${url}: got ${loaded} of ${total} bytes`);
+  if (sink) return sink.bytes();
+  return loaded === buf.length ? buf : buf.slice(0, loaded);
 }
 
 export async function fetchText(url: string | URL, options: FetchBytesOptions = {}): Promise<string> {

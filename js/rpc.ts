@@ -1,9 +1,11 @@
 // The one request/response protocol semcache speaks to its workers:
 //   request  {id, verb, args}        response {id, result} | {id, error: {code, message}}
+//   events   {id, event}             any number, for call `id`, before its response (progress, tokens)
+//   cancel   {id, cancel: true}      aborts the handler's signal; the call still ends with a response
 // Buffers listed as transfer move instead of being copied. Errors come back as SemcacheError with
 // their code. When the other side dies (the worker's error event, terminate(), close()), every
 // pending call is rejected: nobody waits forever.
-import { SemcacheError } from './errors.js';
+import { SemcacheError, abortError } from './errors.js';
 
 export interface RpcRequest {
   id: number;
@@ -15,6 +17,30 @@ export interface RpcResponse {
   id: number;
   result?: unknown;
   error?: { code: string; message: string };
+}
+
+export interface RpcEvent {
+  id: number;
+  event: unknown;
+}
+
+export interface RpcCallOptions {
+  /** Buffers to move to the worker (default: those of typed arrays in args). */
+  transfer?: Transferable[];
+  /** Receives the events the handler emits for this call, in order, before the call settles. */
+  onEvent?: (event: unknown) => void;
+  /**
+   * Aborting sends a cancel to the handler (its context's signal); the call then settles when the
+   * worker answers, with ABORTED whatever the answer, so the worker is done with it by then.
+   */
+  signal?: AbortSignal;
+}
+
+/** `this` of a handler: the call's id, its cancel signal, and a way to stream events back. */
+export interface RpcContext {
+  readonly id: number;
+  readonly signal: AbortSignal;
+  emit(event: unknown, transfer?: Transferable[]): void;
 }
 
 /** Anything with postMessage and message events: Worker, DedicatedWorkerGlobalScope, MessagePort. */
@@ -48,17 +74,33 @@ export function transferablesOf(args: unknown[]): Transferable[] {
   return [...out];
 }
 
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onEvent?: (event: unknown) => void;
+  /** Set once the caller aborted: the call rejects with it when the worker answers. */
+  aborted?: SemcacheError;
+  /** Drops the abort listener. */
+  settled: () => void;
+}
+
 /** The calling side. */
 export class RpcClient {
   private next = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private pending = new Map<number, Pending>();
   private dead?: SemcacheError;
   private readonly onMessage = (e: MessageEvent) => {
-    const m = e.data as RpcResponse;
+    const m = e.data as RpcResponse & Partial<RpcEvent>;
     const p = m && typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
     if (!p) return;
+    if ('event' in m) {
+      if (!p.aborted) p.onEvent?.(m.event);
+      return;
+    }
     this.pending.delete(m.id);
-    if (m.error) p.reject(decodeError(m.error));
+    p.settled();
+    if (p.aborted) p.reject(p.aborted);
+    else if (m.error) p.reject(decodeError(m.error));
     else p.resolve(m.result);
   };
 
@@ -74,15 +116,34 @@ export class RpcClient {
     return this.pending.size;
   }
 
-  call<T = unknown>(verb: string, args: unknown[] = [], transfer: Transferable[] = transferablesOf(args)): Promise<T> {
+  /** `options` may be the transfer list alone. */
+  call<T = unknown>(verb: string, args: unknown[] = [], options: Transferable[] | RpcCallOptions = {}): Promise<T> {
+    const o: RpcCallOptions = Array.isArray(options) ? { transfer: options } : options;
     if (this.dead) return Promise.reject(this.dead);
+    const { signal } = o;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onEvent: o.onEvent, settled: () => {} };
+      if (signal) {
+        const onAbort = () => {
+          if (p.aborted || !this.pending.has(id)) return;
+          p.aborted = abortError(signal);
+          try {
+            this.port.postMessage({ id, cancel: true });
+          } catch {
+            // the port is gone: its error or terminate() rejects the call
+          }
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.settled = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.set(id, p);
       try {
-        this.port.postMessage({ id, verb, args } satisfies RpcRequest, transfer);
+        this.port.postMessage({ id, verb, args } satisfies RpcRequest, o.transfer ?? transferablesOf(args));
       } catch (e) {
         this.pending.delete(id);
+        p.settled();
         reject(new SemcacheError('INVALID_ARGUMENT', `cannot send ${verb} to the worker: ${(e as Error).message}`));
       }
     });
@@ -93,7 +154,10 @@ export class RpcClient {
     if (!this.dead) this.dead = error;
     const calls = [...this.pending.values()];
     this.pending.clear();
-    for (const p of calls) p.reject(this.dead);
+    for (const p of calls) {
+      p.settled();
+      p.reject(this.dead);
+    }
   }
 
   /** Terminates a Worker port and fails what was pending. */
@@ -104,20 +168,41 @@ export class RpcClient {
   }
 }
 
-export type RpcHandlers = Record<string, (...args: never[]) => unknown>;
+export type RpcHandlers = Record<string, (this: RpcContext, ...args: never[]) => unknown>;
 
-/** The serving side: answers each request with its handler's result (or error). */
+/**
+ * The serving side: answers each request with its handler's result (or error). A handler is
+ * called with the request's args and, as `this`, its RpcContext (events, cancel signal).
+ */
 export function serveRpc(port: RpcPort, handlers: RpcHandlers, transferResult = (r: unknown) => transferablesOf([r])): () => void {
+  const running = new Map<number, AbortController>();
   const onMessage = async (e: MessageEvent) => {
-    const m = e.data as RpcRequest;
-    if (!m || typeof m.id !== 'number' || typeof m.verb !== 'string') return;
+    const m = e.data as RpcRequest & { cancel?: boolean };
+    if (!m || typeof m.id !== 'number') return;
+    if (m.cancel === true) {
+      running.get(m.id)?.abort(new SemcacheError('ABORTED', 'the caller cancelled the call'));
+      return;
+    }
+    if (typeof m.verb !== 'string') return;
     const h = Object.prototype.hasOwnProperty.call(handlers, m.verb) ? handlers[m.verb] : undefined;
+    const ctl = new AbortController();
+    const id = m.id;
+    const ctx: RpcContext = {
+      id,
+      signal: ctl.signal,
+      emit: (event, transfer = []) => {
+        if (running.has(id)) port.postMessage({ id, event } satisfies RpcEvent, transfer);
+      },
+    };
+    running.set(id, ctl);
     let res: RpcResponse;
     try {
       if (!h) throw new SemcacheError('INVALID_ARGUMENT', `unknown verb '${m.verb}'`);
-      res = { id: m.id, result: await (h as (...a: unknown[]) => unknown)(...(m.args ?? [])) };
+      res = { id, result: await (h as (this: RpcContext, ...a: unknown[]) => unknown).apply(ctx, m.args ?? []) };
     } catch (err) {
-      res = { id: m.id, error: encodeError(err) };
+      res = { id, error: encodeError(err) };
+    } finally {
+      running.delete(id);
     }
     try {
       port.postMessage(res, res.error ? [] : transferResult(res.result));

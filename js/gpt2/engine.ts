@@ -209,6 +209,7 @@ export class Gpt2Engine {
     format: Gpt2WeightFormat,
     onProgress?: (p: Gpt2Progress) => void,
     signal?: AbortSignal,
+    cache?: boolean,
   ): Promise<Gpt2Engine> {
     let ptr = 0;
     const alloc = (size: number): ByteSink => {
@@ -219,7 +220,7 @@ export class Gpt2Engine {
     };
     let files: Gpt2Files;
     try {
-      files = await loadGpt2Files(source, onProgress, signal, alloc);
+      files = await loadGpt2Files(source, onProgress, signal, alloc, cache);
     } catch (e) {
       if (ptr) M._free(ptr);
       throw e;

@@ -1,12 +1,17 @@
 // Gpt2.load from a URL (Hugging Face layout, served locally) and generate() as an async iterator,
 // in Node (the model runs in this thread here; tests/js/gpt2-browser.test.ts covers the worker).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gpt2, SemcacheError } from '../../dist/node.js';
-import type { Gpt2Progress, Gpt2TokenEvent } from '../../dist/node.js';
+import type { Gpt2 as Gpt2Type, Gpt2Progress, Gpt2TokenEvent } from '../../dist/node.js';
 import { HF_PREFIX, brownDir, serveGpt2 } from './gpt2-serve.js';
 import { root } from './helpers.js';
+
+// Downloads are cached (js/net.ts) in a fresh directory, read when the Node entry loads.
+const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-gpt2-cache-'));
+process.env.SEMCACHE_CACHE_DIR = cacheDir;
+const { Gpt2, SemcacheError } = await import('../../dist/node.js');
 
 const ref = JSON.parse(fs.readFileSync(path.join(brownDir, 'reference.json'), 'utf8')) as {
   prompt_ids: number[];
@@ -15,7 +20,7 @@ const ref = JSON.parse(fs.readFileSync(path.join(brownDir, 'reference.json'), 'u
 const PROMPT = 'The result of the election was'; // gpt-3-encoder: [464, 1255, 286, 262, 3071, 373]
 
 let server: Awaited<ReturnType<typeof serveGpt2>>;
-let gpt2: Gpt2;
+let gpt2: Gpt2Type;
 const progress: Gpt2Progress[] = [];
 
 beforeAll(async () => {
@@ -26,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   gpt2?.dispose();
   await server?.close();
+  fs.rmSync(cacheDir, { recursive: true, force: true });
 });
 
 async function collect(it: AsyncIterable<Gpt2TokenEvent>) {
@@ -89,9 +95,13 @@ describe('Gpt2 API (Node)', () => {
     expect((await collect(gpt2.generate(PROMPT, { maxTokens: 5, temperature: 0 }))).map((t) => t.id)).toEqual(ref.greedy_32_ids.slice(0, 5));
   });
 
-  it('int8 weights from the same URL keep the greedy continuation', async () => {
+  it('int8 weights from the same URL keep the greedy continuation, from the download cache', async () => {
+    const before = server.requests.length;
     const q = await Gpt2.load({ url: server.url + HF_PREFIX }, { format: 'int8' });
     try {
+      // the four files came from the cache (net.ts): no new request
+      expect(server.requests.slice(before)).toEqual([]);
+      expect(fs.readdirSync(cacheDir)).toHaveLength(4);
       expect(q.info.format).toBe('int8');
       expect(q.info.weightBytes).toBeLessThan(gpt2.info.weightBytes / 3);
       expect((await collect(q.generate(PROMPT, { maxTokens: 32, temperature: 0 }))).map((t) => t.id)).toEqual(ref.greedy_32_ids);

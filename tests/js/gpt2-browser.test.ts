@@ -62,3 +62,21 @@ it('generates in a dedicated worker and streams tokens to the page', async () =>
   expect(browser.requests.some((u) => u.endsWith('/dist/wasm/semcache_core.wasm'))).toBe(true);
   expect(offLocalhost(browser.requests)).toEqual([]);
 });
+
+it('a generation whose worker is killed rejects with a coded SemcacheError', async () => {
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/tests/js/fixtures/gpt2-kill.html`);
+  const r = await page.evaluate(() => (window as unknown as { result: Promise<Record<string, any>> }).result);
+  expect(r.error).toBeUndefined();
+  expect(r.ok).toBe(true);
+  // dispose() terminates the worker while it generates: the pending call rejects at once
+  expect(r.disposed).toMatchObject({ name: 'SemcacheError', code: 'WORKER_DIED', isError: true });
+  expect(r.disposed.tokens).toBeGreaterThanOrEqual(3);
+  expect(r.disposed.tokens).toBeLessThan(10);
+  expect(r.afterDispose).toBe('CLOSED');
+  // the worker crashes (uncaught exception -> error event): same, and nothing hangs
+  expect(r.crashed.hung).toBeUndefined();
+  expect(r.crashed).toMatchObject({ name: 'SemcacheError', code: 'WORKER_DIED', isError: true });
+  expect(r.crashed.message).toMatch(/simulated crash/);
+  expect(r.crashed.tokens).toBeLessThan(50);
+});

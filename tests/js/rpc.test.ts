@@ -3,7 +3,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { expect, it } from 'vitest';
 import { SemcacheError } from 'semcache';
-import { RpcClient, serveRpc, type RpcPort } from '../../dist/rpc.js';
+import { RpcClient, serveRpc, type RpcContext, type RpcPort } from '../../dist/rpc.js';
 
 function pair() {
   const { port1, port2 } = new MessageChannel();
@@ -40,5 +40,58 @@ it('answers calls, re-creates coded errors and transfers buffers', async () => {
   for (const p of pending) await expect(p).rejects.toMatchObject({ code: 'WORKER_DIED' });
   await expect(rpc.call('add', [1, 1])).rejects.toMatchObject({ code: 'WORKER_DIED' });
   never();
+  close();
+});
+
+it('streams events before the result and cancels a handler through the caller\'s AbortSignal', async () => {
+  const { server, client, close } = pair();
+  let cancelledWith: unknown;
+  serveRpc(server, {
+    async count(this: RpcContext, n: number) {
+      for (let i = 0; i < n; i++) {
+        if (this.signal.aborted) {
+          cancelledWith = this.signal.reason;
+          throw new SemcacheError('ABORTED', `stopped at ${i}`);
+        }
+        this.emit({ i });
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return `counted ${n}`;
+    },
+    async finishesAnyway(this: RpcContext) {
+      await new Promise((r) => setTimeout(r, 20));
+      return this.signal.aborted ? 'saw the cancel' : 'no cancel';
+    },
+  });
+  (server as unknown as { start(): void }).start();
+  const rpc = new RpcClient(client);
+  (client as unknown as { start(): void }).start();
+
+  const seen: unknown[] = [];
+  expect(await rpc.call('count', [5], { onEvent: (e) => seen.push(e) })).toBe('counted 5');
+  expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
+
+  const ctl = new AbortController();
+  const got: number[] = [];
+  const stopped = rpc.call('count', [1000], {
+    signal: ctl.signal,
+    onEvent: (e) => {
+      got.push((e as { i: number }).i);
+      if (got.length === 3) ctl.abort();
+    },
+  });
+  await expect(stopped).rejects.toMatchObject({ name: 'SemcacheError', code: 'ABORTED' });
+  expect(cancelledWith).toMatchObject({ code: 'ABORTED' });  // the handler's signal fired
+  expect(got).toEqual([0, 1, 2]);  // no event is delivered after the abort
+  expect(rpc.pendingCalls).toBe(0);
+
+  // an aborted call rejects even when the handler ends normally; a signal aborted before the
+  // call never reaches the worker
+  const ctl2 = new AbortController();
+  const late = rpc.call('finishesAnyway', [], { signal: ctl2.signal });
+  ctl2.abort();
+  await expect(late).rejects.toMatchObject({ code: 'ABORTED' });
+  await expect(rpc.call('count', [1], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ABORTED' });
+  expect(await rpc.call('count', [2])).toBe('counted 2');  // still serving
   close();
 });
