@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
-import { workerMiniflare } from '../tests/js/miniflare.mjs';
+import { workerMiniflare, workerdRssMB } from '../tests/js/miniflare.mjs';
 import { startFakeEmbeddings, startFakeUpstream } from '../tests/js/fake-servers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -64,20 +63,6 @@ async function ask(content) {
   return { ms: performance.now() - t, cache: res.headers.get('x-semcache') };
 }
 
-/** Resident memory of workerd (this process's children), MB. */
-function workerdRssMB() {
-  const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // exited
-    }
-  }
-  return Math.round(kb / 1024);
-}
-
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -106,7 +91,7 @@ try {
   const saved = paraphrases.length - (upstream.calls.length - callsBefore);
   console.log(
     `edge: ${n} questions then ${n} paraphrases through workerd on loopback; ${hits} hits, ${misses + n - hits} misses, ` +
-      `${upstream.calls.length} upstream calls, ${embeddings.calls.length} embeddings calls (${dim}-d), workerd RSS ${workerdRssMB()} MB`,
+      `${upstream.calls.length} upstream calls, ${embeddings.calls.length} embeddings calls (${dim}-d), workerd RSS ${Math.round(workerdRssMB())} MB`,
   );
   console.log(
     JSON.stringify({

@@ -4,9 +4,11 @@
 
 #include "cache/cache.h"
 #include "common/error.h"
+#include "test_util.h"
 #include "test_vectors.h"
 
 using namespace semcache;
+using semcache::testing::codeOf;
 using semcache::testing::near;
 using semcache::testing::randomUnit;
 
@@ -20,15 +22,6 @@ CacheConfig config(SpaceKind space = SpaceKind::F32) {
   c.index.space = space;
   c.threshold = 0.9f;
   return c;
-}
-
-std::string codeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "ok";
 }
 
 struct Fixture : ::testing::Test {

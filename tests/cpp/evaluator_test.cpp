@@ -9,23 +9,16 @@
 #include "cache/learned.h"
 #include "cache/signature.h"
 #include "common/error.h"
+#include "test_util.h"
 #include "test_vectors.h"
 
 using namespace semcache;
+using semcache::testing::codeOf;
 using semcache::testing::randomUnit;
 
 namespace {
 
 constexpr size_t kDim = 16;
-
-std::string codeOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "ok";
-}
 
 EvaluatorModel corpusModel() {
   std::vector<std::string_view> docs = {"How do I learn Python?", "How do I learn Java?", "Is Python hard to learn?",

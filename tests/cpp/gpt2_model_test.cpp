@@ -12,7 +12,8 @@
 #include "text/json.h"
 
 using namespace semcache::gpt2;
-using gpt2test::read_file;
+using gpt2test::readFile;
+using semcache::testing::codeOf;
 
 namespace {
 
@@ -24,7 +25,7 @@ struct Reference {
 };
 
 Reference load_reference() {
-  auto j = semcache::text::json::parse(read_file(gpt2test::brown_dir() + "/reference.json"), "X", "reference.json");
+  auto j = semcache::text::json::parse(readFile(gpt2test::brown_dir() + "/reference.json"), "X", "reference.json");
   Reference r;
   for (auto& v : j.find("prompt_ids")->items) r.prompt.push_back(int(v.integer));
   for (auto& v : j.find("greedy_32_ids")->items) r.greedy.push_back(int(v.integer));
@@ -36,8 +37,8 @@ Reference load_reference() {
 
 // Loaded once: 70 MB of weights per format.
 Model& brown(WeightFormat fmt) {
-  static std::string bytes = read_file(gpt2test::brown_dir() + "/model.safetensors");
-  static std::string cfg = read_file(gpt2test::brown_dir() + "/config.json");
+  static std::string bytes = readFile(gpt2test::brown_dir() + "/model.safetensors");
+  static std::string cfg = readFile(gpt2test::brown_dir() + "/config.json");
   static std::unique_ptr<Model> models[3];
   auto& m = models[int(fmt)];
   if (!m) m = Model::load(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), cfg, fmt);
@@ -68,16 +69,6 @@ std::vector<int> sampled(Model& m, const std::vector<int>& prompt, int n, uint64
   return out;
 }
 
-template <class F>
-std::string error_code(F&& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const semcache::Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -178,9 +169,9 @@ TEST(Gpt2Model, OverflowStopAndSlide) {
   m->prefill(prompt.data(), 3);
   for (int i = 0; i < 5; i++) m->step(4 + i);
   EXPECT_TRUE(m->context_full());
-  EXPECT_EQ(error_code([&] { m->step(1); }), "CONTEXT_FULL");
+  EXPECT_EQ(codeOf([&] { m->step(1); }), "CONTEXT_FULL");
   std::vector<int> long_prompt(9, 1);
-  EXPECT_EQ(error_code([&] { m->prefill(long_prompt.data(), 9); }), "CONTEXT_FULL");
+  EXPECT_EQ(codeOf([&] { m->prefill(long_prompt.data(), 9); }), "CONTEXT_FULL");
 
   // Slide: both paths drop to the last P/2 tokens and agree
   std::vector<std::vector<int>> runs;
@@ -198,8 +189,8 @@ TEST(Gpt2Model, OverflowStopAndSlide) {
     runs.push_back(out);
   }
   EXPECT_EQ(runs[0], runs[1]);
-  EXPECT_EQ(error_code([&] { m->step(V); }), "INVALID_ARGUMENT");
-  EXPECT_EQ(error_code([&] { m->step(-1); }), "INVALID_ARGUMENT");
+  EXPECT_EQ(codeOf([&] { m->step(V); }), "INVALID_ARGUMENT");
+  EXPECT_EQ(codeOf([&] { m->step(-1); }), "INVALID_ARGUMENT");
 }
 
 TEST(Gpt2Model, F16CheckpointLoadsAndMatchesF32) {
@@ -238,18 +229,18 @@ TEST(Gpt2Model, MalformedCheckpointsRejectedClearly) {
   // truncated: data cut short, then header cut short, then not even a length
   auto trunc = good;
   trunc.resize(good.size() - 100);
-  EXPECT_EQ(error_code(load(trunc, cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(trunc, cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
   trunc.resize(200);
-  EXPECT_EQ(error_code(load(trunc, cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(trunc, cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("header length"), std::string::npos) << msg;
   trunc.resize(5);
-  EXPECT_EQ(error_code(load(trunc, cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(trunc, cfg), &msg), "CORRUPT_MODEL");
 
   // bad header JSON
   auto bad = good;
   bad[8 + 15] = '#';  // the ":" after "__metadata__"
-  EXPECT_EQ(error_code(load(bad, cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(bad, cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << msg;
 
   // missing tensor
@@ -257,44 +248,44 @@ TEST(Gpt2Model, MalformedCheckpointsRejectedClearly) {
   auto missing = ts;
   missing.erase(missing.begin() + 20);
   std::string missing_name = ts[20].name;
-  EXPECT_EQ(error_code(load(gpt2test::to_safetensors(missing), cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(gpt2test::to_safetensors(missing), cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("missing tensor '" + missing_name + "'"), std::string::npos) << msg;
 
   // wrong shape (a config that disagrees with the tensors is the same failure)
   auto shaped = ts;
   shaped[4].shape = {3 * C, C};  // h.0.attn.c_attn.weight transposed
-  EXPECT_EQ(error_code(load(gpt2test::to_safetensors(shaped), cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(gpt2test::to_safetensors(shaped), cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("h.0.attn.c_attn.weight"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expected [8, 24]"), std::string::npos) << msg;
-  EXPECT_EQ(error_code(load(good, gpt2test::tiny_config(V, P, 16, L, 2)), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(good, gpt2test::tiny_config(V, P, 16, L, 2)), &msg), "CORRUPT_MODEL");
 
   // wrong dtype
   auto typed = ts;
   typed[0].dtype = "I32";
-  EXPECT_EQ(error_code(load(gpt2test::to_safetensors(typed), cfg), &msg), "UNSUPPORTED_MODEL");
+  EXPECT_EQ(codeOf(load(gpt2test::to_safetensors(typed), cfg), &msg), "UNSUPPORTED_MODEL");
   EXPECT_NE(msg.find("I32"), std::string::npos) << msg;
 
   // size in the header disagrees with shape x dtype
   auto lying = ts;
   lying[1].values.pop_back();
-  EXPECT_EQ(error_code(load(gpt2test::to_safetensors(lying), cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(gpt2test::to_safetensors(lying), cfg), &msg), "CORRUPT_MODEL");
 
   // non-finite weight
   auto nan = ts;
   nan[2].values[0] = NAN;
-  EXPECT_EQ(error_code(load(gpt2test::to_safetensors(nan), cfg), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(gpt2test::to_safetensors(nan), cfg), &msg), "CORRUPT_MODEL");
   EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
 
   // config problems
-  EXPECT_EQ(error_code(load(good, "{\"n_embd\": 8"), &msg), "CORRUPT_MODEL");
-  EXPECT_EQ(error_code(load(good, "{\"vocab_size\":16,\"n_positions\":8,\"n_embd\":8,\"n_layer\":2}"), &msg),
+  EXPECT_EQ(codeOf(load(good, "{\"n_embd\": 8"), &msg), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(good, "{\"vocab_size\":16,\"n_positions\":8,\"n_embd\":8,\"n_layer\":2}"), &msg),
             "CORRUPT_MODEL");
   EXPECT_NE(msg.find("n_head"), std::string::npos) << msg;
-  EXPECT_EQ(error_code(load(good, gpt2test::tiny_config(V, P, C, L, 3))), "CORRUPT_MODEL");
+  EXPECT_EQ(codeOf(load(good, gpt2test::tiny_config(V, P, C, L, 3))), "CORRUPT_MODEL");
   std::string relu = cfg;
   relu.replace(relu.find("gelu_new"), 8, "relu");
-  EXPECT_EQ(error_code(load(good, relu)), "UNSUPPORTED_MODEL");
+  EXPECT_EQ(codeOf(load(good, relu)), "UNSUPPORTED_MODEL");
 
   // the intact checkpoint loads
-  EXPECT_EQ(error_code(load(good, cfg)), "");
+  EXPECT_EQ(codeOf(load(good, cfg)), "ok");
 }

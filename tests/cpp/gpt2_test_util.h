@@ -2,21 +2,15 @@
 // Helpers shared by the GPT-2 tests: file reading and a tiny synthetic checkpoint builder.
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gpt2/kernels.h"
+#include "test_util.h"
 
 namespace gpt2test {
 
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using semcache::testing::readFile;
 
 inline std::string brown_dir() { return std::string(SEMCACHE_SHARED_DIR) + "/models/brown-gpt2"; }
 

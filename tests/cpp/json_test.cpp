@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "test_util.h"
 #include "text/json.h"
 
 using namespace semcache;
@@ -16,14 +17,11 @@ namespace {
 
 json::Value parse(std::string_view s) { return json::parse(s, "BAD_JSON", "doc.json"); }
 
-// The error's code and message, or "none".
+// The error's code and message ("ok" and "" when it parses).
 std::pair<std::string, std::string> error_of(std::string_view s) {
-  try {
-    parse(s);
-  } catch (const Error& e) {
-    return {e.code(), e.what()};
-  }
-  return {"none", ""};
+  std::string msg;
+  std::string code = semcache::testing::codeOf([&] { parse(s); }, &msg);
+  return {code, msg};
 }
 
 }  // namespace

@@ -1,22 +1,15 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "common/error.h"
+#include "test_util.h"
 #include "text/sentencepiece.h"
 
 using semcache::Error;
+using semcache::testing::codeOf;
+using semcache::testing::readFile;
 using semcache::text::SentencePieceTokenizer;
 
 namespace {
-
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // A toy vocab: 6 reserved entries, then pieces with scores chosen so the best path is obvious.
 const char* kToy = R"([["<unk>",0],["<s>",0],["</s>",0],["r1",0],["r2",0],["r3",0],
@@ -76,14 +69,7 @@ TEST(SentencePiece, InvalidUtf8BecomesReplacementChar) {
 }
 
 TEST(SentencePiece, MalformedVocabIsRejected) {
-  auto code = [](const std::string& json) {
-    try {
-      SentencePieceTokenizer t(json);
-    } catch (const Error& e) {
-      return e.code();
-    }
-    return std::string("none");
-  };
+  auto code = [](const std::string& json) { return codeOf([&] { SentencePieceTokenizer t(json); }); };
   EXPECT_EQ(code("[[\"a\", 0]"), "INVALID_VOCAB");          // truncated
   EXPECT_EQ(code("{\"a\": 1}"), "INVALID_VOCAB");           // not an array
   EXPECT_EQ(code("[]"), "INVALID_VOCAB");                   // empty

@@ -1,24 +1,17 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "common/error.h"
+#include "test_util.h"
 #include "text/wordpiece.h"
 
 using semcache::Error;
+using semcache::testing::codeOf;
+using semcache::testing::readFile;
 using semcache::text::WordPieceOptions;
 using semcache::text::WordPieceTokenizer;
 using Ids = std::vector<int32_t>;
 
 namespace {
-
-std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 const std::string kDir = SEMCACHE_SHARED_DIR "/tokenizers/all-MiniLM-L6-v2/";
 
@@ -28,12 +21,7 @@ const WordPieceTokenizer& mini() {
 }
 
 std::string errorCode(const std::string& json) {
-  try {
-    WordPieceTokenizer::fromTokenizerJson(json);
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "none";
+  return codeOf([&] { WordPieceTokenizer::fromTokenizerJson(json); });
 }
 
 }  // namespace

@@ -1,2 +1,3 @@
 import type { Miniflare } from 'miniflare';
 export function workerMiniflare(o: { script: string; persist?: string; bindings?: Record<string, string>; durable?: boolean }): Miniflare;
+export function workerdRssMB(): number;

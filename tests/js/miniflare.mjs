@@ -1,5 +1,7 @@
 // Miniflare (workerd from npm) set up the way Cloudflare runs a worker: ES modules, .wasm
 // imported as compiled modules (no compiling from bytes, no eval).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
@@ -20,4 +22,18 @@ export function workerMiniflare({ script, persist, bindings = {}, durable = fals
     ...(durable ? { durableObjects: { CACHE: { className: 'SemcacheShard', useSQLite: true } }, durableObjectsPersist: persist } : {}),
     bindings,
   });
+}
+
+/** Resident memory of workerd (this process's child processes), in MB. */
+export function workerdRssMB() {
+  const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // exited
+    }
+  }
+  return kb / 1024;
 }

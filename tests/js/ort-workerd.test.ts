@@ -2,12 +2,12 @@
 // and what it costs in memory. No sentence-embedding model is available here, so the models are
 // generated: a tiny MatMul (correctness) and one with 30 MB of fp32 weights, the size of USE lite
 // (memory). Prints the measurements; README "Deploying to the edge" quotes them.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
 import { expect, it } from 'vitest';
 import { root } from './helpers.js';
+import { workerdRssMB } from './miniflare.mjs';
 
 const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 const fixtures = path.join(root, 'tests/js/fixtures/ort-workerd');
@@ -36,19 +36,6 @@ function matmulModel(n: number, m: number): Buffer {
   return Buffer.concat([num(1, 8), field(8, Buffer.concat([str(1, ''), num(2, 13)])), field(7, graph)]);
 }
 
-/** Resident memory of this process's child processes (workerd), in MB. */
-function childRssMB(): number {
-  const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // exited
-    }
-  }
-  return kb / 1024;
-}
 
 async function runInWorkerd(n: number, m: number, lean = false) {
   const v = (name: string) => path.join(root, 'build/ort-workerd', name);
@@ -66,11 +53,11 @@ async function runInWorkerd(n: number, m: number, lean = false) {
   });
   try {
     await mf.ready;
-    const before = childRssMB();
+    const before = workerdRssMB();
     const res = await mf.dispatchFetch(`http://localhost/?n=${n}${lean ? '&lean=1' : ''}`);
     const text = await res.text();
     expect(res.status, text).toBe(200);
-    return { ...JSON.parse(text), rssBeforeMB: Math.round(before), rssAfterMB: Math.round(childRssMB()) };
+    return { ...JSON.parse(text), rssBeforeMB: Math.round(before), rssAfterMB: Math.round(workerdRssMB()) };
   } finally {
     await mf.dispose();
   }

@@ -4,18 +4,9 @@
 // numbers, punctuation runs, URLs, BERT special tokens and inputs longer than 512 tokens.
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { rng } from './toy-vector.mjs';
 
 export const QQP_PATH = new URL('../../../shared/data/qqp/pairs-dev.jsonl.gz', import.meta.url);
-
-function mulberry32(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function loadQuestions(limit = 4000) {
   const lines = zlib.gunzipSync(fs.readFileSync(QQP_PATH)).toString('utf8').split('\n');
@@ -61,7 +52,7 @@ function randomCodepointString(rand, lo, hi, n) {
 }
 
 export function makeCorpus(count, seed, questions) {
-  const rand = mulberry32(seed);
+  const rand = rng(seed).next;
   const pick = (arr) => arr[Math.floor(rand() * arr.length)];
   const seps = [' ', ' ', ' ', '', '\n', '\t', '  ', ', ', ' - '];
   const gens = [
