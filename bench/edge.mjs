@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workerMiniflare, workerdRssMB } from '../tests/js/miniflare.mjs';
+import { edgeMiniflare, workerdRssMB } from '../tests/js/miniflare.mjs';
 import { startFakeEmbeddings, startFakeUpstream } from '../tests/js/fake-servers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,18 +37,7 @@ const paraphrases = questions.map((words) => {
 const upstream = await startFakeUpstream();
 const embeddings = await startFakeEmbeddings({ dim });
 const persist = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-bench-edge-'));
-const mf = workerMiniflare({
-  script: 'workers/edge/worker.mjs',
-  durable: true,
-  persist,
-  bindings: {
-    UPSTREAM_BASE_URL: upstream.url,
-    EMBEDDINGS_URL: embeddings.url,
-    EMBEDDINGS_MODEL: 'toy-bag-of-words',
-    EMBEDDINGS_DIMENSIONS: String(dim),
-    SIMILARITY_THRESHOLD: '0.8',
-  },
-});
+const mf = edgeMiniflare({ persist, upstreamUrl: upstream.url, embeddingsUrl: embeddings.url, vars: { EMBEDDINGS_DIMENSIONS: String(dim) } });
 const base = (await mf.ready).toString().replace(/\/$/, '');
 
 async function ask(content) {

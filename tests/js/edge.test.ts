@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../dist/edge/index.js';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
-import { workerMiniflare } from './miniflare.mjs';
+import { edgeMiniflare } from './miniflare.mjs';
 
 type Fake = Awaited<ReturnType<typeof startFakeUpstream>>;
 let upstream: Fake;
@@ -21,18 +21,7 @@ function tmpdir() {
 }
 
 async function startWorker(persist: string, vars: Record<string, string> = {}) {
-  const mf = workerMiniflare({
-    script: 'workers/edge/worker.mjs',
-    durable: true,
-    persist,
-    bindings: {
-      UPSTREAM_BASE_URL: upstream.url,
-      EMBEDDINGS_URL: embeddings.url,
-      EMBEDDINGS_MODEL: 'toy-bag-of-words',
-      SIMILARITY_THRESHOLD: '0.8',
-      ...vars,
-    },
-  });
+  const mf = edgeMiniflare({ persist, upstreamUrl: upstream.url, embeddingsUrl: embeddings.url, vars });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return { mf, url };
 }

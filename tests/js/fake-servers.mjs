@@ -22,19 +22,43 @@ function readBody(req) {
   });
 }
 
-/** A fake OpenAI-compatible LLM: JSON and SSE replies, scripted failures, the headers it saw. */
-export async function startFakeUpstream() {
+const json = (res, status, body) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+
+/**
+ * What both fakes share: the JSON body parsed (400 when it is not JSON), every call recorded,
+ * scripted failures (`failNext`) answered before `respond` sees the request.
+ */
+async function startFake(respond) {
   const calls = [];
   let failures = [];
   const server = http.createServer(async (req, res) => {
     const raw = await readBody(req);
-    const body = JSON.parse(raw || '{}');
-    calls.push({ path: req.url ?? '', body, auth: req.headers.authorization });
-    const fail = failures.shift();
-    if (fail) {
-      res.writeHead(fail.status, { 'content-type': 'application/json' }).end(fail.body);
+    let body;
+    try {
+      body = JSON.parse(raw || '{}');
+    } catch {
+      json(res, 400, '{"error":{"message":"bad json"}}');
       return;
     }
+    calls.push({ path: req.url ?? '', body, auth: req.headers.authorization });
+    const fail = failures.shift();
+    if (fail) json(res, fail.status, fail.body);
+    else respond(req, res, body);
+  });
+  const url = await listen(server);
+  return {
+    url,
+    calls,
+    failNext(status, body, times = 1) {
+      failures = Array.from({ length: times }, () => ({ status, body }));
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** A fake OpenAI-compatible LLM: JSON and SSE replies, scripted failures, the headers it saw. */
+export function startFakeUpstream() {
+  return startFake((req, res, body) => {
     const text = answerFor(body);
     const chat = req.url === '/v1/chat/completions';
     if (body.stream) {
@@ -50,17 +74,8 @@ export async function startFakeUpstream() {
       return;
     }
     const choice = chat ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' } : { index: 0, text, finish_reason: 'stop' };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'up-1', object: chat ? 'chat.completion' : 'text_completion', model: body.model, choices: [choice] }));
+    json(res, 200, JSON.stringify({ id: 'up-1', object: chat ? 'chat.completion' : 'text_completion', model: body.model, choices: [choice] }));
   });
-  const url = await listen(server);
-  return {
-    url,
-    calls,
-    failNext(status, body, times = 1) {
-      failures = Array.from({ length: times }, () => ({ status, body }));
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
 }
 
 /** Bag of words (tests/js/toy-vector.mjs): paraphrases sharing most words get a high cosine. */
@@ -69,39 +84,14 @@ export function bagOfWords(text, dim) {
 }
 
 /** A fake OpenAI-compatible `POST /v1/embeddings`: bag-of-words vectors, counted calls. */
-export async function startFakeEmbeddings({ dim = 64 } = {}) {
-  const calls = [];
-  let failures = [];
-  const server = http.createServer(async (req, res) => {
-    const raw = await readBody(req);
-    let body;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad json"}}');
-      return;
-    }
-    calls.push({ path: req.url ?? '', body, auth: req.headers.authorization });
-    const fail = failures.shift();
-    if (fail) {
-      res.writeHead(fail.status, { 'content-type': 'application/json' }).end(fail.body);
-      return;
-    }
+export function startFakeEmbeddings({ dim = 64 } = {}) {
+  return startFake((req, res, body) => {
     if (req.url !== '/v1/embeddings' || req.method !== 'POST') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
+      json(res, 404, '{"error":{"message":"not found"}}');
       return;
     }
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const data = inputs.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(String(t), dim) }));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 0, total_tokens: 0 } }));
+    json(res, 200, JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 0, total_tokens: 0 } }));
   });
-  const url = await listen(server);
-  return {
-    url,
-    calls,
-    failNext(status, body, times = 1) {
-      failures = Array.from({ length: times }, () => ({ status, body }));
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
 }

@@ -24,6 +24,26 @@ export function workerMiniflare({ script, persist, bindings = {}, durable = fals
   });
 }
 
+/**
+ * The edge worker (workers/edge/worker.mjs) with its Durable Object, in front of an LLM and an
+ * embeddings endpoint (the fakes of fake-servers.mjs: bag-of-words vectors, threshold 0.8).
+ * @param {{ persist: string, upstreamUrl: string, embeddingsUrl: string, vars?: Record<string, string> }} o
+ */
+export function edgeMiniflare({ persist, upstreamUrl, embeddingsUrl, vars = {} }) {
+  return workerMiniflare({
+    script: 'workers/edge/worker.mjs',
+    durable: true,
+    persist,
+    bindings: {
+      UPSTREAM_BASE_URL: upstreamUrl,
+      EMBEDDINGS_URL: embeddingsUrl,
+      EMBEDDINGS_MODEL: 'toy-bag-of-words',
+      SIMILARITY_THRESHOLD: '0.8',
+      ...vars,
+    },
+  });
+}
+
 /** Resident memory of workerd (this process's child processes), in MB. */
 export function workerdRssMB() {
   const pids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
