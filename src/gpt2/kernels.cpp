@@ -168,31 +168,52 @@ constexpr int kTileT = 4;  // 32 vector registers: 16 accumulators fit
 constexpr int kTileT = 2;  // 16 vector registers (SSE/AVX2, and V8's wasm SIMD on x64)
 #endif
 
-__attribute__((noinline)) float tail_f32(const float* x, const float* w, int i, int n, float s) {
-  for (; i < n; i++) s += x[i] * w[i];
-  return s;
-}
-__attribute__((noinline)) float tail_f16(const float* x, const uint16_t* w, int i, int n, float s) {
-  for (; i < n; i++) s += x[i] * f16_to_f32(w[i]);
+// A weight as float: f32 as is, f16 widened.
+inline float widen(float w) { return w; }
+inline float widen(uint16_t h) { return f16_to_f32(h); }
+#if SEMCACHE_AVX2
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)p)); }
+#endif
+
+template <class W>
+__attribute__((noinline)) float tail_f(const float* x, const W* w, int i, int n, float s) {
+  for (; i < n; i++) s += x[i] * widen(w[i]);
   return s;
 }
 
-// o[t][k] = sum_i x[t][i] * w[k][i]
+// o[t][k] = sum_i x[t][i] * w[k][i], for float weights W: f32 (float) or f16 (uint16_t).
 // IL: the 4 rows are one interleaved block starting at w[0] (see elem_offset); n % 16 == 0.
-template <int NT, bool IL>
-void tile_f32(const float* const* x, const float* const* w, int n, float (*o)[4]) {
+template <int NT, bool IL, class W>
+void tile_f(const float* const* x, const W* const* w, int n, float (*o)[4]) {
   int i = 0;
   auto at = [&](int k, int j) { return IL ? w[0] + (j & ~15) * 4 + 16 * k + (j & 15) : w[k] + j; };
 #if SEMCACHE_WASM_SIMD
   v128_t acc[NT][4];
   for (int t = 0; t < NT; t++)
     for (int k = 0; k < 4; k++) acc[t][k] = wasm_f32x4_splat(0);
-  for (; i + 4 <= n; i += 4) {
-    v128_t wv[4];
-    for (int k = 0; k < 4; k++) wv[k] = wasm_v128_load(at(k, i));
-    for (int t = 0; t < NT; t++) {
-      v128_t xv = wasm_v128_load(x[t] + i);
-      for (int k = 0; k < 4; k++) acc[t][k] = fma4(acc[t][k], xv, wv[k]);
+  if constexpr (sizeof(W) == 4) {
+    for (; i + 4 <= n; i += 4) {
+      v128_t wv[4];
+      for (int k = 0; k < 4; k++) wv[k] = wasm_v128_load(at(k, i));
+      for (int t = 0; t < NT; t++) {
+        v128_t xv = wasm_v128_load(x[t] + i);
+        for (int k = 0; k < 4; k++) acc[t][k] = fma4(acc[t][k], xv, wv[k]);
+      }
+    }
+  } else {
+    // 8 halves per load, widened to two vectors of 4 floats
+    for (; i + 8 <= n; i += 8) {
+      v128_t lo[4], hi[4];
+      for (int k = 0; k < 4; k++) {
+        v128_t h = wasm_v128_load(at(k, i));
+        lo[k] = half4(wasm_i32x4_extend_low_i16x8(h));
+        hi[k] = half4(wasm_i32x4_extend_high_i16x8(h));
+      }
+      for (int t = 0; t < NT; t++) {
+        v128_t xl = wasm_v128_load(x[t] + i), xh = wasm_v128_load(x[t] + i + 4);
+        for (int k = 0; k < 4; k++) acc[t][k] = fma4(fma4(acc[t][k], xl, lo[k]), xh, hi[k]);
+      }
     }
   }
   for (int t = 0; t < NT; t++)
@@ -203,7 +224,7 @@ void tile_f32(const float* const* x, const float* const* w, int n, float (*o)[4]
     for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_ps();
   for (; i + 8 <= n; i += 8) {
     __m256 wv[4];
-    for (int k = 0; k < 4; k++) wv[k] = _mm256_loadu_ps(at(k, i));
+    for (int k = 0; k < 4; k++) wv[k] = load8(at(k, i));
     for (int t = 0; t < NT; t++) {
       __m256 xv = _mm256_loadu_ps(x[t] + i);
       for (int k = 0; k < 4; k++) acc[t][k] = _mm256_fmadd_ps(xv, wv[k], acc[t][k]);
@@ -217,52 +238,7 @@ void tile_f32(const float* const* x, const float* const* w, int n, float (*o)[4]
 #endif
   if (i < n)
     for (int t = 0; t < NT; t++)
-      for (int k = 0; k < 4; k++) o[t][k] = tail_f32(x[t], w[k], i, n, o[t][k]);
-}
-
-template <int NT, bool IL>
-void tile_f16(const float* const* x, const uint16_t* const* w, int n, float (*o)[4]) {
-  int i = 0;
-  auto at = [&](int k, int j) { return IL ? w[0] + (j & ~15) * 4 + 16 * k + (j & 15) : w[k] + j; };
-#if SEMCACHE_WASM_SIMD
-  v128_t acc[NT][4];
-  for (int t = 0; t < NT; t++)
-    for (int k = 0; k < 4; k++) acc[t][k] = wasm_f32x4_splat(0);
-  for (; i + 8 <= n; i += 8) {
-    v128_t lo[4], hi[4];
-    for (int k = 0; k < 4; k++) {
-      v128_t h = wasm_v128_load(at(k, i));
-      lo[k] = half4(wasm_i32x4_extend_low_i16x8(h));
-      hi[k] = half4(wasm_i32x4_extend_high_i16x8(h));
-    }
-    for (int t = 0; t < NT; t++) {
-      v128_t xl = wasm_v128_load(x[t] + i), xh = wasm_v128_load(x[t] + i + 4);
-      for (int k = 0; k < 4; k++) acc[t][k] = fma4(fma4(acc[t][k], xl, lo[k]), xh, hi[k]);
-    }
-  }
-  for (int t = 0; t < NT; t++)
-    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
-#elif SEMCACHE_AVX2
-  __m256 acc[NT][4];
-  for (int t = 0; t < NT; t++)
-    for (int k = 0; k < 4; k++) acc[t][k] = _mm256_setzero_ps();
-  for (; i + 8 <= n; i += 8) {
-    __m256 wv[4];
-    for (int k = 0; k < 4; k++) wv[k] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)at(k, i)));
-    for (int t = 0; t < NT; t++) {
-      __m256 xv = _mm256_loadu_ps(x[t] + i);
-      for (int k = 0; k < 4; k++) acc[t][k] = _mm256_fmadd_ps(xv, wv[k], acc[t][k]);
-    }
-  }
-  for (int t = 0; t < NT; t++)
-    for (int k = 0; k < 4; k++) o[t][k] = hsum(acc[t][k]);
-#else
-  for (int t = 0; t < NT; t++)
-    for (int k = 0; k < 4; k++) o[t][k] = 0.0f;
-#endif
-  if (i < n)
-    for (int t = 0; t < NT; t++)
-      for (int k = 0; k < 4; k++) o[t][k] = tail_f16(x[t], w[k], i, n, o[t][k]);
+      for (int k = 0; k < 4; k++) o[t][k] = tail_f(x[t], w[k], i, n, o[t][k]);
 }
 
 // Integer dot products of int16 activations with int8 weights, summed exactly in int32 over
@@ -338,21 +314,23 @@ void tile_i8(const int16_t* const* x, const int8_t* const* w, int n, float (*o)[
       }
 }
 
+template <int NT, class W>
+void tile_f_rows(bool il, const float* const* xs, const void* const* rows, int C, float (*o)[4]) {
+  auto ws = reinterpret_cast<const W* const*>(rows);
+  if (il) tile_f<NT, true>(xs, ws, C, o);
+  else tile_f<NT, false>(xs, ws, C, o);
+}
+
 // Runs tile<NT> over tokens [t0, t0 + NT) for the row block whose row pointers are given.
 template <int NT>
 void run_tile(const QMatrix& w, const void* const* rows, bool il, const float* inp, const int16_t* xq, int t0,
               float (*o)[4]) {
   const int C = w.cols;
-  if (w.fmt == WeightFormat::F32) {
+  if (w.fmt == WeightFormat::F32 || w.fmt == WeightFormat::F16) {
     const float* xs[NT];
     for (int t = 0; t < NT; t++) xs[t] = inp + size_t(t0 + t) * C;
-    if (il) tile_f32<NT, true>(xs, reinterpret_cast<const float* const*>(rows), C, o);
-    else tile_f32<NT, false>(xs, reinterpret_cast<const float* const*>(rows), C, o);
-  } else if (w.fmt == WeightFormat::F16) {
-    const float* xs[NT];
-    for (int t = 0; t < NT; t++) xs[t] = inp + size_t(t0 + t) * C;
-    if (il) tile_f16<NT, true>(xs, reinterpret_cast<const uint16_t* const*>(rows), C, o);
-    else tile_f16<NT, false>(xs, reinterpret_cast<const uint16_t* const*>(rows), C, o);
+    if (w.fmt == WeightFormat::F32) tile_f_rows<NT, float>(il, xs, rows, C, o);
+    else tile_f_rows<NT, uint16_t>(il, xs, rows, C, o);
   } else {
     const int16_t* xs[NT];
     for (int t = 0; t < NT; t++) xs[t] = xq + size_t(t0 + t) * C;
