@@ -43,75 +43,15 @@ bool is_space(uint32_t cp) {
 }
 bool is_other(uint32_t cp) { return !is_space(cp) && !is_letter(cp) && !is_number(cp); }
 
-// One UTF-8 encoder for all tokenizers (text/unicode.h).
-void put_utf8(std::string& out, uint32_t cp) { utf8Append(char32_t(cp), out); }
-
-// WHATWG "UTF-8 decode" (replacement mode): one U+FFFD per maximal invalid subpart. A 3-byte
-// encoded surrogate (ED A0..BF xx, WTF-8) counts as one U+FFFD, as TextEncoder turns a lone
-// surrogate into one.
-std::vector<uint32_t> decode_utf8(std::string_view s, bool surrogate_as_one) {
-  std::vector<uint32_t> cps;
-  cps.reserve(s.size());
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    uint8_t b = uint8_t(s[i]);
-    if (b < 0x80) {
-      cps.push_back(b);
-      i++;
-      continue;
-    }
-    if (surrogate_as_one && b == 0xED && i + 2 < n && (uint8_t(s[i + 1]) & 0xE0) == 0xA0 &&
-        (uint8_t(s[i + 2]) & 0xC0) == 0x80) {
-      cps.push_back(0xFFFD);
-      i += 3;
-      continue;
-    }
-    int need;
-    uint32_t cp;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) need = 1, cp = b & 0x1F;
-    else if (b >= 0xE0 && b <= 0xEF) {
-      need = 2, cp = b & 0x0F;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      need = 3, cp = b & 0x07;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      cps.push_back(0xFFFD);
-      i++;
-      continue;
-    }
-    size_t j = i + 1;
-    bool ok = true;
-    for (int k = 0; k < need; k++, j++) {
-      if (j >= n) {
-        ok = false;
-        break;
-      }
-      uint8_t c = uint8_t(s[j]);
-      if (c < lo || c > hi) {
-        ok = false;
-        break;
-      }
-      lo = 0x80, hi = 0xBF;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    cps.push_back(ok ? cp : 0xFFFD);
-    i = j;  // on error, resume at the offending byte (not consumed)
-  }
+// The text module's UTF-8 decoder (text/unicode.h), as a value.
+Codepoints decode_utf8(std::string_view s, bool surrogate_as_one) {
+  Codepoints cps;
+  utf8Decode(s, cps, surrogate_as_one);
   return cps;
 }
 
-std::string encode_utf8(const uint32_t* cps, size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; i++) put_utf8(out, cps[i]);
-  return out;
-}
-
 // Length (in code points) of the regex match starting at i; never 0 for i < n.
-size_t match_at(const std::vector<uint32_t>& c, size_t i) {
+size_t match_at(const Codepoints& c, size_t i) {
   const size_t n = c.size();
   // 's|'t|'re|'ve|'m|'ll|'d
   if (c[i] == '\'' && i + 1 < n) {
@@ -138,8 +78,8 @@ size_t match_at(const std::vector<uint32_t>& c, size_t i) {
 }  // namespace
 
 std::string utf8_sanitize(std::string_view bytes) {
-  std::vector<uint32_t> cps = decode_utf8(bytes, false);
-  return encode_utf8(cps.data(), cps.size());
+  Codepoints cps = decode_utf8(bytes, false);
+  return utf8Encode(cps.data(), cps.size());
 }
 
 Gpt2Bpe::Gpt2Bpe(std::string_view encoder_json, std::string_view vocab_bpe) {
@@ -150,7 +90,7 @@ Gpt2Bpe::Gpt2Bpe(std::string_view encoder_json, std::string_view vocab_bpe) {
   for (int b = 0; b < 256; b++) {
     bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
     byte_cp[b] = printable ? uint32_t(b) : uint32_t(256 + extra++);
-    put_utf8(byte_sym_[b], byte_cp[b]);
+    utf8Append(byte_cp[b], byte_sym_[b]);
   }
   std::unordered_map<uint32_t, uint8_t> cp_byte;
   for (int b = 0; b < 256; b++) cp_byte[byte_cp[b]] = uint8_t(b);
@@ -203,11 +143,11 @@ Gpt2Bpe::Gpt2Bpe(std::string_view encoder_json, std::string_view vocab_bpe) {
 }
 
 std::vector<std::string> Gpt2Bpe::pretokenize(std::string_view text) const {
-  std::vector<uint32_t> cps = decode_utf8(text, true);
+  Codepoints cps = decode_utf8(text, true);
   std::vector<std::string> out;
   for (size_t i = 0; i < cps.size();) {
     size_t len = match_at(cps, i);
-    out.push_back(encode_utf8(cps.data() + i, len));
+    out.push_back(utf8Encode(cps.data() + i, len));
     i += len;
   }
   return out;
@@ -260,7 +200,7 @@ void Gpt2Bpe::bpe(const std::string& piece, std::vector<int>& out) const {
       // there): fall back to the symbol's bytes, each of which is a token
       for (uint32_t cp : decode_utf8(sym, false)) {
         std::string one;
-        put_utf8(one, cp);
+        utf8Append(cp, one);
         ids.push_back(encoder_.at(one));
       }
     }

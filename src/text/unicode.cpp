@@ -10,13 +10,18 @@ using namespace tables;
 
 // --- UTF-8 ---
 
-void utf8Decode(std::string_view s, Codepoints& out) {
+void utf8Decode(std::string_view s, Codepoints& out, bool surrogateAsOne) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size(), i = 0;
   out.reserve(out.size() + n);
   while (i < n) {
     unsigned b = p[i];
     if (b < 0x80) { out.push_back(b); i++; continue; }
+    if (surrogateAsOne && b == 0xED && i + 2 < n && (p[i + 1] & 0xE0) == 0xA0 && (p[i + 2] & 0xC0) == 0x80) {
+      out.push_back(0xFFFD);
+      i += 3;
+      continue;
+    }
     int need;
     unsigned lo = 0x80, hi = 0xBF;
     char32_t cp;

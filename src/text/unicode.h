@@ -14,7 +14,9 @@ namespace semcache::text {
 
 using Codepoints = std::vector<char32_t>;
 
-void utf8Decode(std::string_view s, Codepoints& out);  // appends to out
+// Appends to out. surrogateAsOne: a 3-byte encoded surrogate (ED A0..BF xx, WTF-8) is one U+FFFD,
+// as TextEncoder makes of a lone surrogate, instead of three (byte-level BPE's decode needs this).
+void utf8Decode(std::string_view s, Codepoints& out, bool surrogateAsOne = false);
 void utf8Append(char32_t cp, std::string& out);
 std::string utf8Encode(const char32_t* cps, size_t n);
 // Length of the code point in UTF-16 code units (what JS `.length` counts).
