@@ -116,7 +116,8 @@ export async function fetchText(url: string | URL, options: FetchBytesOptions = 
   return new TextDecoder().decode(await fetchBytes(url, options));
 }
 
-function baseUrl(): string {
+/** What relative URLs resolve against: the page's or worker's location, else file:/// (Node). */
+export function baseUrl(): string {
   const loc = (globalThis as { location?: { href?: string } }).location?.href;
   return loc ?? 'file:///';
 }

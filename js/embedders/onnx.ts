@@ -13,7 +13,7 @@ import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import type { SentencePieceTokenizer, WordPieceTokenizer } from '../wasm/text.js';
 import type { Embedder } from '../embedder.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
-import { fetchBytes, fetchText, type FetchProgress } from '../net.js';
+import { baseUrl, fetchBytes, fetchText, type FetchProgress } from '../net.js';
 import { loadCore, type LoadCoreOptions } from '../wasm.js';
 import { OnnxEmbeddingSession, type OrtModule } from './onnx-session.js';
 
@@ -120,7 +120,7 @@ export class OnnxEmbedder implements Embedder {
       if (url === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'a model given as bytes needs `tokenizer` ({ json } or a URL)');
       tokenizerJson = await fetchText(url, fetchOpts);
       try {
-        const cfg = JSON.parse(await fetchText(new URL('tokenizer_config.json', new URL(String(url), baseHref())), fetchOpts));
+        const cfg = JSON.parse(await fetchText(new URL('tokenizer_config.json', new URL(String(url), baseUrl())), fetchOpts));
         if (typeof cfg.model_max_length === 'number') modelMaxLength = Math.min(cfg.model_max_length, 1 << 20);
       } catch {
         // no tokenizer_config.json: keep BERT's 512
@@ -190,13 +190,9 @@ function wellFormed(s: string): string {
 }
 
 function besideModel(model: string | URL, file: string): URL {
-  const u = new URL(String(model), baseHref());
+  const u = new URL(String(model), baseUrl());
   const dir = new URL('./', u);
   return dir.pathname.endsWith('/onnx/') ? new URL(`../${file}`, dir) : new URL(file, dir);
-}
-
-function baseHref(): string {
-  return (globalThis as { location?: { href?: string } }).location?.href ?? 'file:///';
 }
 
 function toBytes(b: Uint8Array | ArrayBuffer): Uint8Array {
