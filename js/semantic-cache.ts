@@ -2,6 +2,7 @@ import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/sem
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { fetchBytes } from './net.js';
+import { nextTurn } from './platform.js';
 import { scopeKey, type ScopeInput } from './scope.js';
 import type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
 import type { CacheRow, CacheStore, StoreBatch, StoreChanges } from './store.js';
@@ -1050,23 +1051,3 @@ function checkNumber(name: string, v: unknown, min: number) {
 }
 
 const now = () => performance.now();
-
-/** Resolves after the events already queued have run (setImmediate, or a MessageChannel round trip). */
-const nextTurn: () => Promise<void> =
-  typeof setImmediate === 'function'
-    ? () => new Promise((r) => setImmediate(r))
-    : typeof MessageChannel === 'function'
-      ? (() => {
-          let ch: MessageChannel | undefined;
-          const waiting: (() => void)[] = [];
-          return () =>
-            new Promise<void>((r) => {
-              if (!ch) {
-                ch = new MessageChannel();
-                ch.port1.onmessage = () => waiting.shift()?.();
-              }
-              waiting.push(r);
-              ch.port2.postMessage(0);
-            });
-        })()
-      : () => new Promise((r) => setTimeout(r, 0));

@@ -3,6 +3,7 @@
 import type { Gpt2Model, Gpt2Tokenizer, Gpt2WeightFormat } from '../wasm/gpt2.js';
 import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import { SemcacheError, abortError, core } from '../errors.js';
+import { nextTurn } from '../platform.js';
 import { loadGpt2Files, type ByteSink, type Gpt2Files, type Gpt2Progress, type Gpt2Source } from './source.js';
 
 export interface Gpt2GenerateOptions {
@@ -54,23 +55,6 @@ export interface Gpt2Info {
 }
 
 export const END_OF_TEXT = 50256;
-
-// A macrotask boundary without setTimeout's 4 ms clamp, so a cancel message can be handled
-// between tokens. Node has setImmediate (a MessagePort with a listener would keep Node's event
-// loop alive forever, so that importing this module alone would stop a script from exiting).
-const yieldToEventLoop = (() => {
-  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') return () => new Promise<void>((r) => void g.setImmediate!(r));
-  if (typeof MessageChannel === 'undefined') return () => new Promise<void>((r) => setTimeout(r, 0));
-  const ch = new MessageChannel();
-  const waiting: (() => void)[] = [];
-  ch.port1.onmessage = () => waiting.shift()?.();
-  return () =>
-    new Promise<void>((r) => {
-      waiting.push(r);
-      ch.port2.postMessage(0);
-    });
-})();
 
 export class Gpt2Engine {
   private busy = false;
@@ -185,7 +169,7 @@ export class Gpt2Engine {
         emitted = text;
       }
       yield { id, text: delta, index: generated.length - 1 };
-      await yieldToEventLoop();
+      await nextTurn();
     }
     const seconds = (performance.now() - t1) / 1000;
     onDone?.({
