@@ -2,7 +2,7 @@
 // as a remote LLM (JSON or SSE, max_tokens, temperature, top_p, seed, stop), so the caching
 // handler cannot tell them apart. Generations run one at a time (one model, one KV cache).
 import type { Gpt2 } from '../gpt2.js';
-import { completionJson, textOf, type ChatRequest, type Endpoint } from './openai.js';
+import { completionChunks, completionJson, SSE_DONE, textOf, type ChatRequest, type Endpoint } from './openai.js';
 import type { Upstream } from './handler.js';
 
 export interface Gpt2UpstreamOptions {
@@ -77,19 +77,11 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
         });
       }
       // Streamed: hold back any tail that could still become a stop sequence.
-      const enc = new TextEncoder();
       const stream = new ReadableStream<Uint8Array>({
         start: (controller) =>
           void serialize(async () => {
-            const id = `gen-${Date.now().toString(36)}`;
-            const send = (delta: string | null, finish: string | null, first: boolean) => {
-              const choice =
-                endpoint === 'chat'
-                  ? { index: 0, delta: delta === null ? {} : first ? { role: 'assistant', content: delta } : { content: delta }, finish_reason: finish }
-                  : { index: 0, text: delta ?? '', finish_reason: finish };
-              const obj = { id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', model: modelName, choices: [choice] };
-              controller.enqueue(enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
-            };
+            const chunk = completionChunks(endpoint, modelName);
+            const send = (delta: string | null, finish: string | null, first: boolean) => controller.enqueue(chunk(delta, finish, first));
             let text = '';
             let sent = 0;
             let first = true;
@@ -109,7 +101,7 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
               }
               if (model.lastStats) options.onStats?.(model.lastStats);
               send(null, 'stop', false);
-              controller.enqueue(enc.encode('data: [DONE]\n\n'));
+              controller.enqueue(SSE_DONE.slice());
               controller.close();
             } catch (e) {
               controller.error(e);

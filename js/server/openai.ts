@@ -147,12 +147,19 @@ export function completionJson(endpoint: Endpoint, model: string, text: string) 
   };
 }
 
-/** SSE chunks replaying `pieces` (the original stream's deltas when we have them). */
-export function completionStream(endpoint: Endpoint, model: string, pieces: string[]): ReadableStream<Uint8Array> {
+/** The stream's last event. */
+export const SSE_DONE = new TextEncoder().encode('data: [DONE]\n\n');
+
+/**
+ * The SSE events of one streamed completion in the shape of the endpoint: `chunk(delta, null,
+ * first)` for a piece of text (the first one carries the assistant role), `chunk(null, 'stop')`
+ * to finish; then SSE_DONE.
+ */
+export function completionChunks(endpoint: Endpoint, model: string) {
   const id = newId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl');
   const created = Math.floor(Date.now() / 1000);
   const enc = new TextEncoder();
-  const chunk = (delta: string | null, finish: string | null, first = false) => {
+  return (delta: string | null, finish: string | null, first = false): Uint8Array => {
     const choice =
       endpoint === 'chat'
         ? { index: 0, delta: delta === null ? {} : first ? { role: 'assistant', content: delta } : { content: delta }, finish_reason: finish, logprobs: null }
@@ -160,11 +167,16 @@ export function completionStream(endpoint: Endpoint, model: string, pieces: stri
     const obj = { id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model, choices: [choice] };
     return enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
   };
+}
+
+/** SSE chunks replaying `pieces` (the original stream's deltas when we have them). */
+export function completionStream(endpoint: Endpoint, model: string, pieces: string[]): ReadableStream<Uint8Array> {
+  const chunk = completionChunks(endpoint, model);
   return new ReadableStream({
     start(controller) {
       pieces.forEach((p, i) => controller.enqueue(chunk(p, null, i === 0)));
       controller.enqueue(chunk(null, 'stop'));
-      controller.enqueue(enc.encode('data: [DONE]\n\n'));
+      controller.enqueue(SSE_DONE.slice());
       controller.close();
     },
   });
