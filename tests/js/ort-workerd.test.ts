@@ -8,34 +8,21 @@ import { Miniflare } from 'miniflare';
 import { expect, it } from 'vitest';
 import { root } from './helpers.js';
 import { workerdRssMB } from './miniflare.mjs';
+import { OnnxGraph } from '../../tools/convert-use/onnx-builder.mjs';
 
 const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
 const fixtures = path.join(root, 'tests/js/fixtures/ort-workerd');
 
-/** An ONNX model y = x W, x (1, n), W (n, m) with W[i][j] = (i == j) + (i == n-1), by hand (protobuf). */
-function matmulModel(n: number, m: number): Buffer {
-  const varint = (v: number) => {
-    const b: number[] = [];
-    while (v > 127) {
-      b.push((v & 127) | 128);
-      v = Math.floor(v / 128);
-    }
-    b.push(v);
-    return Buffer.from(b);
-  };
-  const field = (no: number, payload: Buffer) => Buffer.concat([varint((no << 3) | 2), varint(payload.length), payload]);
-  const num = (no: number, v: number) => Buffer.concat([varint(no << 3), varint(v)]);
-  const str = (no: number, s: string) => field(no, Buffer.from(s));
-  const shape = (dims: number[]) => field(2, Buffer.concat(dims.map((d) => field(1, num(1, d)))));
-  const valueInfo = (no: number, name: string, dims: number[]) => field(no, Buffer.concat([str(1, name), field(2, field(1, Buffer.concat([num(1, 1), shape(dims)])))]));
+/** An ONNX model y = x W, x (1, n), W (n, m) with W[i][j] = (i == j) + (i == n-1) (the project's ONNX writer). */
+function matmulModel(n: number, m: number): Uint8Array {
   const w = new Float32Array(n * m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) w[i * m + j] = (i === j ? 1 : 0) + (i === n - 1 ? 1 : 0);
-  const tensor = field(5, Buffer.concat([num(1, n), num(1, m), num(2, 1), str(8, 'W'), field(9, Buffer.from(w.buffer))]));
-  const node = field(1, Buffer.concat([str(1, 'x'), str(1, 'W'), str(2, 'y'), str(4, 'MatMul')]));
-  const graph = Buffer.concat([node, str(2, 'g'), tensor, valueInfo(11, 'x', [1, n]), valueInfo(12, 'y', [1, m])]);
-  return Buffer.concat([num(1, 8), field(8, Buffer.concat([str(1, ''), num(2, 13)])), field(7, graph)]);
+  const g = new OnnxGraph('g');
+  const x = g.input('x', 'float32', [1, n]);
+  g.op('MatMul', [x, g.init('W', 'float32', [n, m], w)], {}, ['y']);
+  g.output('y', 'float32', [1, m]);
+  return g.encode({ opset: 13, producer: 'semcache tests/js/ort-workerd', producerVersion: '1' });
 }
-
 
 async function runInWorkerd(n: number, m: number, lean = false) {
   const v = (name: string) => path.join(root, 'build/ort-workerd', name);
