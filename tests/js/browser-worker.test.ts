@@ -1,24 +1,18 @@
 // The wasm core and the API in real Chromium, inside a dedicated module worker.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium, offLocalhost, serveStatic } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
-let profile: string;
 
 beforeAll(async () => {
   server = await serveStatic();
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-chromium-'));
-  browser = await launchChromium(profile);
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.context.close();
+  await browser?.close();
   await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
 });
 
 it('loads the wasm core in a browser dedicated worker and serves hits', async () => {

@@ -2,7 +2,6 @@
 // misses and GPT-2 streams the answer; a paraphrase hits with its similarity shown; after a
 // reload the cache (SQLite on OPFS, in a worker) still answers. No request leaves localhost.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
@@ -12,20 +11,18 @@ import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-demo-'));
 const shots = path.join(root, 'test-output/demo');
 
 beforeAll(async () => {
   const cfg = parseConfig(['--port', '0', '--storage', 'memory']);
   if (cfg === 'help') throw new Error('unexpected');
   server = await startServer(cfg, () => {});
-  browser = await launchChromium(profile);
+  browser = await launchChromium();
   fs.mkdirSync(shots, { recursive: true });
 });
 afterAll(async () => {
-  await browser?.context.close();
+  await browser?.close();
   await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
 });
 
 type Page = Awaited<ReturnType<typeof browser.context.newPage>>;

@@ -1,7 +1,6 @@
 // GPT-2 in real Chromium: Gpt2.load starts a dedicated worker that fetches the model from a URL
 // (Hugging Face layout, served on 127.0.0.1) and streams generated tokens back to the page.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { brownDir, serveGpt2 } from './gpt2-serve.js';
@@ -9,19 +8,16 @@ import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveGpt2>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
-let profile: string;
 const ref = JSON.parse(fs.readFileSync(path.join(brownDir, 'reference.json'), 'utf8')) as { greedy_32_ids: number[] };
 
 beforeAll(async () => {
   server = await serveGpt2();
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-gpt2-'));
-  browser = await launchChromium(profile);
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.context.close();
+  await browser?.close();
   await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
 });
 
 it('generates in a dedicated worker and streams tokens to the page', async () => {

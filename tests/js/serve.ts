@@ -2,6 +2,7 @@
 // chromium through playwright-core) whose pages may only talk to that server.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -38,16 +39,24 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** A persistent context (OPFS needs a profile directory) that records every request's URL. */
-export async function launchChromium(profileDir: string) {
-  const context: BrowserContext = await chromium.launchPersistentContext(profileDir, {
+/**
+ * A persistent context (OPFS needs a profile directory) that records every request's URL.
+ * Without `profileDir` it uses a fresh temporary profile, which close() removes.
+ */
+export async function launchChromium(profileDir?: string) {
+  const dir = profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-chromium-'));
+  const context: BrowserContext = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
     headless: true,
   });
   const requests: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
-  return { context, requests };
+  const close = async () => {
+    await context.close();
+    if (!profileDir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { context, requests, close };
 }
 
 export function offLocalhost(urls: string[]): string[] {
