@@ -8,8 +8,10 @@
 // Prints one JSON line last:
 //   {"p50_ms", "sentences_per_s", "tfjs_sentences_per_s", "speedup_vs_tfjs", ...}
 // where p50_ms / sentences_per_s are single prompts, one session.run each, 1 wasm thread
-// (what a page without cross-origin isolation gets); *_2t are the same with 2 threads,
-// batch16_sentences_per_s is 16 prompts per run. The machine may be shared: cpu_ms_per_sentence
+// (what a page without cross-origin isolation gets), with the default int8 model (model_q8.onnx);
+// fp32_* are the exact float32 conversion in the same conditions, *_2t the default with 2
+// threads, fp32_batch16_sentences_per_s 16 prompts per run (the int8 model runs one text per
+// run: its activation scales are per tensor). The machine may be shared: cpu_ms_per_sentence
 // (process CPU time) and load_avg_1m say how much of the wall time was really ours.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,11 +47,13 @@ async function prompts() {
   return out;
 }
 
-async function benchOurs(threads, runs) {
+async function benchOurs(threads, runs, dtype) {
   const ort = await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
   ort.env.wasm.numThreads = threads;
-  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(MODEL_DIR, 'model.onnx')));
+  const manifest = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'manifest.json'), 'utf8'));
+  const file = dtype === 'fp32' ? manifest.model.file : manifest.variants.q8.file;
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(MODEL_DIR, file)));
   const sentences = await prompts();
   const feeds = (rows) => {
     const T = Math.max(...rows.map((r) => r.length));
@@ -98,7 +102,7 @@ async function benchTfjs(n) {
 
 const worker = opt('--worker');
 if (worker) {
-  const res = worker === 'tfjs' ? await benchTfjs(+opt('--n', N_SENTENCES)) : await benchOurs(+opt('--threads', 1), +opt('--runs', 400));
+  const res = worker === 'tfjs' ? await benchTfjs(+opt('--n', N_SENTENCES)) : await benchOurs(+opt('--threads', 1), +opt('--runs', 400), opt('--dtype', 'q8'));
   process.stdout.write(JSON.stringify(res) + '\n');
 } else {
   const { convert } = await import('../tools/convert-use/convert.mjs');
@@ -110,6 +114,8 @@ if (worker) {
   };
   const t1 = run('ours', '--threads', '1');
   console.error(`ours, 1 thread: ${JSON.stringify(t1)}`);
+  const f1 = run('ours', '--threads', '1', '--dtype', 'fp32');
+  console.error(`ours fp32, 1 thread: ${JSON.stringify(f1)}`);
   const t2 = run('ours', '--threads', '2');
   console.error(`ours, 2 threads: ${JSON.stringify(t2)}`);
   const tf = run('tfjs');
@@ -123,7 +129,10 @@ if (worker) {
     threads: 1,
     prompt_tokens: PROMPT_TOKENS,
     p90_ms: r(t1.p90_ms),
-    batch16_sentences_per_s: r(t1.batch16_sentences_per_s, 1),
+    dtype: 'q8',
+    fp32_p50_ms: r(f1.p50_ms),
+    fp32_sentences_per_s: r(f1.sentences_per_s, 1),
+    fp32_batch16_sentences_per_s: r(f1.batch16_sentences_per_s, 1),
     p50_ms_2t: r(t2.p50_ms),
     sentences_per_s_2t: r(t2.sentences_per_s, 1),
     tfjs_p50_ms: r(tf.p50_ms, 1),

@@ -47,6 +47,8 @@ const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 const inputs = ['tools/train-evaluator.mjs', 'src/cache/signature.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
 const stamp = crypto.createHash('sha256');
 for (const f of inputs) stamp.update(fs.readFileSync(path.join(root, f)));
+// and the embeddings the features were computed from (the default embedder's weights)
+stamp.update(fs.readFileSync(path.join(root, 'dist/models/use-lite/manifest.json')));
 stamp.update(JSON.stringify({ PAIRS, HIDDEN, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO }));
 const stampHex = stamp.digest('hex');
 const stampFile = `${out}.stamp`;

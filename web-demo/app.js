@@ -32,7 +32,9 @@ function progressNote(part) {
 async function loadEmbedderAndCache() {
   status('embedder', 'loading', 'loading…');
   const ort = await import('/ort/ort.wasm.bundle.min.mjs');
-  const embedder = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/', proxy: true, onProgress: progressNote('embedder') });
+  // On the page, not in ORT's proxy worker: one int8 inference is ~2-3 ms (well inside a frame),
+  // and the extra worker hop would cost about as much again on every question.
+  const embedder = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/', onProgress: progressNote('embedder') });
   status('embedder', 'ready', `USE lite, ${embedder.dimensions}-d`);
   status('cache', 'loading', 'opening…');
   state.cache = await openCache(embedder);

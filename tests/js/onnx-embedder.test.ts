@@ -27,22 +27,31 @@ describe('bundled USE lite', () => {
 
   it('embeds to unit 512-d vectors, paraphrases closer than unrelated questions', async () => {
     expect(e.dimensions).toBe(512);
-    expect(e.id).toMatch(/^use-lite@[0-9a-f]{12}$/);
+    expect(e.id).toMatch(/^use-lite-q8@[0-9a-f]{12}$/);
     expect(e.defaultThreshold).toBeGreaterThan(0);
     const [a, b, c] = await e.embed(['How do I learn Python quickly?', 'What is the fastest way to learn Python?', 'What is the capital of Morocco?']);
     for (const v of [a!, b!, c!]) expect(Math.abs(norm(v) - 1)).toBeLessThan(1e-4);
     expect(dot(a!, b!)).toBeGreaterThan(dot(a!, c!) + 0.3);
   });
 
-  it('gives the same vector in a batch as alone, and cuts long texts', async () => {
+  it('gives the same vector in a batch as alone, and cuts long texts (q8 and fp32)', async () => {
+    const fp32 = await OnnxEmbedder.load({ dtype: 'fp32' });
+    expect(fp32.id).toMatch(/^use-lite@[0-9a-f]{12}$/);
     const texts = Array.from({ length: 40 }, (_, i) => `question number ${i} about ${'topic '.repeat(i % 7)}`);
     texts.push('word '.repeat(2000));
-    const batch = await e.embed(texts);
-    expect(batch).toHaveLength(41);
-    for (const i of [0, 17, 33, 40]) {
-      const [single] = await e.embed([texts[i]!]);
-      expect(Math.max(...single!.map((x, j) => Math.abs(x - batch[i]![j]!)))).toBeLessThan(1e-5);
+    for (const m of [e, fp32]) {
+      const batch = await m.embed(texts);
+      expect(batch).toHaveLength(41);
+      for (const i of [0, 17, 33, 40]) {
+        const [single] = await m.embed([texts[i]!]);
+        expect(Math.max(...single!.map((x, j) => Math.abs(x - batch[i]![j]!)))).toBeLessThan(1e-5);
+      }
     }
+    // int8 weights stay close to the exact conversion
+    const q = await e.embed(texts.slice(0, 8)), x = await fp32.embed(texts.slice(0, 8));
+    for (let i = 0; i < 8; i++) expect(dot(q[i]!, x[i]!)).toBeGreaterThan(0.995);
+    await expect(OnnxEmbedder.load({ dtype: 'fp16' as 'q8' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await fp32.dispose();
   });
 
   it('is the cache\'s embedder, with its calibrated threshold', async () => {

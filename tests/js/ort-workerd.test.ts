@@ -24,7 +24,7 @@ function matmulModel(n: number, m: number): Uint8Array {
   return g.encode({ opset: 13, producer: 'semcache tests/js/ort-workerd', producerVersion: '1' });
 }
 
-async function runInWorkerd(n: number, m: number, lean = false) {
+async function runInWorkerd(n: number, m: number, lean = false, model?: { bytes: Buffer; ids: number[] }) {
   const v = (name: string) => path.join(root, 'build/ort-workerd', name);
   const mf = new Miniflare({
     modules: [
@@ -34,14 +34,14 @@ async function runInWorkerd(n: number, m: number, lean = false) {
       { type: 'ESModule', path: v('ort-glue.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.mjs'), 'utf8') },
       { type: 'ESModule', path: v('ort.wasm.bundle.min.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort.wasm.bundle.min.mjs'), 'utf8') },
       { type: 'CompiledWasm', path: v('ort-wasm-simd-threaded.wasm'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.wasm')) },
-      { type: 'Data', path: v('model.onnx'), contents: matmulModel(n, m) },
+      { type: 'Data', path: v('model.onnx'), contents: model?.bytes ?? matmulModel(n, m) },
     ],
     compatibilityDate: '2025-01-01',
   });
   try {
     await mf.ready;
     const before = workerdRssMB();
-    const res = await mf.dispatchFetch(`http://localhost/?n=${n}${lean ? '&lean=1' : ''}`);
+    const res = await mf.dispatchFetch(`http://localhost/?n=${n}${lean ? '&lean=1' : ''}${model ? `&ids=${model.ids.join(',')}` : ''}`);
     const text = await res.text();
     expect(res.status, text).toBe(200);
     return { ...JSON.parse(text), rssBeforeMB: Math.round(before), rssAfterMB: Math.round(workerdRssMB()) };
@@ -65,4 +65,23 @@ it('measures the memory of a model with 30 MB of weights (USE lite size) in work
     expect(r.y).toEqual([1 + n, 2 + n, 3 + n, 4 + n]);
     console.log(`ort-workerd 30 MB model${lean ? ' (no arena, no mem pattern, no graph optimization)' : ''}: ${JSON.stringify(r)}`);
   }
+});
+
+it('runs the bundled int8 USE lite in workerd: same embedding as in Node, and what it costs in memory', async () => {
+  const dir = path.join(root, 'dist/models/use-lite');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const bytes = fs.readFileSync(path.join(dir, manifest.variants.q8.file));
+  const ids = [5, 60, 23, 100, 400, 22, 9, 1000, 7000, 33, 44, 55];
+  const ort = await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = ortDist + '/';
+  ort.env.wasm.numThreads = 1;
+  const s = await ort.InferenceSession.create(bytes);
+  const feeds = { input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]), lengths: new ort.Tensor('int32', Int32Array.of(ids.length), [1]) };
+  const inNode = Array.from((await s.run(feeds)).embeddings!.data as Float32Array);
+  await s.release();
+  const r = await runInWorkerd(0, 0, false, { bytes, ids });
+  expect(r.embedding).toHaveLength(512);
+  expect(Math.max(...r.embedding.map((x: number, i: number) => Math.abs(x - inNode[i]!)))).toBeLessThan(1e-5);
+  const { embedding: _, ...mem } = r;
+  console.log(`ort-workerd USE lite q8 (${(bytes.length / 2 ** 20).toFixed(1)} MiB): ${JSON.stringify(mem)}`);
 });
