@@ -74,6 +74,8 @@ export interface NodeSqliteStoreOptions {
   onCorrupt?: 'error' | 'reset';
   /** Largest database size in bytes (SQLite max_page_count); writes beyond it fail with QUOTA_EXCEEDED. */
   maxBytes?: number;
+  /** A snapshot checkpoint commits in transactions of about this many ms, letting writes in between. Default 20. */
+  checkpointSliceMs?: number;
 }
 
 /** SQLite in one file. An awaited apply (so an awaited put) has been fsynced. */
@@ -99,7 +101,7 @@ export class NodeSqliteStore extends SqliteStore {
       () => {
         for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(file + suffix, { force: true });
       },
-      options.onCorrupt,
+      { onCorrupt: options.onCorrupt, checkpointSliceMs: options.checkpointSliceMs },
     );
   }
 }

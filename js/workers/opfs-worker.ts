@@ -208,7 +208,7 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
         p.unlink(DB_FILE);
         p.unlink(`${DB_FILE}-journal`);
       },
-      a.onCorrupt,
+      { onCorrupt: a.onCorrupt },
     );
     const embedder = { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
     cache = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
@@ -217,6 +217,7 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
   get: (prompt: string, options: object) => open().get(prompt, options),
   put: (prompt: string, answer: string, options: object) => open().put(prompt, answer, options),
   delete: (id: number) => open().delete(id),
+  feedback: (id: number, verdict: { correct: boolean }) => open().feedback(id, verdict),
   clear: (options: object) => open().clear(options),
   entries: (options: object) => open().entries(options),
   stats: () => open().stats(),

@@ -21,6 +21,20 @@ const dbPath = () => path.join(dir, `cache-${++n}.sqlite3`);
 const embedder = toyEmbedder(32);
 const open = (file: string, extra: object = {}) => SemanticCache.open({ embedder, storage: 'file', path: file, threshold: 0.8, ...extra });
 
+// Schema version 1 as it shipped (before feedback offsets and snapshot generations).
+const V1_SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE entries (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, prompt TEXT NOT NULL, prompt_hash TEXT NOT NULL,
+  answer TEXT NOT NULL, answer_bytes INTEGER NOT NULL, vector BLOB NOT NULL, created REAL NOT NULL,
+  last_access REAL NOT NULL, expires_at REAL NOT NULL, hits INTEGER NOT NULL, metadata TEXT, seq INTEGER NOT NULL);
+CREATE INDEX entries_seq ON entries (seq);
+CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE snapshot_chunks (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+`;
+
+/** Byte equality without Vitest's element-by-element diffing (slow on megabytes). */
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
 function integrity(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
@@ -75,6 +89,137 @@ describe('file store', () => {
     expect(await c4.get('stored question 123 on topic 123')).toMatchObject({ hit: true, answer: 'answer 123' });
     await c4.close();
     expect(integrity(file)).toBe('ok');
+  });
+
+  it('feedback offsets persist: close and reopen, a crash after a snapshot (replayed), rows only', async () => {
+    const file = dbPath();
+    const A = 'how do I reset my router password', B = 'what is the boiling point of water at sea level';
+    const para = (q: string) => `${q} please`;
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0 };
+    const c1 = await open(file, opts);
+    const a = await c1.put(A, 'Hold reset for 10 s.');
+    await c1.put(B, '100 degrees Celsius.');
+    for (let i = 0; i < 20; i++) await c1.put(`filler question number ${i} about gardens`, `f${i}`);
+    expect((await c1.get(para(A))).hit).toBe(true);
+    const { thresholdOffset } = await c1.feedback(a.id, { correct: false });
+    expect((await c1.get(para(A))).hit).toBe(false);
+    await c1.close();
+    const db = new Database(file, { readonly: true });
+    expect((db.prepare('SELECT threshold_offset FROM entries WHERE id = ?').get(a.id) as { threshold_offset: number }).threshold_offset).toBeCloseTo(thresholdOffset, 6);
+    db.close();
+
+    // From the snapshot close() wrote.
+    const c2 = await open(file, opts);
+    expect((await c2.get(para(A))).hit).toBe(false);
+    const hitB = await c2.get(para(B));
+    expect(hitB.hit).toBe(true);
+    // A wrong hit on B after that snapshot, then a crash (no close, no flush).
+    await c2.feedback(hitB.id!, { correct: false });
+
+    const s3 = new NodeSqliteStore(file);
+    let scans = 0;
+    const scan = s3.scan.bind(s3);
+    s3.scan = (f) => (scans++, scan(f));
+    const c3 = await SemanticCache.open({ embedder, store: s3, threshold: 0.8, ...opts });
+    expect(scans).toBe(0);  // the snapshot plus the rows changed after it
+    expect([(await c3.get(para(A))).hit, (await c3.get(para(B))).hit, (await c3.get(B)).hit]).toEqual([false, false, true]);
+    await c3.close();
+
+    // Rows only: the snapshot is gone, the offsets come from the rows.
+    const w = new Database(file);
+    w.prepare('DELETE FROM snapshot_chunks').run();
+    w.close();
+    const c4 = await open(file, opts);
+    expect([(await c4.get(para(A))).hit, (await c4.get(para(B))).hit]).toEqual([false, false]);
+    // A right hit lowers the offset from what was stored, not from zero.
+    expect((await c4.feedback(a.id, { correct: true })).thresholdOffset).toBeCloseTo(thresholdOffset - 0.01, 5);
+    await c4.close();
+  });
+
+  it('touches made after the last snapshot are replayed on reopen', async () => {
+    const file = dbPath();
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0 };
+    const c1 = await open(file, opts);
+    const { id } = await c1.put('a question that gets asked again', 'yes');
+    await c1.put('another stored question', 'no');
+    await c1.close();  // snapshot: hits 0
+    const c2 = await open(file, opts);
+    for (let i = 0; i < 3; i++) expect((await c2.get('a question that gets asked again')).hit).toBe(true);
+    await c2.put('a later write carries the access bookkeeping', 'ok');
+    // crash: no close
+    const c3 = await open(file, opts);
+    const e = (await c3.entries({ limit: 10 })).find((x) => x.id === id)!;
+    expect(e.hits).toBe(3);
+    await c3.close();
+  });
+
+  it('a checkpoint does not hold writers back: puts commit between its slices', async () => {
+    const file = dbPath();
+    const store = new NodeSqliteStore(file, { checkpointSliceMs: 0 });
+    await store.open({ dimensions: 4, space: 'f32', embedder: 'x' });
+    const row = (id: number) => ({ id, scope: '{}', prompt: `p${id}`, promptHash: `h${id}`, answer: 'a', answerBytes: 1, vector: new Float32Array([1, 0, 0, 0]), created: 1, lastAccess: 1, expiresAt: 0, hits: 0 });
+    await store.apply({ put: [row(1)] });
+    const big = new Uint8Array(12 << 20).map((_, i) => i * 7);
+    await store.saveSnapshot({ seq: 1, bytes: big });
+    const order: string[] = [];
+    const next = new Uint8Array(12 << 20).map((_, i) => i * 3);
+    const snap = store.saveSnapshot({ seq: 1, bytes: next }).then(() => order.push('snapshot'));
+    await new Promise((r) => setImmediate(r));
+    // While the second checkpoint is half written, the first is still the one that loads.
+    expect(same((await store.loadSnapshot())!.bytes, big)).toBe(true);
+    await store.apply({ put: [row(2)] }).then(() => order.push('put'));
+    await snap;
+    expect(order).toEqual(['put', 'snapshot']);
+    const loaded = (await store.loadSnapshot())!;
+    expect(loaded.seq).toBe(1);
+    expect(same(loaded.bytes, next)).toBe(true);
+    await store.close();
+    // The old generation is gone; a torn generation (a crash mid-checkpoint) is never loaded.
+    const db = new Database(file);
+    expect((db.prepare('SELECT count(DISTINCT gen) AS g FROM snapshot_chunks').get() as { g: number }).g).toBe(1);
+    db.prepare('INSERT INTO snapshot_chunks (gen, n, bytes) VALUES (99, 0, ?)').run(Buffer.alloc(100, 1));
+    db.close();
+    const s2 = new NodeSqliteStore(file);
+    await s2.open({ dimensions: 4, space: 'f32', embedder: 'x' });
+    expect(same((await s2.loadSnapshot())!.bytes, next)).toBe(true);
+    await s2.saveSnapshot({ seq: 2, bytes: new Uint8Array(10) });
+    await s2.close();
+    const db2 = new Database(file, { readonly: true });
+    expect(db2.prepare('SELECT DISTINCT gen FROM snapshot_chunks').all()).toHaveLength(1);
+    db2.close();
+  });
+
+  it('opens a schema version 1 database: migrated in place, rows kept, offsets then persisted', async () => {
+    const file = dbPath();
+    const db = new Database(file);
+    db.exec(V1_SCHEMA);
+    const c0 = await (async () => {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('version', 1), ('info', ?), ('seq', 3), ('clear_seq', 0), ('snapshot_seq', 3), ('snapshot_bytes', 4)").run(JSON.stringify({ dimensions: 32, space: 'f32', embedder: 'function' }));
+      db.prepare('INSERT INTO snapshot_chunks (n, bytes) VALUES (0, ?)').run(Buffer.from([1, 2, 3, 4]));
+      const vec = (await embedder(['how do I reset my router password']))[0]!;
+      db.prepare('INSERT INTO entries VALUES (1, ?, ?, ?, ?, 20, ?, 1, 1, 0, 0, NULL, 3)').run(
+        '{}', 'how do I reset my router password', 'x', 'Hold reset for 10 s.', Buffer.from(new Float32Array(vec).buffer));
+      db.close();
+    })();
+    void c0;
+    const c = await open(file, { snapshotEvery: 0, snapshotIntervalMs: 0 });
+    expect(c.stats().entries).toBe(1);
+    const hit = await c.get('how do I reset my router password please');
+    expect(hit).toMatchObject({ hit: true, answer: 'Hold reset for 10 s.' });
+    await c.feedback(hit.id!, { correct: false });
+    await c.close();
+    const c2 = await open(file);
+    expect((await c2.get('how do I reset my router password please')).hit).toBe(false);
+    await c2.close();
+    const r = new Database(file, { readonly: true });
+    expect((r.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value: number }).value).toBe(2);
+    r.close();
+    expect(integrity(file)).toBe('ok');
+    // A version from the future is refused with a clear error.
+    const w = new Database(file);
+    w.prepare("UPDATE meta SET value = 3 WHERE key = 'version'").run();
+    w.close();
+    await expect(open(file)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
   });
 
   it('checkpoints the snapshot in the background: after N rows, and T ms after a write', async () => {
