@@ -246,6 +246,8 @@ export class SemanticCache {
   private touches = new Map<number, { id: number; lastAccess: number; hits: number; thresholdOffset?: number }>();
   private seq: number;
   private writesSinceSnapshot = 0;
+  /** The seq of the snapshot the store holds (saved or loaded here), -1 when unknown or none. */
+  private snapshotSeq = -1;
   private snapshotting?: Promise<void>;
   private snapshotTimer?: ReturnType<typeof setTimeout>;
   private queued: QueuedPut[] = [];
@@ -568,12 +570,17 @@ export class SemanticCache {
     };
   }
 
-  /** Writes pending access bookkeeping and a fresh index snapshot to the store. */
+  /**
+   * Writes pending access bookkeeping and a fresh index snapshot to the store. Nothing when
+   * nothing changed since the store's snapshot (a cache opened and closed unchanged rewrites no
+   * snapshot).
+   */
   async flush(): Promise<void> {
     this.check();
     await this.write(async () => {
-      await this.apply({});
-      await this.saveSnapshot();
+      await this.snapshotting?.catch(() => {});
+      if (this.touches.size) await this.apply({});
+      if (this.snapshotSeq !== this.seq) await this.saveSnapshot();
     });
   }
 
@@ -890,9 +897,11 @@ export class SemanticCache {
 
   private async saveSnapshot() {
     this.writesSinceSnapshot = 0;
-    const bytes = core(() => this.core.snapshot(this.seq));
+    const seq = this.seq;
+    const bytes = core(() => this.core.snapshot(seq));
     try {
-      await this.store.saveSnapshot({ seq: this.seq, bytes });
+      await this.store.saveSnapshot({ seq, bytes });
+      this.snapshotSeq = seq;
     } catch (e) {
       // No room for the accelerator: the rows are complete, the next open replays or rebuilds.
       if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw e;
@@ -914,7 +923,10 @@ export class SemanticCache {
       }
     }
     if (loaded) {
-      if (!changes) return;
+      if (!changes) {
+        this.snapshotSeq = this.seq;
+        return;
+      }
       for (const id of changes.deleted) this.core.remove(id);
       for (const row of changes.rows) {
         this.core.remove(row.id);

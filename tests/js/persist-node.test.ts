@@ -222,6 +222,34 @@ describe('file store', () => {
     await expect(open(file)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
   });
 
+  it('closing a cache that did not change since its snapshot writes nothing', async () => {
+    const file = dbPath();
+    const c1 = await open(file);
+    for (let i = 0; i < 20; i++) await c1.put(`unchanged question ${i}`, `a${i}`);
+    await c1.close();
+    const store = new NodeSqliteStore(file);
+    let saves = 0, applies = 0;
+    const save = store.saveSnapshot.bind(store), apply = store.apply.bind(store);
+    store.saveSnapshot = (x) => (saves++, save(x));
+    store.apply = (b) => (applies++, apply(b));
+    const c2 = await SemanticCache.open({ embedder, store, threshold: 0.8 });
+    const seq = (await store.loadSnapshot())!.seq;
+    await c2.close();
+    expect([saves, applies]).toEqual([0, 0]);
+    const again = new NodeSqliteStore(file);
+    await again.open({ dimensions: 32, space: 'f32', embedder: 'function' });
+    expect((await again.loadSnapshot())!.seq).toBe(seq);
+    await again.close();
+    // A lookup hit (access bookkeeping) is a change: close writes it and a snapshot with it.
+    const c3 = await open(file);
+    expect((await c3.get('unchanged question 3')).hit).toBe(true);
+    await c3.close();
+    const last = new NodeSqliteStore(file);
+    await last.open({ dimensions: 32, space: 'f32', embedder: 'function' });
+    expect((await last.loadSnapshot())!.seq).toBe(seq + 1);
+    await last.close();
+  });
+
   it('checkpoints the snapshot in the background: after N rows, and T ms after a write', async () => {
     const file = dbPath();
     const store = new NodeSqliteStore(file);
@@ -239,7 +267,7 @@ describe('file store', () => {
     await new Promise((r) => setTimeout(r, 400));
     const after = (await store2.loadSnapshot())?.seq;
     expect(before).toBeLessThan(after!);
-    expect(after).toBe(12);  // 10 puts, close()'s flush, this put
+    expect(after).toBe(11);  // 10 puts (close() found the snapshot current: no write), this put
     await c2.close();
   });
 
