@@ -13,6 +13,15 @@ import type { CacheRow, CacheStore, StoreBatch, StoreChanges, StoreInfo, StoreSn
  */
 export const SCHEMA_VERSION = 2;
 
+/**
+ * Page size of new databases (Node file and OPFS; a Durable Object's is Cloudflare's). Opening
+ * 100k entries reads a ~190 MB snapshot through the pager one page at a time: measured in
+ * Chromium (opfs-sahpool), 120 MiB of BLOB chunks read in 224 ms with 4 KiB pages, 120 ms with
+ * 16 KiB and 39 ms with 64 KiB. Larger pages cost on scattered small writes (a touched row
+ * rewrites its whole page), hence 32 KiB rather than 64. Existing files keep theirs.
+ */
+export const PAGE_SIZE = 32768;
+
 /** What a binding must provide. Blobs are bound as Uint8Array and come back as Uint8Array. */
 export interface SqlDb {
   /** One or more statements without parameters. */

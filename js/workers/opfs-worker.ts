@@ -8,7 +8,7 @@ import { serveRpc } from '../rpc.js';
 import { loadCore } from '../wasm.js';
 import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
 import type { StoreBatch, StoreSnapshot } from '../store.js';
-import { SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
 
 interface Sqlite3Stmt {
   bind(p: unknown[]): Sqlite3Stmt;
@@ -251,7 +251,7 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
         // commits come), 13.8 ms per commit against 5.8 ms in WAL. synchronous = FULL: every
         // acknowledged commit is on disk. The mode is set before the first read, on every open.
         try {
-          db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;');
+          db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;`);
           const mode = db.prepare('PRAGMA journal_mode');
           let got: unknown;
           try {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeSqliteStore, SemanticCache, SemcacheError } from 'semcache';
+import { PAGE_SIZE } from '../../dist/stores/sqlite-schema.js';
 import { root, toyEmbedder } from './helpers.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string, o?: object) => {
@@ -105,6 +106,7 @@ describe('file store', () => {
     expect((await c1.get(para(A))).hit).toBe(false);
     await c1.close();
     const db = new Database(file, { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);  // a new file gets the large pages
     expect((db.prepare('SELECT threshold_offset FROM entries WHERE id = ?').get(a.id) as { threshold_offset: number }).threshold_offset).toBeCloseTo(thresholdOffset, 6);
     db.close();
 
@@ -213,6 +215,7 @@ describe('file store', () => {
     await c2.close();
     const r = new Database(file, { readonly: true });
     expect((r.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value: number }).value).toBe(2);
+    expect(r.pragma('page_size', { simple: true })).toBe(4096);  // an existing file keeps its page size
     r.close();
     expect(integrity(file)).toBe('ok');
     // A version from the future is refused with a clear error.
@@ -300,7 +303,10 @@ describe('file store', () => {
     db.close();
     const fd = fs.openSync(file, 'r+');
     const size = fs.fstatSync(fd).size;
-    fs.writeSync(fd, Buffer.alloc(8192, 0xa5), 0, 8192, Math.floor(size / 2 / 4096) * 4096);
+    const page = PAGE_SIZE;
+    expect(size / page).toBeGreaterThanOrEqual(3);
+    // Every page after the first (the header and schema stay readable): the b-trees are garbage.
+    fs.writeSync(fd, Buffer.alloc(size - page, 0xa5), 0, size - page, page);
     fs.closeSync(fd);
     const err = await open(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SemcacheError);
@@ -324,14 +330,15 @@ describe('file store', () => {
 
   it('storage full: evicts and retries, then fails clearly', async () => {
     const file = dbPath();
-    const store = new NodeSqliteStore(file, { maxBytes: 400 * 1024 });
+    // 50 pages of 32 KiB; rows of ~4 KB so that evicting a tenth frees whole pages.
+    const store = new NodeSqliteStore(file, { maxBytes: 1600 * 1024 });
     const c = await SemanticCache.open({ embedder, store, maxEntries: 0, snapshotEvery: 0, snapshotIntervalMs: 0 });
-    for (let i = 0; i < 600; i++) await c.put(`quota question ${i}`, `${i} ${'q'.repeat(1000)}`);
+    for (let i = 0; i < 600; i++) await c.put(`quota question ${i}`, `${i} ${'q'.repeat(4000)}`);
     const s = c.stats();
     expect(s.entries).toBeLessThan(600);
     expect(s.entries).toBeGreaterThan(50);
     expect(await c.get('quota question 599')).toMatchObject({ hit: true });
-    const err = await c.put('an answer bigger than the whole quota', 'z'.repeat(600 * 1024)).catch((e: unknown) => e);
+    const err = await c.put('an answer bigger than the whole quota', 'z'.repeat(2000 * 1024)).catch((e: unknown) => e);
     expect((err as SemcacheError).code).toBe('QUOTA_EXCEEDED');
     expect((err as SemcacheError).message).toMatch(/full/);
     expect(await c.get('quota question 599')).toMatchObject({ hit: true });
