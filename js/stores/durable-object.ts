@@ -113,10 +113,6 @@ export class DurableObjectStore extends SqliteStore {
     return { seq: Number(this.peek('seq') ?? 0), snapshotSeq: snap === undefined || snap === null ? null : Number(snap) };
   }
 
-  override async open(info: StoreInfo) {
-    return super.open(info);
-  }
-
   override async apply(batch: StoreBatch): Promise<number> {
     // Checked before the transaction: a refused row leaves the batch unapplied, not half-applied.
     for (const r of batch.put ?? []) checkRowSize(r);
