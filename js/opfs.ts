@@ -15,6 +15,7 @@ import { decodeError, encodeError, RpcClient } from './rpc.js';
 import type {
   ComputeResult,
   EntryInfo,
+  FeedbackResult,
   GetOptions,
   GetOrComputeOptions,
   GetResult,
@@ -154,6 +155,11 @@ export class OpfsSemanticCache {
       }
     }
     return cacheError ? { answer, hit: false, similarity: null, id, cacheError } : { answer, hit: false, similarity: null, id };
+  }
+
+  /** As SemanticCache.feedback: the entry's threshold offset, persisted with its row. */
+  feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult> {
+    return this.call('feedback', [id, { correct: verdict?.correct }]);
   }
 
   delete(id: number): Promise<boolean> {

@@ -247,6 +247,8 @@ export class SemanticCache {
   private touches = new Map<number, { id: number; lastAccess: number; hits: number; thresholdOffset?: number }>();
   private seq: number;
   private writesSinceSnapshot = 0;
+  /** The seq of the snapshot the store holds (saved or loaded here), -1 when unknown or none. */
+  private snapshotSeq = -1;
   private snapshotting?: Promise<void>;
   private snapshotTimer?: ReturnType<typeof setTimeout>;
   private queued: QueuedPut[] = [];
@@ -569,12 +571,27 @@ export class SemanticCache {
     };
   }
 
-  /** Writes pending access bookkeeping and a fresh index snapshot to the store. */
+  /**
+   * Writes pending access bookkeeping and a fresh index snapshot to the store. Nothing when
+   * nothing changed since the store's snapshot (a cache opened and closed unchanged rewrites no
+   * snapshot).
+   */
   async flush(): Promise<void> {
     this.check();
-    await this.write(async () => {
-      await this.apply({});
-      await this.saveSnapshot();
+    await this.flushWith(0);
+  }
+
+  /**
+   * Writes pending bookkeeping, and a snapshot unless the store's is current or (replayLimit > 0)
+   * behind by fewer than replayLimit changed rows, which an open replays instead.
+   */
+  private flushWith(replayLimit: number): Promise<void> {
+    return this.write(async () => {
+      await this.snapshotting?.catch(() => {});
+      if (this.touches.size) await this.apply({});
+      if (this.snapshotSeq === this.seq) return;
+      const replayable = this.snapshotSeq >= 0 && !!this.store.changesSince && this.writesSinceSnapshot < replayLimit;
+      if (!replayable) await this.saveSnapshot();
     });
   }
 
@@ -582,7 +599,10 @@ export class SemanticCache {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      // A few changed rows are cheaper to replay on the next open than a whole snapshot to
+      // rewrite now (100k 384-d entries: ~176 MB for, say, one lookup's hit count).
+      this.check();
+      await this.flushWith(CLOSE_REPLAY_ROWS);
     } finally {
       this.closed = true;
       if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
@@ -845,7 +865,7 @@ export class SemanticCache {
       this.extra.storeMs += now() - t;
     }
     // Count rows, not batches: a group commit of 64 puts is 64 rows an open would have to replay.
-    this.writesSinceSnapshot += Math.max(1, (batch.put?.length ?? 0) + (batch.delete?.length ?? 0));
+    this.writesSinceSnapshot += Math.max(1, (batch.put?.length ?? 0) + (batch.delete?.length ?? 0) + (batch.touch?.length ?? 0));
     if (this.opts.snapshotEvery && this.writesSinceSnapshot >= this.opts.snapshotEvery) this.snapshotSoon();
     else if (this.snapshotIntervalMs && !this.snapshotTimer) {
       this.snapshotTimer = setTimeout(() => {
@@ -891,9 +911,11 @@ export class SemanticCache {
 
   private async saveSnapshot() {
     this.writesSinceSnapshot = 0;
-    const bytes = core(() => this.core.snapshot(this.seq));
+    const seq = this.seq;
+    const bytes = core(() => this.core.snapshot(seq));
     try {
-      await this.store.saveSnapshot({ seq: this.seq, bytes });
+      await this.store.saveSnapshot({ seq, bytes });
+      this.snapshotSeq = seq;
     } catch (e) {
       // No room for the accelerator: the rows are complete, the next open replays or rebuilds.
       if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw e;
@@ -915,12 +937,17 @@ export class SemanticCache {
       }
     }
     if (loaded) {
-      if (!changes) return;
+      if (!changes) {
+        this.snapshotSeq = this.seq;
+        return;
+      }
       for (const id of changes.deleted) this.core.remove(id);
       for (const row of changes.rows) {
         this.core.remove(row.id);
         this.restoreRow(row);
       }
+      this.snapshotSeq = snap!.seq;
+      this.writesSinceSnapshot = changes.rows.length + changes.deleted.length;
     } else {
       await this.store.scan((rows) => {
         for (const row of rows) this.restoreRow(row);
@@ -1004,6 +1031,9 @@ async function storeFor(options: SemanticCacheOptions): Promise<CacheStore> {
   }
   return make(options);
 }
+
+/** close() leaves the snapshot as it is when fewer rows than this changed since (replayed on open). */
+const CLOSE_REPLAY_ROWS = 64;
 
 /** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
 export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;

@@ -35,7 +35,8 @@ export class MemoryStore implements CacheStore {
     for (const row of batch.put ?? []) this.rows.set(row.id, { ...row, vector: row.vector.slice(), seq });
     for (const t of batch.touch ?? []) {
       const row = this.rows.get(t.id);
-      if (row) Object.assign(row, { lastAccess: t.lastAccess, hits: t.hits });
+      // A touch counts as a change: an open that loads an older snapshot replays it.
+      if (row) Object.assign(row, { lastAccess: t.lastAccess, hits: t.hits, seq });
       if (row && t.thresholdOffset !== undefined) row.thresholdOffset = t.thresholdOffset;
     }
     return (this.seq = seq);

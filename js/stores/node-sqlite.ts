@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SemcacheError } from '../errors.js';
-import { SqliteStore, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from './sqlite-schema.js';
 
 interface BetterStatement {
   reader: boolean;
@@ -24,7 +24,7 @@ interface BetterStatement {
 }
 interface BetterDb {
   exec(sql: string): void;
-  pragma(s: string): unknown;
+  pragma(s: string, o?: { simple: boolean }): unknown;
   prepare(sql: string): BetterStatement;
   close(): void;
 }
@@ -74,6 +74,8 @@ export interface NodeSqliteStoreOptions {
   onCorrupt?: 'error' | 'reset';
   /** Largest database size in bytes (SQLite max_page_count); writes beyond it fail with QUOTA_EXCEEDED. */
   maxBytes?: number;
+  /** A snapshot checkpoint commits in transactions of about this many ms, letting writes in between. Default 20. */
+  checkpointSliceMs?: number;
 }
 
 /** SQLite in one file. An awaited apply (so an awaited put) has been fsynced. */
@@ -87,9 +89,12 @@ export class NodeSqliteStore extends SqliteStore {
         fs.mkdirSync(pathDir(file), { recursive: true });
         const db = new (better())(file, { timeout: 5000 });
         try {
+          // Before anything is written (a no-op on an existing file): see PAGE_SIZE.
+          db.pragma(`page_size = ${PAGE_SIZE}`);
           db.pragma('journal_mode = WAL');
           db.pragma('synchronous = FULL');
-          if (options.maxBytes) db.pragma(`max_page_count = ${Math.max(16, Math.floor(options.maxBytes / 4096))}`);
+          const pageSize = Number(db.pragma('page_size', { simple: true }));
+          if (options.maxBytes) db.pragma(`max_page_count = ${Math.max(16, Math.floor(options.maxBytes / pageSize))}`);
         } catch (e) {
           db.close();
           throw e;
@@ -99,7 +104,7 @@ export class NodeSqliteStore extends SqliteStore {
       () => {
         for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(file + suffix, { force: true });
       },
-      options.onCorrupt,
+      { onCorrupt: options.onCorrupt, checkpointSliceMs: options.checkpointSliceMs },
     );
   }
 }

@@ -8,7 +8,7 @@ import { serveRpc } from '../rpc.js';
 import { loadCore } from '../wasm.js';
 import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
 import type { StoreBatch, StoreSnapshot } from '../store.js';
-import { SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
 
 interface Sqlite3Stmt {
   bind(p: unknown[]): Sqlite3Stmt;
@@ -38,6 +38,9 @@ interface Sqlite3Db {
 }
 interface PoolUtil {
   OpfsSAHPoolDb: new (file: string) => Sqlite3Db;
+  getCapacity(): number;
+  getFileCount(): number;
+  reduceCapacity(n: number): Promise<number>;
   unlink(file: string): boolean;
   pauseVfs(): PoolUtil;
   getFileNames(): string[];
@@ -146,13 +149,55 @@ function installLogger() {
 }
 
 class OpfsStore extends SqliteStore {
+  /** Set when the database runs in WAL mode (see open()); cleared by leaveWal(). */
+  wal = false;
+  pool?: PoolUtil;
+
   override async apply(batch: StoreBatch) {
-    const before = quotaErrors;
+    let before = quotaErrors;
     try {
       return await super.apply(batch);
     } catch (e) {
-      throw asQuota(e, before);
+      const err = asQuota(e, before);
+      if ((err as SemcacheError)?.code !== 'QUOTA_EXCEEDED' || !this.wal || !(await this.leaveWal())) throw err;
+      before = quotaErrors;
+      try {
+        return await super.apply(batch);
+      } catch (e2) {
+        throw asQuota(e2, before);
+      }
     }
+  }
+
+  /**
+   * Out of quota in WAL mode. Committed pages wait in the WAL for a checkpoint that must grow the
+   * database file, which the quota no longer allows, and deleting rows only appends to the WAL:
+   * evictions cannot make room. So the pool gives back its spare slots (each holds quota), the
+   * WAL is checkpointed and dropped, and this session goes on with a rollback journal, where a
+   * failed write rolls back and evicted pages are reused in place. The next open uses WAL again.
+   */
+  private async leaveWal(): Promise<boolean> {
+    const persist = () => {
+      try {
+        const s = this.db!.prepare('PRAGMA journal_mode = PERSIST');
+        try {
+          return String(s.get([])?.[0]).toLowerCase() === 'persist';
+        } finally {
+          s.finalize();
+        }
+      } catch {
+        return false;
+      }
+    };
+    let ok = persist();
+    if (!ok && this.pool) {
+      // Keep two slots: the rollback journal and one temporary file.
+      const spare = this.pool.getCapacity() - this.pool.getFileCount() - 2;
+      if (spare > 0) await this.pool.reduceCapacity(spare).catch(() => 0);
+      ok = persist();
+    }
+    if (ok) this.wal = false;
+    return ok;
   }
 
   override async saveSnapshot(s: StoreSnapshot) {
@@ -194,22 +239,44 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
     loadCore().catch(() => {});
     pool = await installPool(a.sqliteUrl, a.name);
     const p = pool;
-    store = new OpfsStore(
+    const st: OpfsStore = new OpfsStore(
       'opfs',
       `opfs:${a.name}`,
       () => {
         const db = new p.OpfsSAHPoolDb(DB_FILE);
-        // No WAL in opfs-sahpool (no shared memory): a rollback journal, synced at every commit;
-        // PERSIST commits by zeroing the journal header instead of truncating the file (cheaper).
-        db.exec('PRAGMA journal_mode = PERSIST; PRAGMA synchronous = FULL;');
+        // WAL without shared memory (opfs-sahpool has none): SQLite allows it in EXCLUSIVE locking
+        // mode, which this worker has anyway (the pool owns its files). A commit appends to the
+        // WAL and syncs it once. With a rollback journal (PERSIST) a commit syncs the journal and
+        // the database: measured here with 34-row commits between bursts of CPU work (as group
+        // commits come), 13.8 ms per commit against 5.8 ms in WAL. synchronous = FULL: every
+        // acknowledged commit is on disk. The mode is set before the first read, on every open.
+        try {
+          db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;`);
+          const mode = db.prepare('PRAGMA journal_mode');
+          let got: unknown;
+          try {
+            mode.step();
+            got = mode.get(0);
+          } finally {
+            mode.finalize();
+          }
+          if (String(got).toLowerCase() !== 'wal') throw new SemcacheError('STORE_FAILED', `opfs:${a.name}: SQLite refused WAL mode (journal_mode is ${String(got)})`);
+        } catch (e) {
+          db.close();
+          throw e;
+        }
+        st.wal = true;
         return adapt(db);
       },
       () => {
         p.unlink(DB_FILE);
         p.unlink(`${DB_FILE}-journal`);
+        p.unlink(`${DB_FILE}-wal`);
       },
-      a.onCorrupt,
+      { onCorrupt: a.onCorrupt },
     );
+    st.pool = p;
+    store = st;
     const embedder = { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
     cache = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
     return { dimensions: cache.dimensions, threshold: cache.threshold };
@@ -217,6 +284,7 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
   get: (prompt: string, options: object) => open().get(prompt, options),
   put: (prompt: string, answer: string, options: object) => open().put(prompt, answer, options),
   delete: (id: number) => open().delete(id),
+  feedback: (id: number, verdict: { correct: boolean }) => open().feedback(id, verdict),
   clear: (options: object) => open().clear(options),
   entries: (options: object) => open().entries(options),
   stats: () => open().stats(),

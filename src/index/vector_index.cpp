@@ -98,8 +98,17 @@ void VectorIndex::add(uint64_t label, const float* v) {
     }
     promote();
   }
-  if (hnsw_->label_lookup_.count(label))
-    throw Error(codes::kInvalidArgument, "label " + std::to_string(label) + " is already in the index");
+  auto found = hnsw_->label_lookup_.find(label);
+  if (found != hnsw_->label_lookup_.end()) {
+    if (!hnsw_->isMarkedDeleted(found->second))
+      throw Error(codes::kInvalidArgument, "label " + std::to_string(label) + " is already in the index");
+    // Removed and added again (a row replayed over its snapshot copy): hnswlib keeps the label on
+    // its tombstone, so revive that slot with the new vector instead of adding a second one.
+    space_->encode(v, scratch_.data());
+    hnsw_->unmarkDelete(label);
+    hnsw_->updatePoint(scratch_.data(), found->second, 1.0f);
+    return;
+  }
   // Reuse a tombstoned slot when there is one; otherwise make room first (hnswlib throws when full).
   if (hnsw_->deleted_elements.empty() && hnsw_->cur_element_count >= hnsw_->max_elements_)
     hnsw_->resizeIndex(std::max<size_t>(hnsw_->max_elements_ * 2, 16));

@@ -131,6 +131,24 @@ TEST_P(IndexModes, RemoveTombstonesAndReusesSlots) {
   EXPECT_THROW(idx.add(121, &v[0]), Error);
 }
 
+TEST_P(IndexModes, ALabelRemovedCanBeAddedAgain) {
+  // What a reopen does with a row changed after the snapshot: remove it, add it back.
+  const size_t dim = 32;
+  auto v = randomUnit(60, dim, 5);
+  VectorIndex idx({.dim = dim, .initialCapacity = 64, .flatLimit = GetParam()});
+  for (size_t i = 0; i < 50; ++i) idx.add(i + 1, &v[i * dim]);
+  idx.remove(7);
+  idx.add(7, &v[55 * dim]);  // a new vector under the old label
+  EXPECT_TRUE(idx.contains(7));
+  EXPECT_EQ(idx.size(), 50u);
+  EXPECT_EQ(idx.search(&v[55 * dim], 1)[0].label, 7u);
+  EXPECT_NEAR(idx.vector(7)[0], v[55 * dim], 1e-6);
+  idx.remove(8);
+  idx.add(8, &v[7 * dim]);  // the same label and vector
+  EXPECT_EQ(idx.search(&v[7 * dim], 1)[0].label, 8u);
+  EXPECT_THROW(idx.add(8, &v[0]), Error);  // live labels are still refused
+}
+
 TEST_P(IndexModes, GrowsWhenFull) {
   const size_t dim = 16;
   auto v = randomUnit(300, dim, 5);

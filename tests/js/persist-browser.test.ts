@@ -215,3 +215,37 @@ it('origin quota exceeded: evicts and retries, then a clear QUOTA_EXCEEDED', asy
     await page.close();
   }
 });
+
+it('feedback offsets persist on OPFS: close and reopen, and a killed worker after a snapshot', async () => {
+  const page = await newPage();
+  const r = await page.evaluate(async () => {
+    const w = window as unknown as W;
+    const A = 'how do I reset my router password', B = 'what is the boiling point of water at sea level';
+    const para = (q: string) => `${q} please`;
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0 };
+    const out: Record<string, unknown> = {};
+    const c1 = await w.openCache('feedback', opts);
+    const a = await c1.put(A, 'Hold reset for 10 s.');
+    await c1.put(B, '100 degrees Celsius.');
+    for (let i = 0; i < 20; i++) await c1.put(`filler question number ${i} about gardens`, `f${i}`);
+    out.before = (await c1.get(para(A))).hit;
+    out.offset = (await c1.feedback(a.id, { correct: false })).thresholdOffset;
+    out.after = (await c1.get(para(A))).hit;
+    await c1.close();
+    const c2 = await w.openCache('feedback', opts);
+    out.snapshotA = (await c2.get(para(A))).hit;
+    const hitB = await c2.get(para(B));
+    out.hitB = hitB.hit;
+    await c2.feedback(hitB.id, { correct: false });
+    c2.terminateWorker();  // a crash: the snapshot on disk predates B's feedback
+    await c2.close();
+    const c3 = await w.openCache('feedback', opts);
+    out.replay = [(await c3.get(para(A))).hit, (await c3.get(para(B))).hit, (await c3.get(B)).hit];
+    out.integrity = await c3.integrityCheck();
+    await c3.close();
+    return out;
+  });
+  expect(r).toMatchObject({ before: true, after: false, snapshotA: false, hitB: true, replay: [false, false, true], integrity: 'ok' });
+  expect(r.offset).toBeGreaterThanOrEqual(0.05);
+  await page.close();
+});

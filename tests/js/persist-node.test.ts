@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeSqliteStore, SemanticCache, SemcacheError } from 'semcache';
+import { PAGE_SIZE } from '../../dist/stores/sqlite-schema.js';
 import { root, toyEmbedder } from './helpers.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string, o?: object) => {
@@ -20,6 +21,20 @@ let n = 0;
 const dbPath = () => path.join(dir, `cache-${++n}.sqlite3`);
 const embedder = toyEmbedder(32);
 const open = (file: string, extra: object = {}) => SemanticCache.open({ embedder, storage: 'file', path: file, threshold: 0.8, ...extra });
+
+// Schema version 1 as it shipped (before feedback offsets and snapshot generations).
+const V1_SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE entries (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, prompt TEXT NOT NULL, prompt_hash TEXT NOT NULL,
+  answer TEXT NOT NULL, answer_bytes INTEGER NOT NULL, vector BLOB NOT NULL, created REAL NOT NULL,
+  last_access REAL NOT NULL, expires_at REAL NOT NULL, hits INTEGER NOT NULL, metadata TEXT, seq INTEGER NOT NULL);
+CREATE INDEX entries_seq ON entries (seq);
+CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE snapshot_chunks (n INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+`;
+
+/** Byte equality without Vitest's element-by-element diffing (slow on megabytes). */
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 function integrity(file: string): string {
   const db = new Database(file, { readonly: true });
@@ -77,6 +92,181 @@ describe('file store', () => {
     expect(integrity(file)).toBe('ok');
   });
 
+  it('feedback offsets persist: close and reopen, a crash after a snapshot (replayed), rows only', async () => {
+    const file = dbPath();
+    const A = 'how do I reset my router password', B = 'what is the boiling point of water at sea level';
+    const para = (q: string) => `${q} please`;
+    // The HNSW graph from the first entry: replaying B removes and re-adds it there.
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0, index: { flatLimit: 0 } };
+    const c1 = await open(file, opts);
+    const a = await c1.put(A, 'Hold reset for 10 s.');
+    await c1.put(B, '100 degrees Celsius.');
+    for (let i = 0; i < 20; i++) await c1.put(`filler question number ${i} about gardens`, `f${i}`);
+    expect((await c1.get(para(A))).hit).toBe(true);
+    const { thresholdOffset } = await c1.feedback(a.id, { correct: false });
+    expect((await c1.get(para(A))).hit).toBe(false);
+    await c1.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE);  // a new file gets the large pages
+    expect((db.prepare('SELECT threshold_offset FROM entries WHERE id = ?').get(a.id) as { threshold_offset: number }).threshold_offset).toBeCloseTo(thresholdOffset, 6);
+    db.close();
+
+    // From the snapshot close() wrote.
+    const c2 = await open(file, opts);
+    expect((await c2.get(para(A))).hit).toBe(false);
+    const hitB = await c2.get(para(B));
+    expect(hitB.hit).toBe(true);
+    // A wrong hit on B after that snapshot, then a crash (no close, no flush).
+    await c2.feedback(hitB.id!, { correct: false });
+
+    const s3 = new NodeSqliteStore(file);
+    let scans = 0;
+    const scan = s3.scan.bind(s3);
+    s3.scan = (f) => (scans++, scan(f));
+    const c3 = await SemanticCache.open({ embedder, store: s3, threshold: 0.8, ...opts });
+    expect(scans).toBe(0);  // the snapshot plus the rows changed after it
+    expect([(await c3.get(para(A))).hit, (await c3.get(para(B))).hit, (await c3.get(B)).hit]).toEqual([false, false, true]);
+    await c3.close();
+
+    // Rows only: the snapshot is gone, the offsets come from the rows.
+    const w = new Database(file);
+    w.prepare('DELETE FROM snapshot_chunks').run();
+    w.close();
+    const c4 = await open(file, opts);
+    expect([(await c4.get(para(A))).hit, (await c4.get(para(B))).hit]).toEqual([false, false]);
+    // A right hit lowers the offset from what was stored, not from zero.
+    expect((await c4.feedback(a.id, { correct: true })).thresholdOffset).toBeCloseTo(thresholdOffset - 0.01, 5);
+    await c4.close();
+  });
+
+  // flatLimit 0: the HNSW graph from the first entry (a replayed row is removed and re-added there).
+  it.each([['flat index', 1024], ['graph index', 0]])('touches made after the last snapshot are replayed on reopen (%s)', async (_, flatLimit) => {
+    const file = dbPath();
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0, index: { flatLimit: flatLimit as number } };
+    const c1 = await open(file, opts);
+    const { id } = await c1.put('a question that gets asked again', 'yes');
+    await c1.put('another stored question', 'no');
+    await c1.close();  // snapshot: hits 0
+    const c2 = await open(file, opts);
+    for (let i = 0; i < 3; i++) expect((await c2.get('a question that gets asked again')).hit).toBe(true);
+    await c2.put('a later write carries the access bookkeeping', 'ok');
+    // crash: no close
+    const c3 = await open(file, opts);
+    const e = (await c3.entries({ limit: 10 })).find((x) => x.id === id)!;
+    expect(e.hits).toBe(3);
+    await c3.close();
+  });
+
+  it('a checkpoint does not hold writers back: puts commit between its slices', async () => {
+    const file = dbPath();
+    const store = new NodeSqliteStore(file, { checkpointSliceMs: 0 });
+    await store.open({ dimensions: 4, space: 'f32', embedder: 'x' });
+    const row = (id: number) => ({ id, scope: '{}', prompt: `p${id}`, promptHash: `h${id}`, answer: 'a', answerBytes: 1, vector: new Float32Array([1, 0, 0, 0]), created: 1, lastAccess: 1, expiresAt: 0, hits: 0 });
+    await store.apply({ put: [row(1)] });
+    const big = new Uint8Array(12 << 20).map((_, i) => i * 7);
+    await store.saveSnapshot({ seq: 1, bytes: big });
+    const order: string[] = [];
+    const next = new Uint8Array(12 << 20).map((_, i) => i * 3);
+    const snap = store.saveSnapshot({ seq: 1, bytes: next }).then(() => order.push('snapshot'));
+    await new Promise((r) => setImmediate(r));
+    // While the second checkpoint is half written, the first is still the one that loads.
+    expect(same((await store.loadSnapshot())!.bytes, big)).toBe(true);
+    await store.apply({ put: [row(2)] }).then(() => order.push('put'));
+    await snap;
+    expect(order).toEqual(['put', 'snapshot']);
+    const loaded = (await store.loadSnapshot())!;
+    expect(loaded.seq).toBe(1);
+    expect(same(loaded.bytes, next)).toBe(true);
+    await store.close();
+    // The old generation is gone; a torn generation (a crash mid-checkpoint) is never loaded.
+    const db = new Database(file);
+    expect((db.prepare('SELECT count(DISTINCT gen) AS g FROM snapshot_chunks').get() as { g: number }).g).toBe(1);
+    db.prepare('INSERT INTO snapshot_chunks (gen, n, bytes) VALUES (99, 0, ?)').run(Buffer.alloc(100, 1));
+    db.close();
+    const s2 = new NodeSqliteStore(file);
+    await s2.open({ dimensions: 4, space: 'f32', embedder: 'x' });
+    expect(same((await s2.loadSnapshot())!.bytes, next)).toBe(true);
+    await s2.saveSnapshot({ seq: 2, bytes: new Uint8Array(10) });
+    await s2.close();
+    const db2 = new Database(file, { readonly: true });
+    expect(db2.prepare('SELECT DISTINCT gen FROM snapshot_chunks').all()).toHaveLength(1);
+    db2.close();
+  });
+
+  it('opens a schema version 1 database: migrated in place, rows kept, offsets then persisted', async () => {
+    const file = dbPath();
+    const db = new Database(file);
+    db.exec(V1_SCHEMA);
+    const c0 = await (async () => {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('version', 1), ('info', ?), ('seq', 3), ('clear_seq', 0), ('snapshot_seq', 3), ('snapshot_bytes', 4)").run(JSON.stringify({ dimensions: 32, space: 'f32', embedder: 'function' }));
+      db.prepare('INSERT INTO snapshot_chunks (n, bytes) VALUES (0, ?)').run(Buffer.from([1, 2, 3, 4]));
+      const vec = (await embedder(['how do I reset my router password']))[0]!;
+      db.prepare('INSERT INTO entries VALUES (1, ?, ?, ?, ?, 20, ?, 1, 1, 0, 0, NULL, 3)').run(
+        '{}', 'how do I reset my router password', 'x', 'Hold reset for 10 s.', Buffer.from(new Float32Array(vec).buffer));
+      db.close();
+    })();
+    void c0;
+    const c = await open(file, { snapshotEvery: 0, snapshotIntervalMs: 0 });
+    expect(c.stats().entries).toBe(1);
+    const hit = await c.get('how do I reset my router password please');
+    expect(hit).toMatchObject({ hit: true, answer: 'Hold reset for 10 s.' });
+    await c.feedback(hit.id!, { correct: false });
+    await c.close();
+    const c2 = await open(file);
+    expect((await c2.get('how do I reset my router password please')).hit).toBe(false);
+    await c2.close();
+    const r = new Database(file, { readonly: true });
+    expect((r.prepare("SELECT value FROM meta WHERE key = 'version'").get() as { value: number }).value).toBe(2);
+    expect(r.pragma('page_size', { simple: true })).toBe(4096);  // an existing file keeps its page size
+    r.close();
+    expect(integrity(file)).toBe('ok');
+    // A version from the future is refused with a clear error.
+    const w = new Database(file);
+    w.prepare("UPDATE meta SET value = 3 WHERE key = 'version'").run();
+    w.close();
+    await expect(open(file)).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+  });
+
+  it('closing a cache that did not change since its snapshot writes nothing; a few changes are left to replay', async () => {
+    const file = dbPath();
+    const c1 = await open(file);
+    for (let i = 0; i < 20; i++) await c1.put(`unchanged question ${i}`, `a${i}`);
+    await c1.close();
+    const store = new NodeSqliteStore(file);
+    let saves = 0, applies = 0;
+    const save = store.saveSnapshot.bind(store), apply = store.apply.bind(store);
+    store.saveSnapshot = (x) => (saves++, save(x));
+    store.apply = (b) => (applies++, apply(b));
+    const c2 = await SemanticCache.open({ embedder, store, threshold: 0.8 });
+    const seq = (await store.loadSnapshot())!.seq;
+    await c2.close();
+    expect([saves, applies]).toEqual([0, 0]);
+    const again = new NodeSqliteStore(file);
+    await again.open({ dimensions: 32, space: 'f32', embedder: 'function' });
+    expect((await again.loadSnapshot())!.seq).toBe(seq);
+    await again.close();
+    // A lookup hit (access bookkeeping) is a change: close writes it, but with so few rows
+    // changed it leaves the snapshot alone; the next open replays the touched row.
+    const c3 = await open(file);
+    const id = (await c3.get('unchanged question 3')).id;
+    await c3.close();
+    const s4 = new NodeSqliteStore(file);
+    let scans = 0;
+    const scan = s4.scan.bind(s4);
+    s4.scan = (f) => (scans++, scan(f));
+    const c4 = await SemanticCache.open({ embedder, store: s4, threshold: 0.8 });
+    expect((await s4.loadSnapshot())!.seq).toBe(seq);
+    expect(scans).toBe(0);
+    expect((await c4.entries({ limit: 100 })).find((e) => e.id === id)?.hits).toBe(1);
+    // Many changed rows: close() writes a fresh snapshot.
+    for (let i = 0; i < 80; i++) await c4.put(`more questions ${i}`, 'm');
+    await c4.close();
+    const last = new NodeSqliteStore(file);
+    const opened = await last.open({ dimensions: 32, space: 'f32', embedder: 'function' });
+    expect((await last.loadSnapshot())!.seq).toBe(opened.seq);
+    await last.close();
+  });
+
   it('checkpoints the snapshot in the background: after N rows, and T ms after a write', async () => {
     const file = dbPath();
     const store = new NodeSqliteStore(file);
@@ -94,7 +284,7 @@ describe('file store', () => {
     await new Promise((r) => setTimeout(r, 400));
     const after = (await store2.loadSnapshot())?.seq;
     expect(before).toBeLessThan(after!);
-    expect(after).toBe(12);  // 10 puts, close()'s flush, this put
+    expect(after).toBe(11);  // 10 puts (close() found the snapshot current: no write), this put
     await c2.close();
   });
 
@@ -127,7 +317,10 @@ describe('file store', () => {
     db.close();
     const fd = fs.openSync(file, 'r+');
     const size = fs.fstatSync(fd).size;
-    fs.writeSync(fd, Buffer.alloc(8192, 0xa5), 0, 8192, Math.floor(size / 2 / 4096) * 4096);
+    const page = PAGE_SIZE;
+    expect(size / page).toBeGreaterThanOrEqual(3);
+    // Every page after the first (the header and schema stay readable): the b-trees are garbage.
+    fs.writeSync(fd, Buffer.alloc(size - page, 0xa5), 0, size - page, page);
     fs.closeSync(fd);
     const err = await open(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SemcacheError);
@@ -151,14 +344,15 @@ describe('file store', () => {
 
   it('storage full: evicts and retries, then fails clearly', async () => {
     const file = dbPath();
-    const store = new NodeSqliteStore(file, { maxBytes: 400 * 1024 });
+    // 50 pages of 32 KiB; rows of ~4 KB so that evicting a tenth frees whole pages.
+    const store = new NodeSqliteStore(file, { maxBytes: 1600 * 1024 });
     const c = await SemanticCache.open({ embedder, store, maxEntries: 0, snapshotEvery: 0, snapshotIntervalMs: 0 });
-    for (let i = 0; i < 600; i++) await c.put(`quota question ${i}`, `${i} ${'q'.repeat(1000)}`);
+    for (let i = 0; i < 600; i++) await c.put(`quota question ${i}`, `${i} ${'q'.repeat(4000)}`);
     const s = c.stats();
     expect(s.entries).toBeLessThan(600);
     expect(s.entries).toBeGreaterThan(50);
     expect(await c.get('quota question 599')).toMatchObject({ hit: true });
-    const err = await c.put('an answer bigger than the whole quota', 'z'.repeat(600 * 1024)).catch((e: unknown) => e);
+    const err = await c.put('an answer bigger than the whole quota', 'z'.repeat(2000 * 1024)).catch((e: unknown) => e);
     expect((err as SemcacheError).code).toBe('QUOTA_EXCEEDED');
     expect((err as SemcacheError).message).toMatch(/full/);
     expect(await c.get('quota question 599')).toMatchObject({ hit: true });
