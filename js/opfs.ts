@@ -60,6 +60,7 @@ export class OpfsSemanticCache {
   private owner = false;
   private closing = false;
   private closed = false;
+  private readonly embedded = { calls: 0, ms: 0 };  // this page's embedder, for stats()
   private worker?: Worker;
   private rpc?: RpcClient;
   private ready?: Promise<unknown>;
@@ -111,8 +112,13 @@ export class OpfsSemanticCache {
   }
 
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
+    const t0 = performance.now();
     const vector = await this.vectorOf(prompt, options);
-    return this.call('get', [prompt, { ...plain(options), vector }]);
+    const embedMs = options.vector === undefined ? performance.now() - t0 : 0;
+    const r = await this.call<GetResult>('get', [prompt, { ...plain(options), vector }]);
+    // The worker timed its part; the embedding happened here.
+    if (r.timings) r.timings = { ...r.timings, embedMs, totalMs: performance.now() - t0 };
+    return r;
   }
 
   async put(prompt: string, answer: string, options: PutOptions = {}): Promise<PutResult> {
@@ -174,9 +180,11 @@ export class OpfsSemanticCache {
     return this.call('entries', [options]);
   }
 
-  /** The worker's stats (asynchronous here, unlike SemanticCache.stats). */
-  stats(): Promise<SemanticCacheStats> {
-    return this.call('stats', []);
+  /** The worker's stats (asynchronous here, unlike SemanticCache.stats), with this page's
+   * embeddings in `embedCalls` and `time.embedMs` (each tab embeds for itself). */
+  async stats(): Promise<SemanticCacheStats> {
+    const s = await this.call<SemanticCacheStats>('stats', []);
+    return { ...s, embedCalls: this.embedded.calls, time: { ...s.time, embedMs: this.embedded.ms } };
   }
 
   flush(): Promise<void> {
@@ -233,8 +241,11 @@ export class OpfsSemanticCache {
     throwIfAborted(options.signal);
     if (options.vector !== undefined) return checkVector(options.vector, this.dimensions, 'options.vector').slice();
     let out: ArrayLike<number>[];
+    const t0 = performance.now();
     try {
       out = await this.embedder.embed([prompt], { signal: options.signal });
+      this.embedded.calls++;
+      this.embedded.ms += performance.now() - t0;
     } catch (e) {
       throwIfAborted(options.signal);
       if (e instanceof SemcacheError) throw e;

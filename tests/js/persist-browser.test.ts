@@ -51,6 +51,11 @@ it('entries survive a page reload', async () => {
   expect(first.owner).toBe(true);
   expect(first.hit).toMatchObject({ hit: true, answer: 'answer 17' });
   expect(first.stats).toMatchObject({ entries: 200, store: 'opfs' });
+  // the page embeds (200 puts + 1 get) and says so in the stats and the get's timings
+  expect(first.stats.embedCalls).toBe(201);
+  expect(first.stats.time.embedMs).toBeGreaterThan(0);
+  expect(first.hit.timings.totalMs).toBeGreaterThanOrEqual(first.hit.timings.embedMs);
+  expect(typeof first.hit.timings.embedMs).toBe("number");
   // No close(): the reload kills the worker, as closing the tab would.
   await page.reload();
   await page.waitForFunction(() => (window as unknown as W).ready === true);
