@@ -9,6 +9,7 @@
 //
 // Embedding runs on the calling page with the page's embedder; calls carry the vector to the
 // worker (so an exact-prompt hit still pays one embedding), and getOrCompute's compute runs here.
+import { getOrComputeWith } from './compute.js';
 import { toEmbedder, type Embedder } from './embedder.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { decodeError, encodeError, RpcClient } from './rpc.js';
@@ -132,35 +133,15 @@ export class OpfsSemanticCache {
     compute: (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string,
     options: GetOrComputeOptions = {},
   ): Promise<ComputeResult> {
-    let cacheError: Error | undefined;
-    const report = (e: unknown) => {
-      cacheError ??= e as Error;
-      try {
-        options.onCacheError?.(e as Error);
-      } catch {
-        // a throwing reporter must not break the caller's call either
-      }
-    };
-    let vector: Float32Array | undefined;
-    try {
-      vector = await this.vectorOf(prompt, options);
-      const r = await this.call<GetResult>('get', [prompt, { ...plain(options), vector: vector.slice() }]);
-      if (r.hit) return { answer: r.answer, hit: true, similarity: r.similarity, id: r.id };
-    } catch (e) {
-      if ((e as SemcacheError)?.code === 'ABORTED') throw e;
-      vector = undefined;
-      report(e);
-    }
-    const answer = await compute(prompt, { signal: options.signal });
-    let id: number | null = null;
-    if (vector) {
-      try {
-        id = (await this.call<PutResult>('put', [prompt, answer, { ...plain(options), vector }])).id;
-      } catch (e) {
-        report(e);
-      }
-    }
-    return cacheError ? { answer, hit: false, similarity: null, id, cacheError } : { answer, hit: false, similarity: null, id };
+    return getOrComputeWith(prompt, compute, options, {
+      lookup: async () => {
+        const vector = await this.vectorOf(prompt, options);
+        const r = await this.call<GetResult>('get', [prompt, { ...plain(options), vector: vector.slice() }]);
+        return r.hit ? { hit: r } : { miss: vector };
+      },
+      store: async (answer, vector) => (await this.call<PutResult>('put', [prompt, answer, { ...plain(options), vector }])).id,
+      failure: (e) => e as Error,
+    });
   }
 
   /** As SemanticCache.feedback: the entry's threshold offset, persisted with its row. */

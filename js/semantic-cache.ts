@@ -1,5 +1,6 @@
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
+import { getOrComputeWith } from './compute.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { fetchBytes } from './net.js';
 import { nextTurn } from './platform.js';
@@ -422,39 +423,20 @@ export class SemanticCache {
     compute: (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string,
     options: GetOrComputeOptions = {},
   ): Promise<ComputeResult> {
-    let cacheError: Error | undefined;
-    const report = (e: unknown) => {
-      const err = fromCore(e) as Error;
-      cacheError ??= err;
-      this.extra.cacheErrors++;
-      try {
-        options.onCacheError?.(err);
-      } catch {
-        // a throwing reporter must not break the caller's call either
-      }
-    };
-    let vector: Float32Array | undefined;
-    let scope: string | undefined;
-    try {
-      const r = await this.lookup(prompt, options);
-      if (r.result.hit) return { answer: r.result.answer, hit: true, similarity: r.result.similarity, id: r.result.id };
-      vector = r.vector;
-      scope = this.scopeOf(options.scope);
-    } catch (e) {
-      if ((e as SemcacheError)?.code === 'ABORTED') throw e;
-      report(e);
-    }
-    const answer = await compute(prompt, { signal: options.signal });
-    let id: number | null = null;
-    if (vector && scope !== undefined) {
-      try {
+    return getOrComputeWith<{ vector: Float32Array; scope: string }>(prompt, compute, options, {
+      lookup: async () => {
+        const r = await this.lookup(prompt, options);
+        return r.result.hit ? { hit: r.result } : { miss: { vector: r.vector!, scope: this.scopeOf(options.scope) } };
+      },
+      store: async (answer, { vector, scope }) => {
         checkAnswer(answer, this.opts.maxAnswerBytes);
-        id = (await this.insert(prompt, answer, scope, vector, options)).id;
-      } catch (e) {
-        report(e);
-      }
-    }
-    return cacheError ? { answer, hit: false, similarity: null, id, cacheError } : { answer, hit: false, similarity: null, id };
+        return (await this.insert(prompt, answer, scope, vector, options)).id;
+      },
+      failure: (e) => {
+        this.extra.cacheErrors++;
+        return fromCore(e) as Error;
+      },
+    });
   }
 
   /**

@@ -67,13 +67,18 @@ it('entries survive a page reload', async () => {
       answers.push(r.hit && r.exact ? r.answer : null);
     }
     const para = await c.get('reload question 17 about subject 17?');
-    const out = { answers, para, stats: await c.stats(), integrity: await c.integrityCheck() };
+    const out: W = { answers, para, stats: await c.stats(), integrity: await c.integrityCheck() };
+    out.computed = await c.getOrCompute('a question nobody asked before', () => 'computed here');
+    out.cached = await c.getOrCompute('a question nobody asked before', () => 'never called');
     await c.close();
     return out;
   });
   expect(again.answers).toEqual(Array.from({ length: 29 }, (_, k) => `answer ${k * 7}`));
   expect(again.para).toMatchObject({ hit: true, answer: 'answer 17', metadata: { i: 17 } });
   expect(again.stats.entries).toBe(200);
+  expect(again.computed).toMatchObject({ hit: false, answer: 'computed here' });
+  expect(again.computed.id).toBeGreaterThan(0);
+  expect(again.cached).toMatchObject({ hit: true, answer: 'computed here', id: again.computed.id });
   expect(again.integrity).toBe('ok');
   await page.close();
   expect(offLocalhost(browser.requests)).toEqual([]);
