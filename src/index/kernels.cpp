@@ -124,6 +124,33 @@ void dot_i16_i8_x2(const int16_t* q, const int8_t* c, const int8_t* d, size_t n,
   out[1] = rd;
 }
 
+
+void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* out) {
+  v128_t a0 = wasm_i32x4_splat(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+  const int8_t *pa = c[0], *pb = c[1], *pc = c[2], *pd = c[3];
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t qlo = wasm_v128_load(q + i), qhi = wasm_v128_load(q + i + 8);
+    v128_t va = wasm_v128_load(pa + i), vb = wasm_v128_load(pb + i);
+    v128_t vc = wasm_v128_load(pc + i), vd = wasm_v128_load(pd + i);
+    a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(qlo, wasm_i16x8_extend_low_i8x16(va)));
+    b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(qlo, wasm_i16x8_extend_low_i8x16(vb)));
+    c0 = wasm_i32x4_add(c0, wasm_i32x4_dot_i16x8(qlo, wasm_i16x8_extend_low_i8x16(vc)));
+    d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(qlo, wasm_i16x8_extend_low_i8x16(vd)));
+    a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(qhi, wasm_i16x8_extend_high_i8x16(va)));
+    b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(qhi, wasm_i16x8_extend_high_i8x16(vb)));
+    c1 = wasm_i32x4_add(c1, wasm_i32x4_dot_i16x8(qhi, wasm_i16x8_extend_high_i8x16(vc)));
+    d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(qhi, wasm_i16x8_extend_high_i8x16(vd)));
+  }
+  v128_t s[4] = {wasm_i32x4_add(a0, a1), wasm_i32x4_add(b0, b1), wasm_i32x4_add(c0, c1), wasm_i32x4_add(d0, d1)};
+  for (int k = 0; k < 4; ++k) {
+    int32_t r = wasm_i32x4_extract_lane(s[k], 0) + wasm_i32x4_extract_lane(s[k], 1) +
+                wasm_i32x4_extract_lane(s[k], 2) + wasm_i32x4_extract_lane(s[k], 3);
+    for (size_t j = i; j < n; ++j) r += int32_t(q[j]) * int32_t(c[k][j]);
+    out[k] = r;
+  }
+}
+
 #else
 
 #if defined(__AVX2__)
@@ -197,6 +224,11 @@ void dot_f32_x2(const float* q, const float* a, const float* b, size_t n, float*
 void dot_i16_i8_x2(const int16_t* q, const int8_t* c, const int8_t* d, size_t n, int32_t* out) {
   out[0] = dot_i16_i8(q, c, n);
   out[1] = dot_i16_i8(q, d, n);
+}
+
+
+void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* out) {
+  for (int k = 0; k < 4; ++k) out[k] = dot_i16_i8(q, c[k], n);
 }
 
 #endif

@@ -150,6 +150,17 @@ class Int8Space final : public VectorSpace {
     std::memcpy(&qs, static_cast<const uint8_t*>(query) + 4, 4);
     const auto* q16 = reinterpret_cast<const int16_t*>(static_cast<const uint8_t*>(query) + 8);
     size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+      const int8_t* codes[4];
+      int32_t d[4];
+      for (int k = 0; k < 4; ++k) codes[k] = reinterpret_cast<const int8_t*>(points[i + k]) + 4;
+      kernels::dot_i16_i8_x4(q16, codes, dim_, d);
+      for (int k = 0; k < 4; ++k) {
+        float s;
+        std::memcpy(&s, points[i + k], 4);
+        out[i + k] = 1.f - qs * s * static_cast<float>(d[k]);
+      }
+    }
     for (; i + 2 <= count; i += 2) {
       int32_t d[2];
       kernels::dot_i16_i8_x2(q16, reinterpret_cast<const int8_t*>(points[i]) + 4,

@@ -155,7 +155,8 @@ std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t e
 // are scored: natively hnswlib issues _mm_prefetch for the next neighbour while scoring the
 // current one; wasm has no prefetch, so this loop first collects the node's unvisited
 // neighbours, touches the first cache lines of all of them (plain loads: the misses overlap
-// instead of arriving one after another), then scores them in pairs (two streams in flight).
+// instead of arriving one after another), then scores them together (two or four streams in
+// flight; see VectorSpace::distances).
 std::vector<IndexHit> VectorIndex::graphSearch(const uint8_t* query, size_t k, size_t ef) const {
   using hnswlib::tableint;
   using Pair = std::pair<float, tableint>;

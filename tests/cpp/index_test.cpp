@@ -47,6 +47,10 @@ TEST(Kernels, DotMatchesScalar) {
   kernels::dot_i16_i8_x2(q.data(), b.data(), a.data(), 517, ipair);
   EXPECT_EQ(ipair[0], qref);
   EXPECT_EQ(ipair[1], kernels::dot_i16_i8(q.data(), a.data(), 517));
+  const int8_t* four[4] = {b.data(), a.data(), a.data() + 1, b.data() + 2};
+  int32_t iquad[4];
+  kernels::dot_i16_i8_x4(q.data(), four, 515, iquad);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(iquad[k], kernels::dot_i16_i8(q.data(), four[k], 515));
 }
 
 struct RecallCase {
