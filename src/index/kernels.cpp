@@ -151,6 +151,53 @@ void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* 
   }
 }
 
+
+void dot_f32_x4(const float* q, const float* const* p, size_t n, float* out) {
+  v128_t z = wasm_f32x4_splat(0.f);
+  v128_t a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+  v128_t c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+  const float *pa = p[0], *pb = p[1], *pc = p[2], *pd = p[3];
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t q0 = wasm_v128_load(q + i);
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(q0, wasm_v128_load(pa + i)));
+    b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(q0, wasm_v128_load(pb + i)));
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(q0, wasm_v128_load(pc + i)));
+    d0 = wasm_f32x4_add(d0, wasm_f32x4_mul(q0, wasm_v128_load(pd + i)));
+    v128_t q1 = wasm_v128_load(q + i + 4);
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(q1, wasm_v128_load(pa + i + 4)));
+    b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(q1, wasm_v128_load(pb + i + 4)));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(q1, wasm_v128_load(pc + i + 4)));
+    d1 = wasm_f32x4_add(d1, wasm_f32x4_mul(q1, wasm_v128_load(pd + i + 4)));
+    v128_t q2 = wasm_v128_load(q + i + 8);
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(q2, wasm_v128_load(pa + i + 8)));
+    b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(q2, wasm_v128_load(pb + i + 8)));
+    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(q2, wasm_v128_load(pc + i + 8)));
+    d2 = wasm_f32x4_add(d2, wasm_f32x4_mul(q2, wasm_v128_load(pd + i + 8)));
+    v128_t q3 = wasm_v128_load(q + i + 12);
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(q3, wasm_v128_load(pa + i + 12)));
+    b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(q3, wasm_v128_load(pb + i + 12)));
+    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(q3, wasm_v128_load(pc + i + 12)));
+    d3 = wasm_f32x4_add(d3, wasm_f32x4_mul(q3, wasm_v128_load(pd + i + 12)));
+  }
+  if (i < n) {  // a short tail: finish each point exactly as dot_f32 would
+    v128_t acc[4][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3}, {d0, d1, d2, d3}};
+    for (int k = 0; k < 4; ++k) {
+      v128_t s0 = acc[k][0];
+      size_t j = i;
+      for (; j + 4 <= n; j += 4) s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(q + j), wasm_v128_load(p[k] + j)));
+      float r = hsum(wasm_f32x4_add(wasm_f32x4_add(s0, acc[k][1]), wasm_f32x4_add(acc[k][2], acc[k][3])));
+      for (; j < n; ++j) r += q[j] * p[k][j];
+      out[k] = r;
+    }
+    return;
+  }
+  out[0] = hsum(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)));
+  out[1] = hsum(wasm_f32x4_add(wasm_f32x4_add(b0, b1), wasm_f32x4_add(b2, b3)));
+  out[2] = hsum(wasm_f32x4_add(wasm_f32x4_add(c0, c1), wasm_f32x4_add(c2, c3)));
+  out[3] = hsum(wasm_f32x4_add(wasm_f32x4_add(d0, d1), wasm_f32x4_add(d2, d3)));
+}
+
 #else
 
 #if defined(__AVX2__)
@@ -229,6 +276,11 @@ void dot_i16_i8_x2(const int16_t* q, const int8_t* c, const int8_t* d, size_t n,
 
 void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* out) {
   for (int k = 0; k < 4; ++k) out[k] = dot_i16_i8(q, c[k], n);
+}
+
+
+void dot_f32_x4(const float* q, const float* const* p, size_t n, float* out) {
+  for (int k = 0; k < 4; ++k) out[k] = dot_f32(q, p[k], n);
 }
 
 #endif

@@ -43,6 +43,10 @@ class F32Space final : public VectorSpace {
     const auto* q = static_cast<const float*>(query);
 #if defined(__wasm_simd128__)
     size_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+      kernels::dot_f32_x4(q, reinterpret_cast<const float* const*>(points + i), dim_, out + i);
+      for (int k = 0; k < 4; ++k) out[i + k] = 1.f - out[i + k];
+    }
     for (; i + 2 <= count; i += 2) {
       kernels::dot_f32_x2(q, reinterpret_cast<const float*>(points[i]), reinterpret_cast<const float*>(points[i + 1]),
                           dim_, out + i);

@@ -43,6 +43,12 @@ TEST(Kernels, DotMatchesScalar) {
   kernels::dot_f32_x2(v.data(), v.data() + 517, v.data() + 3, 517, pair);
   EXPECT_EQ(pair[0], kernels::dot_f32(v.data(), v.data() + 517, 517));
   EXPECT_EQ(pair[1], kernels::dot_f32(v.data(), v.data() + 3, 517));
+  const float* fourf[4] = {v.data() + 517, v.data() + 3, v.data() + 1, v.data()};
+  float quad[4];
+  for (size_t len : {size_t(512), size_t(515)}) {
+    kernels::dot_f32_x4(v.data() + 2, fourf, len, quad);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(quad[k], kernels::dot_f32(v.data() + 2, fourf[k], len));
+  }
   int32_t ipair[2];
   kernels::dot_i16_i8_x2(q.data(), b.data(), a.data(), 517, ipair);
   EXPECT_EQ(ipair[0], qref);
