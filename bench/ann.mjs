@@ -2,7 +2,8 @@
 // ANN search: the same C++ benchmark (bench_ann.cpp) built to wasm (run in Node) and natively
 // (-O3 -march=native, hnswlib's AVX kernels), on 100k x 512-d unit vectors around 1,000 seeded
 // centres; a brute-force scan in wasm is the baseline.
-//   node bench/ann.mjs [--n 100000] [--dim 512] [--queries 1000] [--ef 64] [--efc 100] [--M 16]
+//   node bench/ann.mjs [--n 100000] [--dim 512] [--queries 1000] [--ef 40 (the default)] [--efc 100]
+//                      [--M 16] [--snapshot-dir build/ann-snap (reuse built graphs: search-only runs)]
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

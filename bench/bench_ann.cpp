@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <set>
 #include <string>
@@ -25,8 +26,9 @@ namespace {
 
 struct Args {
   size_t n = 100000, dim = 512, centres = 1000, queries = 1000, bruteQueries = 100;
-  uint32_t M = 16, efC = 100, ef = 64;
+  uint32_t M = 16, efC = 100, ef = IndexParams{}.efSearch;  // the library default
   std::string spaces = "f32,int8";
+  std::string snapshotDir;  // reuse built indexes across runs (search-only iterations)
 };
 
 void normalize(float* v, size_t d) {
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     else if (k == "--efc") a.efC = std::stoul(v);
     else if (k == "--ef") a.ef = std::stoul(v);
     else if (k == "--spaces") a.spaces = v;
+    else if (k == "--snapshot-dir") a.snapshotDir = v;
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   std::mt19937 rng(42);
@@ -102,10 +105,42 @@ int main(int argc, char** argv) {
     if (a.spaces.find(sp) == std::string::npos) continue;
     IndexParams p{.space = parseSpace(sp), .dim = uint32_t(a.dim), .M = a.M, .efConstruction = a.efC,
                   .efSearch = a.ef, .initialCapacity = uint32_t(a.n)};
-    VectorIndex idx(p);
-    auto t0 = Clock::now();
-    for (size_t i = 0; i < a.n; ++i) idx.add(i, &data[i * a.dim]);
-    double buildS = since(t0);
+    std::unique_ptr<VectorIndex> built;
+    double buildS = -1;  // -1: loaded from --snapshot-dir
+    // hnswlib stores labels as size_t: wasm32 and native snapshots differ, so name both.
+    std::string snap = a.snapshotDir.empty()
+                           ? ""
+                           : a.snapshotDir + "/ann-" + sp + "-" + std::to_string(a.n) + "x" + std::to_string(a.dim) +
+                                 "-c" + std::to_string(a.centres) + "-M" + std::to_string(a.M) + "-efc" +
+                                 std::to_string(a.efC) + "-" + std::to_string(sizeof(size_t) * 8) + "bit.smix";
+    if (FILE* f = snap.empty() ? nullptr : std::fopen(snap.c_str(), "rb")) {
+      std::vector<uint8_t> bytes;
+      uint8_t buf[1 << 16];
+      for (size_t got; (got = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.insert(bytes.end(), buf, buf + got);
+      std::fclose(f);
+      try {
+        built = VectorIndex::fromSnapshot(bytes.data(), bytes.size());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", snap.c_str(), e.what());
+        return 1;
+      }
+      built->setEfSearch(a.ef);
+    } else {
+      built = std::make_unique<VectorIndex>(p);
+      auto t0 = Clock::now();
+      for (size_t i = 0; i < a.n; ++i) built->add(i, &data[i * a.dim]);
+      buildS = since(t0);
+      if (!snap.empty()) {
+        auto bytes = built->snapshot();
+        FILE* out = std::fopen(snap.c_str(), "wb");
+        if (!out || std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) {
+          std::fprintf(stderr, "cannot write %s\n", snap.c_str());
+          return 1;
+        }
+        std::fclose(out);
+      }
+    }
+    VectorIndex& idx = *built;
 
     std::vector<double> searchUs, bruteUs;
     size_t hit1 = 0, hit10 = 0, same1 = 0, same10 = 0;

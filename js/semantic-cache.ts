@@ -63,7 +63,7 @@ export interface SemanticCacheOptions {
   /** Neighbours ranked per lookup (returned as candidates). Default 4. */
   candidates?: number;
   /** Index parameters. A scope's index is an exact scan up to `flatLimit` entries (default
-   * 1024), then HNSW with M (16), efConstruction (100), efSearch (64). */
+   * 1024), then HNSW with M (16), efConstruction (100), efSearch (40). */
   index?: { M?: number; efConstruction?: number; efSearch?: number; flatLimit?: number };
   /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
   maxPromptChars?: number;
@@ -342,7 +342,7 @@ export class SemanticCache {
       candidates: options.candidates ?? 4,
       M: options.index?.M ?? 16,
       efConstruction: options.index?.efConstruction ?? 100,
-      efSearch: options.index?.efSearch ?? 64,
+      efSearch: options.index?.efSearch ?? 40,
       flatLimit: options.index?.flatLimit ?? 1024,
     } as const;
     const c = core(() => new m.CacheCore(cfg));

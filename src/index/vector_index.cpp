@@ -2,12 +2,25 @@
 
 #include <hnswlib/hnswlib.h>
 
+#include <alloca.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <queue>
 
 #include "common/error.h"
 #include "common/frame.h"
+
+// Our own level-0 search loop (graphSearch) in wasm; natively hnswlib's searchKnn, whose
+// prefetching and AVX-512 kernels are the reference the wasm build is measured against.
+#ifndef SEMCACHE_GRAPH_SEARCH
+#if defined(__wasm__)
+#define SEMCACHE_GRAPH_SEARCH 1
+#else
+#define SEMCACHE_GRAPH_SEARCH 0
+#endif
+#endif
 
 namespace semcache {
 namespace {
@@ -128,17 +141,114 @@ void VectorIndex::remove(uint64_t label) {
   hnsw_->markDelete(label);
 }
 
-std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t ef) {
+std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t ef, Loop loop) {
   std::vector<IndexHit> out;
   if (k == 0 || size() == 0) return out;
   space_->encodeQuery(query, query_.data());
   if (!hnsw_) return scan(query_.data(), k);
+  if (loop == Loop::Default) loop = SEMCACHE_GRAPH_SEARCH ? Loop::Own : Loop::Hnswlib;
+  if (loop == Loop::Own) return graphSearch(query_.data(), k, std::max<size_t>(ef ? ef : params_.efSearch, k));
   hnsw_->setEf(std::max<size_t>(ef ? ef : params_.efSearch, k));
   auto heap = hnsw_->searchKnn(query_.data(), k);
   hnsw_->setEf(params_.efSearch);
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop())  // the heap pops the farthest first
     out[i] = {heap.top().second, 1.f - heap.top().first};
+  return out;
+}
+
+
+// hnswlib's searchKnn (greedy descent through the upper levels, then searchBaseLayerST on level
+// 0) over hnswlib's own data, with the same visiting order, the same stop rule and the same
+// tie-breaking, so it returns what searchKnn returns. What differs is how a node's neighbours
+// are scored: natively hnswlib issues _mm_prefetch for the next neighbour while scoring the
+// current one; wasm has no prefetch, so this loop first collects the node's unvisited
+// neighbours, touches the first cache lines of all of them (plain loads: the misses overlap
+// instead of arriving one after another), then scores them together (two or four streams in
+// flight; see VectorSpace::distances).
+std::vector<IndexHit> VectorIndex::graphSearch(const uint8_t* query, size_t k, size_t ef) const {
+  using hnswlib::tableint;
+  using Pair = std::pair<float, tableint>;
+  using Heap = std::priority_queue<Pair, std::vector<Pair>, Hnsw::CompareByFirst>;
+  const Hnsw& h = *hnsw_;
+  const size_t maxLinks = std::max(h.maxM0_, h.maxM_);
+  const char** points = static_cast<const char**>(alloca(maxLinks * sizeof(char*)));
+  tableint* ids = static_cast<tableint*>(alloca(maxLinks * sizeof(tableint)));
+  float* dists = static_cast<float*>(alloca(maxLinks * sizeof(float)));
+  const size_t lineSpan = std::min<size_t>(pointBytes_, kTouchBytes);
+  uint32_t sink = 0;
+  auto touch = [&](const char* p) {
+    for (size_t off = 0; off < lineSpan; off += 64) sink += *reinterpret_cast<const volatile uint8_t*>(p + off);
+  };
+
+  tableint cur = h.enterpoint_node_;
+  float curDist = h.fstdistfunc_(query, h.getDataByInternalId(cur), h.dist_func_param_);
+  for (int level = h.maxlevel_; level > 0; --level) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      unsigned* list = h.get_linklist(cur, level);
+      size_t n = h.getListCount(list);
+      const tableint* links = list + 1;
+      for (size_t j = 0; j < n; ++j) touch(points[j] = h.getDataByInternalId(links[j]));
+      space_->distances(query, points, n, dists);
+      for (size_t j = 0; j < n; ++j) {
+        if (dists[j] < curDist) {
+          curDist = dists[j];
+          cur = links[j];
+          changed = true;
+        }
+      }
+    }
+  }
+
+  const bool bare = h.num_deleted_ == 0;  // hnswlib's bare_bone_search
+  hnswlib::VisitedList* vl = h.visited_list_pool_->getFreeVisitedList();
+  hnswlib::vl_type* visited = vl->mass;
+  const hnswlib::vl_type tag = vl->curV;
+  Heap top, candidates;
+  float lowerBound;
+  if (bare || !h.isMarkedDeleted(cur)) {
+    float d = h.fstdistfunc_(query, h.getDataByInternalId(cur), h.dist_func_param_);
+    lowerBound = d;
+    top.emplace(d, cur);
+    candidates.emplace(-d, cur);
+  } else {
+    lowerBound = std::numeric_limits<float>::max();
+    candidates.emplace(-lowerBound, cur);
+  }
+  visited[cur] = tag;
+  while (!candidates.empty()) {
+    Pair c = candidates.top();
+    if (-c.first > lowerBound && (bare || top.size() == ef)) break;
+    candidates.pop();
+    unsigned* list = h.get_linklist0(c.second);
+    size_t size = h.getListCount(list);
+    size_t n = 0;
+    for (size_t j = 1; j <= size; ++j) {
+      tableint id = list[j];
+      if (visited[id] == tag) continue;
+      visited[id] = tag;
+      ids[n] = id;
+      touch(points[n] = h.getDataByInternalId(id));
+      ++n;
+    }
+    space_->distances(query, points, n, dists);
+    for (size_t j = 0; j < n; ++j) {
+      float d = dists[j];
+      if (top.size() < ef || lowerBound > d) {
+        candidates.emplace(-d, ids[j]);
+        if (bare || !h.isMarkedDeleted(ids[j])) top.emplace(d, ids[j]);
+        while (top.size() > ef) top.pop();
+        if (!top.empty()) lowerBound = top.top().first;
+      }
+    }
+  }
+  h.visited_list_pool_->releaseVisitedList(vl);
+  touchSink_ += sink;
+
+  while (top.size() > k) top.pop();
+  std::vector<IndexHit> out(top.size());
+  for (size_t i = top.size(); i-- > 0; top.pop()) out[i] = {h.getExternalLabel(top.top().second), 1.f - top.top().first};
   return out;
 }
 

@@ -25,7 +25,7 @@ struct IndexParams {
   uint32_t dim = 0;
   uint32_t M = 16;                  // graph degree (level 0 uses 2M)
   uint32_t efConstruction = 100;    // candidate list while inserting: build time vs recall
-  uint32_t efSearch = 64;           // candidate list while searching (raised to k when smaller)
+  uint32_t efSearch = 40;           // candidate list while searching (raised to k when smaller)
   uint32_t seed = 100;              // level generator seed: same inserts give the same graph
   uint32_t initialCapacity = 1024;  // HNSW slots at first; grows by doubling
   uint32_t flatLimit = 1024;        // exact scan up to this many points, then HNSW (0: HNSW always)
@@ -47,8 +47,11 @@ class VectorIndex {
   void add(uint64_t label, const float* v);
   void remove(uint64_t label);  // NOT_FOUND if absent
   bool contains(uint64_t label) const;
-  // Best first. ef = 0 uses params().efSearch.
-  std::vector<IndexHit> search(const float* query, size_t k, size_t ef = 0);
+  // Best first. ef = 0 uses params().efSearch. Two level-0 loops give the same hits: hnswlib's
+  // searchKnn (the native default: it prefetches with SSE) and our own (the wasm default: it
+  // overlaps cache misses without prefetch instructions); tests compare them.
+  enum class Loop { Default, Hnswlib, Own };
+  std::vector<IndexHit> search(const float* query, size_t k, size_t ef = 0, Loop loop = Loop::Default);
   // Brute force over live points: the exact answer, for tests and baselines.
   std::vector<IndexHit> exactSearch(const float* query, size_t k) const;
   // Decoded copy of a stored vector (quantized in the int8 space).
@@ -83,6 +86,9 @@ class VectorIndex {
   void makeGraph(size_t capacity);
   void promote();
   std::vector<IndexHit> scan(const uint8_t* query, size_t k) const;
+  std::vector<IndexHit> graphSearch(const uint8_t* query, size_t k, size_t ef) const;
+  static constexpr size_t kTouchBytes = 64;  // per neighbour, before scoring (graphSearch)
+  mutable uint32_t touchSink_ = 0;          // keeps the touching loads alive
   std::vector<uint8_t> scratch_;  // an encoded point being inserted
   std::vector<uint8_t> query_;    // an encoded query
 };

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "common/error.h"
@@ -37,6 +39,24 @@ TEST(Kernels, DotMatchesScalar) {
     qref += int32_t(q[i]) * b[i];
   }
   EXPECT_EQ(kernels::dot_i16_i8(q.data(), b.data(), 517), qref);
+  float pair[2];
+  kernels::dot_f32_x2(v.data(), v.data() + 517, v.data() + 3, 517, pair);
+  EXPECT_EQ(pair[0], kernels::dot_f32(v.data(), v.data() + 517, 517));
+  EXPECT_EQ(pair[1], kernels::dot_f32(v.data(), v.data() + 3, 517));
+  const float* fourf[4] = {v.data() + 517, v.data() + 3, v.data() + 1, v.data()};
+  float quad[4];
+  for (size_t len : {size_t(512), size_t(515)}) {
+    kernels::dot_f32_x4(v.data() + 2, fourf, len, quad);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(quad[k], kernels::dot_f32(v.data() + 2, fourf[k], len));
+  }
+  int32_t ipair[2];
+  kernels::dot_i16_i8_x2(q.data(), b.data(), a.data(), 517, ipair);
+  EXPECT_EQ(ipair[0], qref);
+  EXPECT_EQ(ipair[1], kernels::dot_i16_i8(q.data(), a.data(), 517));
+  const int8_t* four[4] = {b.data(), a.data(), a.data() + 1, b.data() + 2};
+  int32_t iquad[4];
+  kernels::dot_i16_i8_x4(q.data(), four, 515, iquad);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(iquad[k], kernels::dot_i16_i8(q.data(), four[k], 515));
 }
 
 struct RecallCase {
@@ -49,7 +69,7 @@ class IndexRecall : public ::testing::TestWithParam<RecallCase> {};
 // recall@10 against brute force over the same stored vectors (the graph's own error).
 // Uniform random 512-d vectors are the worst case for any graph index (no structure to exploit):
 // they need M 32 and a search ef of 1600 for 0.99, at which point brute force is as fast.
-// Clustered vectors, shaped like real embeddings, reach it with the defaults (M 16, ef 64).
+// Clustered vectors, shaped like real embeddings, reach it with the defaults (M 16, ef 40).
 TEST_P(IndexRecall, RecallAt10AgainstBruteForceOn20k) {
   const auto [space, clustered] = GetParam();
   const size_t n = 20000, dim = 512, nq = 100, k = 10;
@@ -65,7 +85,7 @@ TEST_P(IndexRecall, RecallAt10AgainstBruteForceOn20k) {
     queries = randomUnit(nq, dim, 2);
   }
   IndexParams p{.space = space, .dim = dim, .M = clustered ? 16u : 32u, .efConstruction = 100,
-                .efSearch = clustered ? 64u : 1600u};
+                .efSearch = clustered ? IndexParams{}.efSearch : 1600u};
   VectorIndex idx(p);
   for (size_t i = 0; i < n; ++i) idx.add(i + 1, &data[i * dim]);
   EXPECT_EQ(idx.size(), n);
@@ -90,6 +110,66 @@ INSTANTIATE_TEST_SUITE_P(Spaces, IndexRecall,
                          [](const auto& info) {
                            return std::string(spaceName(info.param.space)) + (info.param.clustered ? "_clustered" : "_uniform");
                          });
+
+
+// search() natively runs hnswlib's searchKnn and in wasm our own level-0 loop (graphSearch):
+// both must return the same hits, in the same order, with and without tombstones.
+TEST(Index, OwnSearchLoopMatchesHnswlib) {
+  const size_t n = 5000, dim = 96;
+  auto centres = randomUnit(50, dim, 11);
+  for (SpaceKind sk : {SpaceKind::F32, SpaceKind::Int8}) {
+    VectorIndex idx({.space = sk, .dim = dim, .flatLimit = 0});
+    std::vector<float> queries;
+    for (size_t i = 0; i < n + 50; ++i) {
+      auto v = semcache::testing::near(&centres[(i * 13) % 50 * dim], dim, 0.05f, uint32_t(i + 1));
+      if (i < n) idx.add(i, v.data());
+      else queries.insert(queries.end(), v.begin(), v.end());
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      if (pass == 1)
+        for (size_t i = 0; i < n; i += 7) idx.remove(i);  // not bare-bone any more
+      for (size_t q = 0; q < 50; ++q) {
+        for (size_t ef : {10, 40, 100}) {
+          auto a = idx.search(&queries[q * dim], 10, ef, VectorIndex::Loop::Hnswlib);
+          auto b = idx.search(&queries[q * dim], 10, ef, VectorIndex::Loop::Own);
+          ASSERT_EQ(a.size(), b.size());
+          for (size_t i = 0; i < a.size(); ++i) {
+            EXPECT_EQ(a[i].label, b[i].label) << spaceName(sk) << " pass " << pass << " query " << q << " ef " << ef;
+            EXPECT_EQ(a[i].similarity, b[i].similarity);
+            if (pass == 1) EXPECT_NE(a[i].label % 7, 0u) << "a removed label came back";
+          }
+        }
+      }
+    }
+  }
+}
+
+// The int8 code keeps the direction of v: decoded it is unit length, and no worse in angle than
+// plain max-abs rounding.
+TEST(Index, Int8CodeIsUnitAndCloseInAngle) {
+  const size_t dim = 512;
+  auto v = randomUnit(20, dim, 21);
+  auto space = makeSpace(SpaceKind::Int8, dim);
+  std::vector<uint8_t> point(space->get_data_size());
+  std::vector<float> back(dim);
+  for (size_t r = 0; r < 20; ++r) {
+    const float* x = &v[r * dim];
+    space->encode(x, point.data());
+    space->decode(point.data(), back.data());
+    double norm = 0, cosine = 0, plainDot = 0, plainNorm = 0, maxAbs = 0;
+    for (size_t i = 0; i < dim; ++i) maxAbs = std::max(maxAbs, double(std::fabs(x[i])));
+    for (size_t i = 0; i < dim; ++i) {
+      norm += double(back[i]) * back[i];
+      cosine += double(back[i]) * x[i];
+      double plain = std::nearbyint(x[i] * 127 / maxAbs);
+      plainDot += plain * x[i];
+      plainNorm += plain * plain;
+    }
+    EXPECT_NEAR(norm, 1.0, 1e-5);
+    EXPECT_GE(cosine, plainDot / std::sqrt(plainNorm) - 1e-6);
+    EXPECT_GT(cosine, 0.9999);
+  }
+}
 
 TEST(Index, SimilarityIsCosine) {
   auto v = randomUnit(2, 64, 3);

@@ -28,12 +28,28 @@ function codeOf(f: () => unknown): string {
   }
   return 'ok';
 }
-/** JS mirror of the int8 space: per-vector scale max|x|/127, round to nearest. */
+/** JS mirror of the int8 space (Int8Space::encode): among the grid steps max|x|/127 * (1 - 0.01 t),
+ * t < 24, the rounded code closest in angle to v, scaled to unit length. */
 function quantize(v: Float32Array): Float32Array {
   let m = 0;
   for (const x of v) m = Math.max(m, Math.abs(x));
-  const scale = m / 127;
-  return v.map((x) => scale * Math.round(x / scale));
+  let best = new Float32Array(v.length), bestCos = -2, bestNorm = 1;
+  for (let t = 0; t < 24; t++) {
+    const inv = Math.fround(127 / Math.fround(m * Math.fround(1 - Math.fround(Math.fround(0.01) * t))));
+    const code = v.map((x) => Math.max(-127, Math.min(127, Math.round(Math.fround(x * inv)))));
+    let cx = 0, cc = 0;
+    for (let i = 0; i < v.length; i++) {
+      cx += code[i]! * v[i]!;
+      cc += code[i]! * code[i]!;
+    }
+    if (cx / Math.sqrt(cc) > bestCos) {
+      bestCos = cx / Math.sqrt(cc);
+      bestNorm = Math.sqrt(cc);
+      best = code;
+    }
+  }
+  const scale = Math.fround(1 / bestNorm);
+  return best.map((c) => scale * c);
 }
 
 describe.each(['f32', 'int8'] as const)('wasm index, %s space', (space) => {
@@ -42,7 +58,7 @@ describe.each(['f32', 'int8'] as const)('wasm index, %s space', (space) => {
     const r = rng(7);
     const centres = Array.from({ length: 200 }, () => randomUnit(dim, r));
     const data = Array.from({ length: n }, (_, i) => near(centres[(i * 7919) % 200]!, 0.03, r));
-    const c = new M.CacheCore({ dimensions: dim, space, maxEntries: 0, efConstruction: 100, efSearch: 64, candidates: k });
+    const c = new M.CacheCore({ dimensions: dim, space, maxEntries: 0, efConstruction: 100, candidates: k });  // default efSearch
     const stored = space === 'int8' ? data.map(quantize) : data;
     for (let i = 0; i < n; i++) put(c, 's', `p${i}`, data[i]!);
     let found = 0;
