@@ -63,13 +63,25 @@ const ctx = await chromium.launchPersistentContext(profile, {
 const page = await ctx.newPage();
 await page.goto(`${server.url}/`);
 await page.waitForFunction(() => !document.getElementById('question').disabled, null, { timeout: 120_000 });
+// The answer is awaited with a MutationObserver, which runs only when the page changes the DOM
+// (after it took its time): polling for it would compete with the page for its main thread.
 const ask = async (q) => {
+  await page.waitForFunction(() => !document.getElementById('send').disabled);  // the page is idle
   const before = await page.locator('.msg.bot').count();
+  const answered = page.evaluate((n) => new Promise((resolve) => {
+    const seen = () => {
+      const a = document.querySelectorAll('.msg.bot')[n];
+      const m = a?.querySelector('.meta');
+      if (!m) return;
+      obs.disconnect();
+      resolve({ result: a.dataset.result, ms: m.lastElementChild?.textContent });
+    };
+    const obs = new MutationObserver(seen);
+    obs.observe(document.getElementById('messages'), { childList: true, subtree: true });
+  }), before);
   await page.fill('#question', q);
   await page.click('#send');
-  const a = page.locator('.msg.bot').nth(before);
-  await a.locator('.meta').waitFor({ timeout: 120_000 });
-  return { result: await a.getAttribute('data-result'), ms: await a.locator('.meta span').last().textContent() };
+  return answered;
 };
 await ask('How do I learn Python quickly?');
 const pageHit = [];

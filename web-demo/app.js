@@ -97,9 +97,12 @@ async function ask(question) {
   state.busy = true;
   $('send').disabled = true;
   addMessage('user', question);
-  const t0 = performance.now();
   const li = addMessage('bot', '');
   const text = li.querySelector('.text');
+  // Let the question paint first (a frame, then the task after it): the time shown is the
+  // cache's (embed + search + answer) or the model's, not the page's layout of the chat.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  const t0 = performance.now();
   try {
     const r = await state.cache.get(question);
     if (r.hit) {
@@ -135,9 +138,11 @@ async function ask(question) {
     text.textContent = `Something went wrong: ${e.message}`;
     meta(li, [['badge error', e.code ?? 'ERROR']]);
   } finally {
+    // The side panels first: a question asked while they reload would queue behind their
+    // reads in the cache's worker.
+    await refresh().catch((e) => console.warn('refresh failed:', e));
     state.busy = false;
     $('send').disabled = false;
-    await refresh();
   }
 }
 
