@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/simd.h"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -134,10 +135,7 @@ namespace {
 
 #if SEMCACHE_WASM_SIMD
 constexpr int kLanes = 4;
-inline float hsum(v128_t v) {
-  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
-         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
-}
+using simd::hsum;
 inline v128_t fma4(v128_t acc, v128_t a, v128_t b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 // 4 halves sign-extended to i32 lanes -> 4 floats (the trick of f16_to_f32). Shifting the
 // sign-extended value left by 13 puts the sign at bit 31 and the magnitude at bits 13..27; bits
@@ -149,12 +147,7 @@ inline v128_t half4(v128_t h) {
 }
 #elif SEMCACHE_AVX2
 constexpr int kLanes = 8;
-inline float hsum(__m256 v) {
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-  return _mm_cvtss_f32(lo);
-}
+using simd::hsum;
 #endif
 
 // Tiles of 4 output rows x NT input rows: each weight vector is loaded (and, for f16/int8,

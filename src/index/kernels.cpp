@@ -1,5 +1,7 @@
 #include "index/kernels.h"
 
+#include "common/simd.h"
+
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #elif defined(__AVX2__)
@@ -8,12 +10,9 @@
 
 namespace semcache::kernels {
 
-#if defined(__wasm_simd128__)
+using simd::hsum;
 
-inline float hsum(v128_t s) {
-  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) +
-         wasm_f32x4_extract_lane(s, 3);
-}
+#if defined(__wasm_simd128__)
 
 float dot_f32(const float* a, const float* b, size_t n) {
   // Four independent accumulators hide the add latency; 16 floats per iteration.
@@ -199,15 +198,6 @@ void dot_f32_x4(const float* q, const float* const* p, size_t n, float* out) {
 }
 
 #else
-
-#if defined(__AVX2__)
-inline float hsum(__m256 s) {
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
-  return _mm_cvtss_f32(h);
-}
-#endif
 
 float dot_f32(const float* a, const float* b, size_t n) {
   size_t i = 0;
