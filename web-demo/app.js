@@ -35,6 +35,9 @@ async function loadEmbedderAndCache() {
   // On the page, not in ORT's proxy worker: one int8 inference is ~2-3 ms (well inside a frame),
   // and the extra worker hop would cost about as much again on every question.
   const embedder = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/', onProgress: progressNote('embedder') });
+  // A few throwaway inferences: V8 first runs wasm with its baseline compiler and optimizes the
+  // hot functions as they run, so the first questions would otherwise pay for the slow code.
+  for (let i = 0; i < 30; i++) await embedder.embed(['What is the fastest way to warm up an encoder?']);
   status('embedder', 'ready', `USE lite, ${embedder.dimensions}-d`);
   status('cache', 'loading', 'opening…');
   state.cache = await openCache(embedder);
