@@ -32,7 +32,7 @@ export interface OnnxEmbedderOptions {
   /** For BERT-style models: tokenizer.json (URL, or its text as `{ json }`). Default: beside the
    * model URL (or one folder up when the model sits in `onnx/`, the Hugging Face layout). */
   tokenizer?: string | URL | { json: string; modelMaxLength?: number };
-  /** The bundled USE lite's weights: 'q8' (default: int8 weights, ~3x faster on one sentence in
+  /** The bundled USE lite's weights: 'q8' (default: int8 weights, ~2x faster on one sentence in
    * wasm, 7 MB instead of 28 MB, embeddings within cosine 0.998 of float32) or 'fp32' (the exact
    * conversion of the TF.js model). Models given by URL or bytes run as they are. */
   dtype?: 'q8' | 'fp32';

