@@ -254,19 +254,36 @@ class EvaluatorModelCore {
     static const char* names[kNumFeatures] = {"cosine", "margin", "queryOnly", "cachedOnly", "diffMass", "maxDiffIdf",
                                               "weightedJaccard", "numberDiff", "numberClash", "negationDiff",
                                               "polarityClash", "polarityOnly", "nameDiff", "lengthRatio",
-                                              "questionDiff", "sharedMass"};
+                                              "questionDiff", "sharedMass", "projCosine"};
     val a = val::array();
     for (const char* n : names) a.call<void>("push", val(n));
     return a;
   }
 
-  val features(const std::string& query, const std::string& cached, float cosine, float margin) {
+  // q, c: the two unit embeddings when the model has a projection (else null or undefined).
+  val features(const std::string& query, const std::string& cached, float cosine, float margin, val q, val c) {
     return guard([&] {
+      std::vector<float> qv, cv;
+      if (!q.isNull() && !q.isUndefined()) qv = floatsOf(q, "q"), cv = floatsOf(c, "c");
+      if (m_->projRows() && (qv.size() != m_->projCols() || cv.size() != m_->projCols()))
+        throw Error(codes::kInvalidArgument, "this model needs two " + std::to_string(m_->projCols()) + "-d embeddings");
       float f[kNumFeatures];
-      m_->features(makeSignature(query), makeSignature(cached), cosine, margin, f);
+      m_->features(makeSignature(query), makeSignature(cached), cosine, margin, f, qv.empty() ? nullptr : qv.data(),
+                   cv.empty() ? nullptr : cv.data());
       return copyOut(f, kNumFeatures);
     });
   }
+  // The bytes of this model with the projection P (rows x cols floats, row-major) installed.
+  val withProjection(uint32_t rows, uint32_t cols, val p) {
+    return guard([&] {
+      EvaluatorModel m = *m_;
+      auto v = floatsOf(p, "projection");
+      m.setProjection(rows, cols, v);
+      auto bytes = m.serialize();
+      return copyOut(bytes.data(), bytes.size());
+    });
+  }
+  uint32_t projRows() const { return m_->projRows(); }
   float predict(const std::string& query, const std::string& cached, float cosine, float margin) {
     return guard([&] {
       float f[kNumFeatures];
@@ -354,6 +371,8 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("features", &EvaluatorModelCore::features)
       .function("predict", &EvaluatorModelCore::predict)
       .function("predictFeatures", &EvaluatorModelCore::predictFeatures)
+      .function("withProjection", &EvaluatorModelCore::withProjection)
+      .function("projRows", &EvaluatorModelCore::projRows)
       .function("thresholdFor", &EvaluatorModelCore::thresholdFor)
       .function("hasWeights", &EvaluatorModelCore::hasWeights)
       .function("embDim", &EvaluatorModelCore::embDim)

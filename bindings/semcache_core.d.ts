@@ -140,7 +140,8 @@ export interface EvaluatorWeights {
 }
 
 export interface EvaluatorModel {
-  features(query: string, cached: string, cosine: number, margin: number): Float32Array;
+  /** q, c: the two unit embeddings, required when the model has a projection (projRows() > 0). */
+  features(query: string, cached: string, cosine: number, margin: number, q: ArrayLike<number> | null, c: ArrayLike<number> | null): Float32Array;
   predict(query: string, cached: string, cosine: number, margin: number): number;
   predictFeatures(features: ArrayLike<number>, q: ArrayLike<number> | null, c: ArrayLike<number> | null): number;
   embDim(): number;
@@ -149,6 +150,9 @@ export interface EvaluatorModel {
   vocabulary(): number;
   info(): string;
   withWeights(weights: EvaluatorWeights): Uint8Array;
+  /** This model's bytes with the projection P (rows x cols, row-major) installed, as int8 rows. */
+  withProjection(rows: number, cols: number, p: ArrayLike<number>): Uint8Array;
+  projRows(): number;
   delete(): void;
 }
 

@@ -3,8 +3,10 @@
 //  1. IDF table from every question of the QQP *train* split (the core's own tokenizer, via wasm);
 //  2. pair features through the wasm core (so training features == runtime features) for the
 //     first --pairs train pairs, embedded with the bundled USE lite (cached under build/);
-//  3. a tiny MLP (tanh, --hidden units; 0 = logistic regression) fitted with full-batch Adam from
-//     a fixed seed;
+//  3. the projection P (tools/train-projection.mjs, --proj-epochs; 0 = none) fitted on the same
+//     pairs, then a tiny MLP (tanh, --hidden units; 0 = logistic regression) fitted with
+//     full-batch Adam from a fixed seed (the trainer keeps whichever of logistic regression and
+//     the MLP does better on the held-out fifth);
 //  4. calibration on a held-out fifth of the TRAIN pairs: target false-hit rate -> threshold.
 // The validation split (every 5th line, bench/lib/quality-data.mjs) is never read here; its
 // numbers are printed only by `npm run bench -- quality`.
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { qqpSplit } from '../bench/lib/quality-data.mjs';
 import { cachedEmbedder } from '../bench/lib/embed-cache.mjs';
+import { trainProjection } from './train-projection.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => {
@@ -23,7 +26,8 @@ const arg = (k, d) => {
 };
 // The first N train pairs, or all of them (~32k; cold: ~2N sentences to embed, build/embed-cache).
 const PAIRS = arg('--pairs', 'all') === 'all' ? Infinity : Number(arg('--pairs'));
-const HIDDEN = Number(arg('--hidden', '0'));
+const HIDDEN = Number(arg('--hidden', '16'));
+const PROJ_EPOCHS = Number(arg('--proj-epochs', '1'));
 const EPOCHS = Number(arg('--epochs', '600'));
 // Multi-entry scopes (how lookups with runner-ups look): GROUP cached questions per scope; 0 = off.
 const GROUP = Number(arg('--group', '0'));
@@ -44,12 +48,12 @@ const out = path.resolve(arg('--out', path.join(root, 'dist/models/evaluator/mod
 const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 
 // What the model depends on: retrain when any of it changes.
-const inputs = ['tools/train-evaluator.mjs', 'src/cache/signature.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
+const inputs = ['tools/train-evaluator.mjs', 'tools/train-projection.mjs', 'src/cache/signature.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
 const stamp = crypto.createHash('sha256');
 for (const f of inputs) stamp.update(fs.readFileSync(path.join(root, f)));
 // and the embeddings the features were computed from (the default embedder's weights)
 stamp.update(fs.readFileSync(path.join(root, 'dist/models/use-lite/manifest.json')));
-stamp.update(JSON.stringify({ PAIRS, HIDDEN, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO }));
+stamp.update(JSON.stringify({ PAIRS, HIDDEN, PROJ_EPOCHS, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO }));
 const stampHex = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (process.argv.includes('--if-stale') && fs.existsSync(out) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stampHex) {
@@ -67,7 +71,7 @@ const { train } = qqpSplit();
 const docs = new Set();
 for (const p of train) docs.add(p.a.replace(/\n/g, ' ')), docs.add(p.b.replace(/\n/g, ' '));
 const idfBytes = M.EvaluatorModel.fromCorpus([...docs].join('\n'), 2);
-const model = loadModel(idfBytes);
+let model = loadModel(idfBytes);
 log(`IDF over ${docs.size} train questions: ${model.vocabulary()} words with df >= 2, ${idfBytes.length} bytes`);
 
 // ---- 2. embeddings and features ----
@@ -90,11 +94,24 @@ const dot = (a, b) => {
   return s;
 };
 const isCalib = (p) => Math.floor(p.index / 5) % 5 === 0;  // a fifth of TRAIN, held out
+const D0 = unit[0].length;
+let projInfo = null;
+if (PROJ_EPOCHS > 0) {
+  const tp = performance.now();
+  const fitIdx = pairs.map((p, i) => i).filter((i) => !isCalib(pairs[i]));
+  const P = trainProjection(fitIdx.map((i) => unit[2 * i]), fitIdx.map((i) => unit[2 * i + 1]), fitIdx.map((i) => pairs[i].label), { epochs: PROJ_EPOCHS, log });
+  const withP = model.withProjection(D0, D0, P);
+  model.delete();
+  model = loadModel(withP);
+  projInfo = { dims: D0, epochs: PROJ_EPOCHS, pairs: fitIdx.length };
+  log(`projection ${D0} x ${D0} fitted on ${fitIdx.length} pairs in ${((performance.now() - tp) / 1000).toFixed(1)} s`);
+}
+const P_ON = model.projRows() > 0;
 const rows = [];  // {x, y, calib, single}
 pairs.forEach((p, i) => {
   // single-entry scope (the QQP protocol): no runner-up, margin 1
   const cos = dot(unit[2 * i], unit[2 * i + 1]);
-  rows.push({ x: model.features(p.b, p.a, cos, 1), q: unit[2 * i + 1], c: unit[2 * i], y: p.label, calib: isCalib(p), single: true });
+  rows.push({ x: model.features(p.b, p.a, cos, 1, P_ON ? unit[2 * i + 1] : null, P_ON ? unit[2 * i] : null), q: unit[2 * i + 1], c: unit[2 * i], y: p.label, calib: isCalib(p), single: true });
 });
 for (let g = 0; GROUP > 1 && g + GROUP <= pairs.length; g += GROUP) {
   // a scope holding GROUP cached questions: query b of each pair, evaluate the top candidate
@@ -104,7 +121,7 @@ for (let g = 0; GROUP > 1 && g + GROUP <= pairs.length; g += GROUP) {
     sims.sort((a, b) => b[0] - a[0]);
     const [[s1, top], [s2]] = sims;
     const y = top === i ? pairs[i].label : 0;
-    rows.push({ x: model.features(pairs[i].b, pairs[top].a, s1, s1 - s2), q: unit[2 * i + 1], c: unit[2 * top], y, calib: isCalib(pairs[i]), single: false });
+    rows.push({ x: model.features(pairs[i].b, pairs[top].a, s1, s1 - s2, P_ON ? unit[2 * i + 1] : null, P_ON ? unit[2 * top] : null), q: unit[2 * i + 1], c: unit[2 * top], y, calib: isCalib(pairs[i]), single: false });
   }
 }
 const fit = rows.filter((r) => !r.calib), cal = rows.filter((r) => r.calib);
@@ -115,8 +132,12 @@ const F = fit[0].x.length;
 const mean = new Array(F).fill(0), sd = new Array(F).fill(0);
 for (const r of fit) for (let k = 0; k < F; k++) mean[k] += r.x[k] / fit.length;
 for (const r of fit) for (let k = 0; k < F; k++) sd[k] += (r.x[k] - mean[k]) ** 2 / fit.length;
-for (let k = 0; k < F; k++) sd[k] = Math.sqrt(sd[k]) > 1e-6 ? Math.sqrt(sd[k]) : 1;
 const names = M.EvaluatorModel.featureNames();
+// A feature that never varies in the fit rows (the margin, when every scope holds one entry) gets
+// no gradient: with hidden units its random initial weights would still act on it at run time.
+const constant = names.filter((n, k) => !(Math.sqrt(sd[k]) > 1e-6));
+for (const n of constant) if (!DROP.includes(n)) DROP.push(n), log(`feature '${n}' is constant in the fit rows: dropped`);
+for (let k = 0; k < F; k++) sd[k] = Math.sqrt(sd[k]) > 1e-6 ? Math.sqrt(sd[k]) : 1;
 for (const d of [...DROP, ...VETO]) if (!names.includes(d)) throw new Error(`unknown feature '${d}' (features: ${names.join(', ')})`);
 const dropped = names.map((n) => DROP.includes(n));
 const vetoes = names.reduce((bits, n, k) => (VETO.includes(n) ? bits | (1 << k) : bits), 0);
@@ -254,6 +275,7 @@ const info = JSON.stringify({
   embedder: embedder.id,
   hidden: best.w.hidden,
   embeddingMetric: D,
+  projection: projInfo,
   dropped: DROP,
   vetoes: VETO,
   seed: SEED,

@@ -112,7 +112,9 @@ async function ask(question) {
       const ms = performance.now() - t0;
       text.textContent = r.answer;
       li.dataset.result = 'hit';
-      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}`], [null, `${ms.toFixed(1)} ms`]]);
+      const t = r.timings;
+      const split = t ? `embed ${t.embedMs.toFixed(1)} · search ${t.searchMs.toFixed(1)} · read ${t.storeMs.toFixed(1)} ms` : '';
+      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}`], ['split', split], [null, `${ms.toFixed(1)} ms`]]);
       record(ms, true);
     } else {
       li.classList.add('streaming');

@@ -228,6 +228,7 @@ LookupResult Cache::search(std::string_view scope, const Signature* query, const
     topVec = scopes_[top.scope]->index->vector(top.id);
     in.queryVec = unit_.data();
     in.topVec = topVec.data();
+    in.dims = uint32_t(topVec.size());
   }
   Decision d = evaluator_->evaluate(r.candidates, in);
   r.evaluateMs = msSince(t1);

@@ -36,13 +36,17 @@ Decision LearnedEvaluator::evaluate(std::span<const Candidate> ranked, const Eva
     throw Error(codes::kInvalidArgument, "the 'learned' evaluator needs the prompt text of the lookup");
   float s = ranked.front().similarity;
   float margin = ranked.size() > 1 ? s - ranked[1].similarity : 1.f;
+  uint32_t want = model_->projRows() ? model_->projCols() : model_->embDim();
+  if (want && in.dims != want)
+    throw Error(codes::kInvalidArgument, "the evaluator model was trained on " + std::to_string(want) +
+                                             "-d embeddings, this cache holds " + std::to_string(in.dims) + "-d");
   float f[kNumFeatures];
-  model_->features(*in.query, *in.top, s, margin, f);
+  model_->features(*in.query, *in.top, s, margin, f, in.queryVec, in.topVec);
   float p = model_->predict(f, in.queryVec, in.topVec);
   return {p >= threshold_ + in.offset, p};
 }
 
-bool LearnedEvaluator::needsVectors() const { return model_->embDim() > 0; }
+bool LearnedEvaluator::needsVectors() const { return model_->needsVectors(); }
 
 std::unique_ptr<SimilarityEvaluator> makeEvaluator(const std::string& kind, float margin,
                                                    std::shared_ptr<const EvaluatorModel> model, float maxFalseHitRate) {

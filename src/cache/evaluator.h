@@ -29,6 +29,7 @@ struct EvalInput {
   const Signature* top = nullptr;     // the top candidate's signature
   const float* queryVec = nullptr;    // unit vectors (dim floats), when the evaluator needsVectors()
   const float* topVec = nullptr;
+  uint32_t dims = 0;                  // their length
 };
 
 class SimilarityEvaluator {

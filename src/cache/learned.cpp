@@ -7,12 +7,13 @@
 
 #include "common/error.h"
 #include "common/frame.h"
+#include "index/kernels.h"
 
 namespace semcache {
 namespace {
 
 constexpr uint32_t kModelMagic = fourcc("SMEV");
-constexpr uint32_t kModelVersion = 1;
+constexpr uint32_t kModelVersion = 2;  // 2: the projection
 
 void corrupt(const std::string& what) { throw Error(codes::kCorruptSnapshot, "evaluator model " + what); }
 
@@ -102,6 +103,34 @@ void EvaluatorModel::setWeights(uint32_t hidden, std::vector<float> mean, std::v
   *this = std::move(m);
 }
 
+void EvaluatorModel::setProjection(uint32_t rows, uint32_t cols, std::span<const float> p) {
+  if (rows > 4096 || cols > 65536 || (rows == 0) != (cols == 0) || p.size() != size_t(rows) * cols)
+    throw Error(codes::kInvalidArgument, "projection must be rows x cols floats (rows <= 4096), got " + std::to_string(p.size()) +
+                                             " for " + std::to_string(rows) + " x " + std::to_string(cols));
+  std::vector<int8_t> q(p.size());
+  std::vector<float> scale(rows);
+  for (size_t i = 0; i < rows; ++i) {
+    float mx = 0;
+    for (size_t j = 0; j < cols; ++j) {
+      float x = p[i * cols + j];
+      if (!std::isfinite(x)) throw Error(codes::kInvalidArgument, "projection has a non-finite value");
+      mx = std::max(mx, std::fabs(x));
+    }
+    scale[i] = mx > 0 ? mx / 127 : 1.f;
+    for (size_t j = 0; j < cols; ++j) q[i * cols + j] = int8_t(std::lround(p[i * cols + j] / scale[i]));
+  }
+  installProjection(rows, cols, std::move(q), std::move(scale));
+}
+
+void EvaluatorModel::installProjection(uint32_t rows, uint32_t cols, std::vector<int8_t> q, std::vector<float> scale) {
+  for (float s : scale)
+    if (!(s > 0)) corrupt("has a non-positive projection scale");
+  projRows_ = rows, projCols_ = cols;
+  proj_.resize(q.size());
+  for (size_t i = 0; i < q.size(); ++i) proj_[i] = float(q[i]) * scale[i / cols];
+  projQ_ = std::move(q), projScale_ = std::move(scale);
+}
+
 void EvaluatorModel::check() const {
   if (idfHash_.size() != idf_.size()) corrupt("has IDF arrays of different lengths");
   for (size_t i = 1; i < idfHash_.size(); ++i)
@@ -142,6 +171,9 @@ std::vector<uint8_t> EvaluatorModel::serialize() const {
   w.pod(uint32_t(idfHash_.size()));
   w.raw(idfHash_.data(), idfHash_.size() * 4);
   writeFloats(w, idf_);
+  w.pod(projRows_), w.pod(projCols_);
+  writeFloats(w, projScale_);
+  w.raw(projQ_.data(), projQ_.size());
   w.pod(uint8_t(hasWeights_));
   if (hasWeights_) {
     w.pod(hidden_);
@@ -172,6 +204,13 @@ std::shared_ptr<const EvaluatorModel> EvaluatorModel::load(const uint8_t* data, 
   m->idfHash_.resize(nv);
   std::memcpy(m->idfHash_.data(), r.take(size_t(nv) * 4, "idf hashes"), size_t(nv) * 4);
   m->idf_ = readFloats(r, nv, "idf values");
+  uint32_t pr = r.pod<uint32_t>("projection rows"), pc = r.pod<uint32_t>("projection columns");
+  if (pr > 4096 || pc > 65536 || (pr == 0) != (pc == 0)) corrupt("projection shape is impossible");
+  if (size_t(pr) * pc > r.remaining()) corrupt("is truncated in the projection");
+  std::vector<float> scale = readFloats(r, pr, "projection scales");
+  std::vector<int8_t> q(size_t(pr) * pc);
+  std::memcpy(q.data(), r.take(q.size(), "projection"), q.size());
+  m->installProjection(pr, pc, std::move(q), std::move(scale));
   m->hasWeights_ = r.pod<uint8_t>("weights flag") != 0;
   if (m->hasWeights_) {
     uint32_t H = m->hidden_ = r.pod<uint32_t>("hidden units");
@@ -246,7 +285,26 @@ float EvaluatorModel::thresholdFor(float rate) const {
   return calib_.back().threshold;
 }
 
-void EvaluatorModel::features(const Signature& q, const Signature& c, float cosine, float margin, float* out) const {
+namespace {
+// cos(P a, P b); P is (rows, cols), a and b (cols)
+float projectedCosine(const std::vector<float>& P, uint32_t rows, uint32_t cols, const float* a, const float* b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (uint32_t i = 0; i < rows; ++i) {
+    float x = kernels::dot_f32(&P[size_t(i) * cols], a, cols), y = kernels::dot_f32(&P[size_t(i) * cols], b, cols);
+    ab += double(x) * y, aa += double(x) * x, bb += double(y) * y;
+  }
+  return aa > 0 && bb > 0 ? float(ab / std::sqrt(aa * bb)) : 0.f;
+}
+}  // namespace
+
+void EvaluatorModel::features(const Signature& q, const Signature& c, float cosine, float margin, float* out,
+                              const float* qv, const float* cv) const {
+  if (projRows_) {
+    if (!qv || !cv) throw Error(codes::kInvalidArgument, "this evaluator model needs the two embeddings");
+    out[kProjCosine] = projectedCosine(proj_, projRows_, projCols_, qv, cv);
+  } else {
+    out[kProjCosine] = cosine;
+  }
   double qMass = 0, cMass = 0, qOnly = 0, cOnly = 0, shared = 0, maxDiff = 0;
   mergeWalk(q.words, c.words, [&](uint32_t h, bool inQ, bool inC) {
     double w = idf(h);

@@ -3,6 +3,10 @@
 //  - an IDF table over content-word hashes (built from a corpus by tools/train-evaluator.mjs),
 //  - optionally the weights of a tiny MLP (or logistic regression when hidden = 0) over the
 //    pair features below, with the standardization it was trained with,
+//  - optionally a linear projection P of the embeddings (int8, one scale per row), trained on
+//    labelled pairs so that cos(P u, P v) separates duplicates better than cos(u, v): the
+//    feature kProjCosine. A learned metric beside the encoder's, which stays untouched (the
+//    index still ranks by plain cosine),
 //  - optionally a diagonal metric over the two unit embeddings u (query), v (cached): the logit
 //    gets sum_i a_i * (dim * u_i * v_i) + b_i * (sqrt(dim) * |u_i - v_i|) (a learned reweighting
 //    of the cosine's terms, MeanCache-like but without touching the encoder),
@@ -41,9 +45,10 @@ enum Feature : uint32_t {
   kLengthRatio,     // min/max token count
   kQuestionDiff,    // question words (what, why, how…) used by one prompt only
   kSharedMass,      // log1p(IDF mass of the shared words)
+  kProjCosine,      // cos(P u, P v) with the model's projection; the cosine when it has none
   kNumFeatures
 };
-constexpr uint32_t kFeatureSet = 1;
+constexpr uint32_t kFeatureSet = 2;
 
 struct Calibration {
   float falseHitRate;  // on held-out non-duplicates
@@ -70,11 +75,20 @@ class EvaluatorModel {
   // embDim() == 0). Needs hasWeights().
   float predict(const float* features, const float* q = nullptr, const float* c = nullptr) const;
   uint32_t embDim() const { return uint32_t(embA_.size()); }
+  uint32_t projRows() const { return projRows_; }
+  uint32_t projCols() const { return projCols_; }
+  // Whether features()/predict() read the two embeddings.
+  bool needsVectors() const { return !embA_.empty() || projRows_ > 0; }
   uint32_t vetoes() const { return vetoes_; }  // bit f: feature f > 0 forces probability 0
   // Probability threshold for a target false-hit rate, interpolated in the calibration table
   // (clamped at its ends).
   float thresholdFor(float falseHitRate) const;
-  void features(const Signature& q, const Signature& c, float cosine, float margin, float* out) const;
+  // qv, cv: the unit embeddings (projCols() floats each), needed when the model has a projection.
+  void features(const Signature& q, const Signature& c, float cosine, float margin, float* out,
+                const float* qv = nullptr, const float* cv = nullptr) const;
+  // Installs P (rows x cols, row-major), stored as int8 with one scale per row; features then
+  // use the stored (quantized) P, in training as at run time.
+  void setProjection(uint32_t rows, uint32_t cols, std::span<const float> p);
 
   // Installs trained weights: mean/std (F each); hidden = 0: w1 is F weights, b1 one bias and
   // w2/b2 unused; else w1 is (hidden, F) row-major, b1 (hidden), w2 (hidden), b2.
@@ -84,6 +98,7 @@ class EvaluatorModel {
 
  private:
   void check() const;
+  void installProjection(uint32_t rows, uint32_t cols, std::vector<int8_t> q, std::vector<float> scale);
 
   float defaultIdf_ = 1.f;
   std::vector<uint32_t> idfHash_;  // sorted
@@ -93,6 +108,10 @@ class EvaluatorModel {
   std::vector<float> mean_, std_, w1_, b1_, w2_;
   float b2_ = 0.f;
   std::vector<float> embA_, embB_;  // the diagonal metric; empty = none
+  uint32_t projRows_ = 0, projCols_ = 0;
+  std::vector<int8_t> projQ_;      // (rows, cols) int8: what the file holds
+  std::vector<float> projScale_;   // (rows)
+  std::vector<float> proj_;        // (rows, cols) dequantized, for the SIMD dot products
   uint32_t vetoes_ = 0;
   std::vector<Calibration> calib_;
   std::string info_;  // what it was trained on (JSON from the trainer)

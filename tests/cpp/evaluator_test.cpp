@@ -254,17 +254,75 @@ TEST(LearnedCacheTest, BundledModelVetoesNumberAndPolarityClashes) {
   auto m = EvaluatorModel::load(bytes.data(), bytes.size());
   EXPECT_TRUE(m->vetoes() >> kNumberClash & 1);
   EXPECT_TRUE(m->vetoes() >> kPolarityClash & 1);
-  std::vector<float> u = randomUnit(1, m->embDim() ? m->embDim() : 1, 9);
-  const float* vec = m->embDim() ? u.data() : nullptr;
+  uint32_t dims = m->projRows() ? m->projCols() : m->embDim();
+  std::vector<float> u = randomUnit(1, dims ? dims : 1, 9);
+  const float* vec = dims ? u.data() : nullptr;
   const char* pairs[][2] = {{"best laptop in 2016", "best laptop in 2017"},
                             {"is coffee good for you", "is coffee bad for you"},
                             {"What is 5 kg in pounds?", "What is 50 kg in pounds?"}};
   for (auto& p : pairs) {
     float f[kNumFeatures];
-    m->features(makeSignature(p[0]), makeSignature(p[1]), 1.f, 1.f, f);
+    m->features(makeSignature(p[0]), makeSignature(p[1]), 1.f, 1.f, f, vec, vec);
     EXPECT_EQ(m->predict(f, vec, vec), 0.f) << p[0] << " | " << p[1];
   }
   float f[kNumFeatures];
-  m->features(makeSignature("best laptop in 2016"), makeSignature("best laptop of 2016"), 1.f, 1.f, f);
+  m->features(makeSignature("best laptop in 2016"), makeSignature("best laptop of 2016"), 1.f, 1.f, f, vec, vec);
   EXPECT_GT(m->predict(f, vec, vec), m->thresholdFor(0.05f)) << "same number, same words, identical vectors";
+}
+
+// The projection: cos(P u, P v) is the kProjCosine feature, P survives the file as int8 (one
+// scale per row), and a cache whose vectors have another size gets a clear error.
+TEST(EvaluatorModelTest, ProjectionFeatureRoundTripsAndChecksDims) {
+  EvaluatorModel m = corpusModel();
+  float f[kNumFeatures];
+  auto u = randomUnit(1, kDim, 11), v = randomUnit(1, kDim, 12);
+  m.features(makeSignature("a b"), makeSignature("a c"), 0.25f, 1.f, f);
+  EXPECT_FLOAT_EQ(f[kProjCosine], 0.25f) << "no projection: the plain cosine";
+  // P keeps only the first two coordinates: cos(Pu, Pv) is the cosine of those
+  std::vector<float> P(2 * kDim, 0.f);
+  P[0] = 1, P[kDim + 1] = 1;
+  m.setProjection(2, kDim, P);
+  EXPECT_TRUE(m.needsVectors());
+  EXPECT_EQ(codeOf([&] { m.features(makeSignature("a"), makeSignature("b"), 0.f, 1.f, f); }), "INVALID_ARGUMENT")
+      << "a projection needs the vectors";
+  m.features(makeSignature("a"), makeSignature("b"), 0.f, 1.f, f, u.data(), v.data());
+  double want = (u[0] * v[0] + u[1] * v[1]) / std::sqrt((u[0] * u[0] + u[1] * u[1]) * (v[0] * v[0] + v[1] * v[1]));
+  EXPECT_NEAR(f[kProjCosine], want, 1e-5);
+  auto back = roundTrip(m);
+  EXPECT_EQ(back->projRows(), 2u);
+  EXPECT_EQ(back->projCols(), kDim);
+  float g[kNumFeatures];
+  back->features(makeSignature("a"), makeSignature("b"), 0.f, 1.f, g, u.data(), v.data());
+  EXPECT_FLOAT_EQ(g[kProjCosine], f[kProjCosine]) << "the file holds the quantized P the features used";
+  // int8 keeps a general P's cosine close
+  auto R = randomUnit(kDim, kDim, 13);
+  m.setProjection(kDim, kDim, R);
+  m.features(makeSignature("a"), makeSignature("b"), 0.f, 1.f, f, u.data(), v.data());
+  std::vector<double> pu(kDim), pv(kDim);
+  for (size_t i = 0; i < kDim; ++i)
+    for (size_t j = 0; j < kDim; ++j) pu[i] += R[i * kDim + j] * u[j], pv[i] += R[i * kDim + j] * v[j];
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < kDim; ++i) ab += pu[i] * pv[i], aa += pu[i] * pu[i], bb += pv[i] * pv[i];
+  EXPECT_NEAR(f[kProjCosine], ab / std::sqrt(aa * bb), 0.02);
+  EXPECT_EQ(codeOf([&] { m.setProjection(2, kDim, std::vector<float>(3, 1.f)); }), "INVALID_ARGUMENT");
+  std::vector<float> bad(2 * kDim, 0.f);
+  bad[3] = NAN;
+  EXPECT_EQ(codeOf([&] { m.setProjection(2, kDim, bad); }), "INVALID_ARGUMENT");
+  // a truncated projection is a corrupt file
+  auto bytes = m.serialize();
+  EXPECT_EQ(codeOf([&] { EvaluatorModel::load(bytes.data(), bytes.size() - 40); }), "CORRUPT_SNAPSHOT");
+
+  // in a cache: the model was fitted on kDim-d vectors, a 2*kDim-d cache is refused at lookup
+  EvaluatorModel w = handModel();
+  w.setProjection(kDim, kDim, R);
+  auto full = w.serialize();
+  CacheConfig cfg;
+  cfg.index.dim = 2 * kDim;
+  Cache c(cfg);
+  c.loadEvaluatorModel(full.data(), full.size());
+  cfg.evaluator = "learned";
+  c.configure(cfg);
+  auto x = randomUnit(1, 2 * kDim, 14);
+  c.put("s", "How do I learn Python?", x.data(), 2 * kDim, 1, 0, 0);
+  EXPECT_EQ(codeOf([&] { c.lookup("s", "How can I learn Python?", x.data(), 2 * kDim, 2, {}); }), "INVALID_ARGUMENT");
 }

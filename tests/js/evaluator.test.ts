@@ -83,7 +83,7 @@ describe('evaluator model files', () => {
     expect(await codeOf(open(flipped))).toBe('CORRUPT_SNAPSHOT');
     expect(await codeOf(open(bytes.slice(0, bytes.length - 100)))).toBe('CORRUPT_SNAPSHOT');
     const version = bytes.slice();
-    version[4] = 2;
+    version[4] = 99;  // a future format
     expect(await codeOf(open(version))).toBe('UNSUPPORTED_VERSION');
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, ...new Array(40).fill(0)]);
     expect(await codeOf(open(png))).toBe('CORRUPT_SNAPSHOT');
