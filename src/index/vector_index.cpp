@@ -2,7 +2,6 @@
 
 #include <hnswlib/hnswlib.h>
 
-#include <alloca.h>
 
 #include <algorithm>
 #include <cstring>
@@ -172,9 +171,14 @@ std::vector<IndexHit> VectorIndex::graphSearch(const uint8_t* query, size_t k, s
   using Heap = std::priority_queue<Pair, std::vector<Pair>, Hnsw::CompareByFirst>;
   const Hnsw& h = *hnsw_;
   const size_t maxLinks = std::max(h.maxM0_, h.maxM_);
-  const char** points = static_cast<const char**>(alloca(maxLinks * sizeof(char*)));
-  tableint* ids = static_cast<tableint*>(alloca(maxLinks * sizeof(tableint)));
-  float* dists = static_cast<float*>(alloca(maxLinks * sizeof(float)));
+  // one node's neighbours at a time; per thread, so a search allocates nothing once warm
+  thread_local std::vector<const char*> pointBuf;
+  thread_local std::vector<tableint> idBuf;
+  thread_local std::vector<float> distBuf;
+  if (pointBuf.size() < maxLinks) pointBuf.resize(maxLinks), idBuf.resize(maxLinks), distBuf.resize(maxLinks);
+  const char** points = pointBuf.data();
+  tableint* ids = idBuf.data();
+  float* dists = distBuf.data();
   const size_t lineSpan = std::min<size_t>(pointBytes_, kTouchBytes);
   uint32_t sink = 0;
   auto touch = [&](const char* p) {
