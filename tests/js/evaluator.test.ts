@@ -32,8 +32,9 @@ describe('learned evaluator with USE lite', () => {
     embedder = await OnnxEmbedder.load();
   }, 120_000);
 
-  it('never hits the issue\'s hard negatives at the default setting; a paraphrase still hits', async () => {
-    const learned = await SemanticCache.open({ embedder, evaluator: 'learned' });
+  // int8: the model's projection reads the cached entry's vector decoded from its int8 code
+  it.each(['f32', 'int8'] as const)('never hits the issue\'s hard negatives at the default setting; a paraphrase still hits (%s index)', async (space) => {
+    const learned = await SemanticCache.open({ embedder, evaluator: 'learned', space });
     const cosine = await SemanticCache.open({ embedder, threshold: 0.8 });
     expect(learned.stats()).toMatchObject({ evaluator: 'learned' });
     const p = learned.stats().evaluatorThreshold;
