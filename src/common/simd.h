@@ -1,6 +1,8 @@
 #pragma once
 // Horizontal sums shared by the index and GPT-2 kernels. The lanes are added pairwise, the same
 // order everywhere, so a kernel and its batched variants give bit-identical sums.
+#include <cstdint>
+
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #elif defined(__AVX2__)
@@ -20,6 +22,12 @@ inline float hsum(__m256 v) {
   h = _mm_add_ps(h, _mm_movehl_ps(h, h));
   h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
   return _mm_cvtss_f32(h);
+}
+inline int32_t hsum(__m256i v) {  // eight int32 lanes
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+  return _mm_cvtsi128_si32(h);
 }
 #endif
 

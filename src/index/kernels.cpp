@@ -224,10 +224,7 @@ int32_t dot_i8(const int8_t* a, const int8_t* b, size_t n) {
     __m256i vb = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
     s = _mm256_add_epi32(s, _mm256_madd_epi16(va, vb));
   }
-  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
-  r = _mm_cvtsi128_si32(h);
+  r = hsum(s);
 #endif
   for (; i < n; ++i) r += int32_t(a[i]) * int32_t(b[i]);
   return r;
@@ -243,10 +240,7 @@ int32_t dot_i16_i8(const int16_t* q, const int8_t* c, size_t n) {
     __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
     s = _mm256_add_epi32(s, _mm256_madd_epi16(qv, codes));
   }
-  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
-  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
-  r = _mm_cvtsi128_si32(h);
+  r = hsum(s);
 #endif
   for (; i < n; ++i) r += int32_t(q[i]) * int32_t(c[i]);
   return r;
