@@ -1,4 +1,4 @@
-import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
+import type { CacheCore, CoreLookupResult, EvaluatorModel, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { getOrComputeWith } from './compute.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
@@ -376,6 +376,7 @@ export class SemanticCache {
         try {
           m.HEAPU8.set(bytes, ptr);
           core(() => c.loadEvaluatorModel(ptr, bytes.length));
+          checkModelEmbedder(core(() => new m.EvaluatorModel(ptr, bytes.length)), embedder);
         } finally {
           m._free(ptr);
         }
@@ -1016,6 +1017,29 @@ async function storeFor(options: SemanticCacheOptions): Promise<CacheStore> {
 
 /** close() leaves the snapshot as it is when fewer rows than this changed since (replayed on open). */
 const CLOSE_REPLAY_ROWS = 64;
+
+/** A model with a projection was fitted to one encoder's vector space: cos(P u, P v) over any other
+ * encoder's vectors of the same size would be a meaningless feature, so such a pair is refused. */
+function checkModelEmbedder(model: EvaluatorModel, embedder: Embedder): void {
+  try {
+    if (model.projRows() === 0) return;
+    let family: unknown;
+    try {
+      family = JSON.parse(model.info() || '{}').embedderFamily;
+    } catch {
+      return;  // a hand-made model's free-form info
+    }
+    const id = embedder.id ?? '';
+    if (typeof family === 'string' && family && !id.startsWith(family)) {
+      throw new SemcacheError(
+        'INVALID_ARGUMENT',
+        `the evaluator model was trained on '${family}' embeddings (its projection is fitted to them), this cache embeds with '${id || 'an unnamed embedder'}': use the '${family}' embedder or a model trained for yours (tools/train-evaluator.mjs)`,
+      );
+    }
+  } finally {
+    model.delete();
+  }
+}
 
 /** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
 export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;

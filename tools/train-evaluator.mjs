@@ -273,6 +273,9 @@ const fitS = (performance.now() - tf) / 1000;
 const info = JSON.stringify({
   trainedOn: `QQP pairs-dev train split, first ${pairs.length} pairs (calibration: ${cal.filter((r) => r.single).length} held-out)`,
   embedder: embedder.id,
+  // the projection is fitted to this encoder's space: a cache whose embedder id does not start
+  // with it refuses the model (js/semantic-cache.ts)
+  embedderFamily: JSON.parse(fs.readFileSync(path.join(root, 'dist/models/use-lite/manifest.json'), 'utf8')).name,
   hidden: best.w.hidden,
   embeddingMetric: D,
   projection: projInfo,

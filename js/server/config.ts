@@ -15,7 +15,9 @@ export interface ServerConfig {
   gpt2Dir: string;
   gpt2Format: 'f32' | 'f16' | 'int8';
   threshold?: number;
-  evaluator: 'cosine' | 'margin';
+  evaluator: 'cosine' | 'margin' | 'learned';
+  /** For the 'learned' evaluator: the share of non-duplicate questions allowed to hit. */
+  maxFalseHitRate: number;
   eviction: 'lru' | 'lfu' | 'fifo';
   maxEntries: number;
   maxBytes: number;
@@ -40,7 +42,10 @@ usage: npm start -- [options]
                         (default ../shared/models/brown-gpt2)
   --gpt2-format F       f32 | f16 | int8 weights for the in-process GPT-2 (default int8)
   --threshold X         cosine similarity in [-1, 1] for a hit (default: the embedder's calibrated)
-  --evaluator E         cosine | margin (default cosine)
+  --evaluator E         cosine | margin | learned (default cosine); learned: a model over the
+                        embeddings and the prompts' words that scores "same question"
+  --max-false-hit-rate R  for learned: share of different questions allowed to hit, as
+                        calibrated on held-out QQP pairs (default 0.05)
   --eviction P          lru | lfu | fifo (default lru)
   --max-entries N       most entries kept (default 100000; 0 = unlimited)
   --max-bytes N         byte budget, answers + vectors (default 0 = unlimited)
@@ -61,6 +66,7 @@ const DEFAULTS: ServerConfig = {
   gpt2Dir: '../shared/models/brown-gpt2',
   gpt2Format: 'int8',
   evaluator: 'cosine',
+  maxFalseHitRate: 0.05,
   eviction: 'lru',
   maxEntries: 100_000,
   maxBytes: 0,
@@ -85,6 +91,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'gpt2-format': { type: 'string' },
         threshold: { type: 'string' },
         evaluator: { type: 'string' },
+        'max-false-hit-rate': { type: 'string' },
         eviction: { type: 'string' },
         'max-entries': { type: 'string' },
         'max-bytes': { type: 'string' },
@@ -122,6 +129,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     gpt2Format: v['gpt2-format'],
     threshold: v.threshold,
     evaluator: v.evaluator,
+    maxFalseHitRate: v['max-false-hit-rate'],
     eviction: v.eviction,
     maxEntries: v['max-entries'],
     maxBytes: v['max-bytes'],
@@ -160,7 +168,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     gpt2Dir: String(pick('gpt2Dir')),
     gpt2Format: oneOf('gpt2Format', ['f32', 'f16', 'int8'] as const),
     threshold: num('threshold', -1, 1),
-    evaluator: oneOf('evaluator', ['cosine', 'margin'] as const),
+    evaluator: oneOf('evaluator', ['cosine', 'margin', 'learned'] as const),
+    maxFalseHitRate: num('maxFalseHitRate', 0, 1)!,
     eviction: oneOf('eviction', ['lru', 'lfu', 'fifo'] as const),
     maxEntries: num('maxEntries', 0)!,
     maxBytes: num('maxBytes', 0)!,

@@ -73,7 +73,23 @@ describe('learned evaluator with USE lite', () => {
 });
 
 describe('evaluator model files', () => {
-  const embedder = toyEmbedder(512);
+  // the bundled model's projection is fitted to USE lite: an embedder of that family (by id)
+  const embedder = { id: 'use-lite-test', dimensions: 512, embed: toyEmbedder(512) };
+  it('refuses a model fitted to another encoder than the cache\'s', async () => {
+    const bytes = new Uint8Array(fs.readFileSync(MODEL));
+    for (const other of [toyEmbedder(512), { id: 'text-embedding-3-small', dimensions: 512, embed: toyEmbedder(512) }]) {
+      const e = await SemanticCache.open({ embedder: other, evaluator: 'learned', evaluatorModel: bytes }).then(
+        () => null,
+        (err: SemcacheError) => err,
+      );
+      expect(e?.code).toBe('INVALID_ARGUMENT');
+      expect(e?.message).toMatch(/trained on 'use-lite' embeddings/);
+    }
+    // the cosine evaluator does not read the model
+    const c = await SemanticCache.open({ embedder: toyEmbedder(512) });
+    await c.close();
+  });
+
   it('rejects corrupt, truncated and foreign-version files with clear codes', async () => {
     const bytes = new Uint8Array(fs.readFileSync(MODEL));
     const open = (m: Uint8Array) => SemanticCache.open({ embedder, evaluator: 'learned', evaluatorModel: m });

@@ -96,6 +96,31 @@ describe('with the bundled GPT-2', () => {
     expect(() => parseConfig(['--eviction', 'mru'])).toThrow(/eviction must be one of lru, lfu, fifo/);
     expect(() => parseConfig(['--upstream', 'ftp://x'])).toThrow(/http\(s\) URL/);
     expect(() => parseConfig(['--nope'])).toThrow(/Unknown option/);
+    expect(() => parseConfig(['--evaluator', 'learned', '--max-false-hit-rate', '1.5'])).toThrow(/maxFalseHitRate must be a number in \[0, 1\]/);
     expect(parseConfig(['--help'])).toBe('help');
+  });
+});
+
+describe('with the learned evaluator', () => {
+  let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+  let server: Awaited<ReturnType<typeof startServer>>;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    const cfg = parseConfig(['--upstream', upstream.url, '--port', '0', '--storage', 'memory', '--evaluator', 'learned', '--max-false-hit-rate', '0.05']);
+    if (cfg === 'help') throw new Error('unexpected');
+    server = await startServer(cfg, () => {});
+  });
+  afterAll(async () => {
+    await server?.close();
+    await upstream?.close();
+  });
+
+  it('sends a hard negative upstream and serves a paraphrase from the cache', async () => {
+    expect((await chat(server.url, 'How do I learn Python?')).headers.get('x-semcache')).toBe('miss');
+    expect((await chat(server.url, 'How do I learn Java?')).headers.get('x-semcache')).toBe('miss');
+    expect((await chat(server.url, 'How can I learn Python?')).headers.get('x-semcache')).toBe('hit');
+    expect(upstream.calls).toHaveLength(2);
+    const stats = await (await fetch(`${server.url}/cache/stats`)).json();
+    expect(stats).toMatchObject({ evaluator: 'learned' });
   });
 });
