@@ -74,7 +74,7 @@ const ask = async (q) => {
       const m = a?.querySelector('.meta');
       if (!m) return;
       obs.disconnect();
-      resolve({ result: a.dataset.result, ms: m.lastElementChild?.textContent, split: m.querySelector('.split')?.textContent });
+      resolve({ result: a.dataset.result, ms: (m.querySelector('.ms') ?? m.lastElementChild)?.textContent, split: m.querySelector('.split')?.textContent });
     };
     const obs = new MutationObserver(seen);
     obs.observe(document.getElementById('messages'), { childList: true, subtree: true });
@@ -90,7 +90,7 @@ for (let i = 0; i < PAGE; i++) {
   const r = await ask(i % 2 ? 'What is the fastest way to learn Python?' : 'how do I learn Python quickly?');
   const ms = /^([\d.]+) ms$/.exec(r.ms ?? '');
   if (r.result === 'hit' && ms) pageHit.push(Number(ms[1]));
-  // "embed 2.4 · search 0.1 · read 0.3 ms": where the page's time went
+  // "(embed 2.4 · search 0.1 · read 0.3)": where the page's time went
   const [embed, search, read] = (r.split ?? '').match(/[\d.]+/g)?.map(Number) ?? [];
   if (r.result === 'hit' && embed !== undefined) pageSplit.embed.push(embed), pageSplit.search.push(search), pageSplit.read.push(read);
 }
