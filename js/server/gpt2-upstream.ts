@@ -63,17 +63,29 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
       const modelName = body.model ?? name;
       if (!body.stream) {
         return serialize(async () => {
+          const before = model.lastStats;
           let text = '';
+          let tokens = 0;
+          let stopped = false;
           for await (const t of model.generate(prompt, gen)) {
+            tokens++;
             text += t.text;
             const cut = stopAt(text, stops);
             if (cut >= 0) {
               text = text.slice(0, cut);
+              stopped = true;
               break;
             }
           }
-          if (model.lastStats) options.onStats?.(model.lastStats);
-          return Response.json(completionJson(endpoint, modelName, text.trim()));
+          const stats = ranToEnd(model, before);
+          if (stats) options.onStats?.(stats);
+          return Response.json(
+            completionJson(endpoint, modelName, text.trim(), {
+              promptTokens: Math.max(1, (await model.encode(prompt)).length),  // an empty prompt runs <|endoftext|>
+              completionTokens: tokens,
+              finishReason: !stopped && stats?.stopReason === 'maxTokens' ? 'length' : 'stop',
+            }),
+          );
         });
       }
       // Streamed: hold back any tail that could still become a stop sequence.
@@ -82,9 +94,11 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
           void serialize(async () => {
             const chunk = completionChunks(endpoint, modelName);
             const send = (delta: string | null, finish: string | null, first: boolean) => controller.enqueue(chunk(delta, finish, first));
+            const before = model.lastStats;
             let text = '';
             let sent = 0;
             let first = true;
+            let stopped = false;
             try {
               for await (const t of model.generate(prompt, gen)) {
                 text += t.text;
@@ -97,10 +111,14 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
                   first = false;
                 }
                 sent = safe;
-                if (cut >= 0) break;
+                if (cut >= 0) {
+                  stopped = true;
+                  break;
+                }
               }
-              if (model.lastStats) options.onStats?.(model.lastStats);
-              send(null, 'stop', false);
+              const stats = ranToEnd(model, before);
+              if (stats) options.onStats?.(stats);
+              send(null, !stopped && stats?.stopReason === 'maxTokens' ? 'length' : 'stop', false);
               controller.enqueue(SSE_DONE.slice());
               controller.close();
             } catch (e) {
@@ -111,6 +129,12 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
       return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
     },
   };
+}
+
+/** The stats of the generation that just ended, when it ran to its end (a stop sequence ends
+ * it early, and then lastStats still holds the previous generation's). */
+function ranToEnd(model: Gpt2, before: Gpt2['lastStats']): Gpt2['lastStats'] {
+  return model.lastStats !== before ? model.lastStats : undefined;
 }
 
 function stopList(stop: unknown, endpoint: Endpoint): string[] {

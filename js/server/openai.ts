@@ -124,17 +124,27 @@ export function checkBody(endpoint: Endpoint, body: unknown): ChatRequest {
 let counter = 0;
 const newId = (prefix: string) => `${prefix}-semcache-${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-/** A non-streamed completion carrying a cached answer, in the shape of the endpoint. */
-export function completionJson(endpoint: Endpoint, model: string, text: string) {
+/** What a generation cost and why it ended; a cached answer costs no tokens and ends with 'stop'. */
+export interface CompletionExtras {
+  promptTokens?: number;
+  completionTokens?: number;
+  finishReason?: 'stop' | 'length';
+}
+
+/** A non-streamed completion carrying an answer, in the shape of the endpoint. */
+export function completionJson(endpoint: Endpoint, model: string, text: string, extras: CompletionExtras = {}) {
   const created = Math.floor(Date.now() / 1000);
+  const p = extras.promptTokens ?? 0, c = extras.completionTokens ?? 0;
+  const usage = { prompt_tokens: p, completion_tokens: c, total_tokens: p + c };
+  const finish_reason = extras.finishReason ?? 'stop';
   if (endpoint === 'chat') {
     return {
       id: newId('chatcmpl'),
       object: 'chat.completion',
       created,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop', logprobs: null }],
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason, logprobs: null }],
+      usage,
     };
   }
   return {
@@ -142,8 +152,8 @@ export function completionJson(endpoint: Endpoint, model: string, text: string) 
     object: 'text_completion',
     created,
     model,
-    choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    choices: [{ index: 0, text, finish_reason, logprobs: null }],
+    usage,
   };
 }
 

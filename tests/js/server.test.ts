@@ -77,6 +77,22 @@ describe('with the bundled GPT-2', () => {
   });
   afterAll(async () => server?.close());
 
+  it('reports the tokens a generation used; a cached answer used none', async () => {
+    for (const max of [3, 40]) {
+      const r = await (await chat(server.url, `Where is the old harbour? (${max})`, { max_tokens: max })).json();
+      const { prompt_tokens: p, completion_tokens: c, total_tokens: t } = r.usage;
+      expect(p).toBeGreaterThan(5);  // "Q: Where is the old harbour? (3)\nA:" in GPT-2 tokens
+      expect(c).toBeGreaterThan(0);
+      expect(c).toBeLessThanOrEqual(max);
+      expect(t).toBe(p + c);
+      // 'length' exactly when max_tokens cut it
+      expect(r.choices[0].finish_reason).toBe(c === max ? 'length' : 'stop');
+    }
+    const again = await chat(server.url, 'Where is the old harbour? (40)', { max_tokens: 40 });
+    expect(again.headers.get('x-semcache')).toBe('hit');
+    expect((await again.json()).usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+  });
+
   it('answers offline, streams, and replays the stream from the cache', async () => {
     const a = await chat(server.url, 'Tell me about the old city by the river', { stream: true, seed: 3 });
     expect(a.headers.get('x-semcache')).toBe('miss');
