@@ -122,7 +122,8 @@ async function ask(question) {
       li.dataset.result = 'miss';
       const kv = $('kv').checked;
       let answer = '';
-      for await (const t of state.gpt2.generate(`Q: ${question}\nA:`, { maxTokens: Number($('maxTokens').value) || 40, temperature: 0.8, topK: 40, kvCache: kv })) {
+      // the model ends at a blank line or a next question itself, so its stats are this answer's
+      for await (const t of state.gpt2.generate(`Q: ${question}\nA:`, { maxTokens: Number($('maxTokens').value) || 40, temperature: 0.8, topK: 40, kvCache: kv, stop: ['\n\n', '\nQ:'] })) {
         answer += t.text;
         const cut = answer.search(/\n\s*\n|\nQ:/);
         text.textContent = (cut >= 0 ? answer.slice(0, cut) : answer).trimStart();

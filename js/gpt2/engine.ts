@@ -23,6 +23,10 @@ export interface Gpt2GenerateOptions {
   overflow?: 'stop' | 'slide';
   /** Stop when the model emits <|endoftext|> (id 50256). Default true. */
   stopAtEndOfText?: boolean;
+  /** End the generation when its text contains one of these; the text from the stop on is not
+   * emitted (text already emitted before the stop was complete stays emitted). Ending here rather
+   * than by leaving the loop keeps `lastStats` for this generation. */
+  stop?: string[];
   signal?: AbortSignal;
 }
 
@@ -45,7 +49,7 @@ export interface Gpt2Stats {
   /** Which path produced the tokens. */
   kvCache: boolean;
   format: Gpt2WeightFormat;
-  stopReason: 'maxTokens' | 'endOfText' | 'contextFull';
+  stopReason: 'maxTokens' | 'endOfText' | 'contextFull' | 'stopSequence';
 }
 
 export interface Gpt2Info {
@@ -130,6 +134,9 @@ export class Gpt2Engine {
     if (!Number.isInteger(maxTokens) || maxTokens < 0)
       throw new SemcacheError('INVALID_ARGUMENT', `maxTokens must be a non-negative integer, got ${maxTokens}`);
     const kv = options.kvCache ?? true;
+    const stops = options.stop ?? [];
+    if (!Array.isArray(stops) || stops.some((x) => typeof x !== 'string' || x.length === 0))
+      throw new SemcacheError('INVALID_ARGUMENT', 'stop must be an array of non-empty strings');
     const sampling = { temperature: options.temperature ?? 1, topK: options.topK ?? 0, topP: options.topP ?? 1 };
     const m = this.model;
     let ids = this.encode(prompt);
@@ -163,6 +170,12 @@ export class Gpt2Engine {
       }
       // hold back a trailing incomplete UTF-8 sequence (decoded as U+FFFD) until it completes
       const text = this.decode(generated);
+      const at = firstStop(text, stops);
+      if (at >= 0) {
+        stopReason = 'stopSequence';
+        if (at > emitted.length && text.startsWith(emitted)) yield { id, text: text.slice(emitted.length, at), index: generated.length - 1 };
+        break;
+      }
       let delta = '';
       if (!text.endsWith('\ufffd') && text.startsWith(emitted)) {
         delta = text.slice(emitted.length);
@@ -220,4 +233,14 @@ export class Gpt2Engine {
   get module(): SemcacheCoreModule {
     return this.M;
   }
+}
+
+/** Where the first of the stop strings starts in text, or -1. */
+export function firstStop(text: string, stops: string[]): number {
+  let best = -1;
+  for (const x of stops) {
+    const i = text.indexOf(x);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
 }

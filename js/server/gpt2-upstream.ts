@@ -2,6 +2,7 @@
 // as a remote LLM (JSON or SSE, max_tokens, temperature, top_p, seed, stop), so the caching
 // handler cannot tell them apart. Generations run one at a time (one model, one KV cache).
 import type { Gpt2 } from '../gpt2.js';
+import { firstStop } from '../gpt2/engine.js';
 import { completionChunks, completionJson, SSE_DONE, textOf, type ChatRequest, type Endpoint } from './openai.js';
 import type { Upstream } from './handler.js';
 
@@ -58,6 +59,7 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
         kvCache: options.kvCache?.() ?? true,
         overflow: 'slide' as const,
         stopAtEndOfText: true,
+        stop: stops,  // the model ends there itself, so lastStats describes this generation
         signal: init.signal,
       };
       const modelName = body.model ?? name;
@@ -66,16 +68,9 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
           const before = model.lastStats;
           let text = '';
           let tokens = 0;
-          let stopped = false;
           for await (const t of model.generate(prompt, gen)) {
             tokens++;
             text += t.text;
-            const cut = stopAt(text, stops);
-            if (cut >= 0) {
-              text = text.slice(0, cut);
-              stopped = true;
-              break;
-            }
           }
           const stats = ranToEnd(model, before);
           if (stats) options.onStats?.(stats);
@@ -83,7 +78,7 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
             completionJson(endpoint, modelName, text.trim(), {
               promptTokens: Math.max(1, (await model.encode(prompt)).length),  // an empty prompt runs <|endoftext|>
               completionTokens: tokens,
-              finishReason: !stopped && stats?.stopReason === 'maxTokens' ? 'length' : 'stop',
+              finishReason: stats?.stopReason === 'maxTokens' ? 'length' : 'stop',
             }),
           );
         });
@@ -98,12 +93,12 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
             let text = '';
             let sent = 0;
             let first = true;
-            let stopped = false;
             try {
               for await (const t of model.generate(prompt, gen)) {
                 text += t.text;
-                const cut = stopAt(text, stops);
-                const safe = cut >= 0 ? cut : text.length - heldBack(text, stops);
+                // hold back a tail that could still become a stop sequence (the model ends at a
+                // complete one and never emits it)
+                const safe = text.length - heldBack(text, stops);
                 let out = text.slice(sent, safe);
                 if (first) out = out.replace(/^\s+/, '');
                 if (out) {
@@ -111,14 +106,10 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
                   first = false;
                 }
                 sent = safe;
-                if (cut >= 0) {
-                  stopped = true;
-                  break;
-                }
               }
               const stats = ranToEnd(model, before);
               if (stats) options.onStats?.(stats);
-              send(null, !stopped && stats?.stopReason === 'maxTokens' ? 'length' : 'stop', false);
+              send(null, stats?.stopReason === 'maxTokens' ? 'length' : 'stop', false);
               controller.enqueue(SSE_DONE.slice());
               controller.close();
             } catch (e) {
@@ -138,18 +129,9 @@ function ranToEnd(model: Gpt2, before: Gpt2['lastStats']): Gpt2['lastStats'] {
 }
 
 function stopList(stop: unknown, endpoint: Endpoint): string[] {
-  if (typeof stop === 'string') return [stop];
+  if (typeof stop === 'string') return stop ? [stop] : [];
   if (Array.isArray(stop)) return stop.filter((s): s is string => typeof s === 'string' && s.length > 0);
   return endpoint === 'chat' ? ['\nQ:', '\n\n'] : [];
-}
-
-function stopAt(text: string, stops: string[]): number {
-  let best = -1;
-  for (const s of stops) {
-    const i = text.indexOf(s);
-    if (i >= 0 && (best < 0 || i < best)) best = i;
-  }
-  return best;
 }
 
 /** Length of the longest suffix of text that is a proper prefix of a stop sequence. */

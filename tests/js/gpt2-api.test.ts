@@ -65,6 +65,15 @@ describe('Gpt2 API (Node)', () => {
     }
   });
 
+  it('ends at a stop sequence without emitting it, and reports that generation', async () => {
+    // the greedy text is " the first of the first of…": " of" completes at the third token
+    const tokens = await collect(gpt2.generate(PROMPT, { maxTokens: 32, temperature: 0, stop: [' of', 'zzz'] }));
+    expect(tokens.map((t) => t.text).join('')).toBe(' the first');
+    expect(gpt2.lastStats).toMatchObject({ generatedTokens: 3, stopReason: 'stopSequence' });
+    expect(await gpt2.encode(PROMPT)).toEqual([464, 1255, 286, 262, 3071, 373]);
+    await expect(collect(gpt2.generate(PROMPT, { stop: [''] }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('samples the same tokens on both paths for a fixed seed', async () => {
     const opts = { maxTokens: 64, temperature: 0.9, topK: 50, topP: 0.95, seed: 99, stopAtEndOfText: false };
     const a = (await collect(gpt2.generate(PROMPT, { ...opts, kvCache: true }))).map((t) => t.id);
