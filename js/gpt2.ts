@@ -136,13 +136,6 @@ export class Gpt2 {
     }
   }
 
-  /** The token ids of `text` (GPT-2's byte-level BPE), e.g. to count a prompt's tokens. */
-  async encode(text: string): Promise<number[]> {
-    if (this.engine) return this.engine.encode(text);
-    if (!this.rpc) throw new SemcacheError('CLOSED', 'this GPT-2 model was disposed');
-    return this.rpc.call<number[]>('encode', [text]);
-  }
-
   /** Frees the model (and ends its worker: a generation still running rejects with WORKER_DIED). */
   dispose(): void {
     this.engine?.dispose();

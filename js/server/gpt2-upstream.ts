@@ -65,20 +65,15 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
       const modelName = body.model ?? name;
       if (!body.stream) {
         return serialize(async () => {
-          const before = model.lastStats;
           let text = '';
-          let tokens = 0;
-          for await (const t of model.generate(prompt, gen)) {
-            tokens++;
-            text += t.text;
-          }
-          const stats = ranToEnd(model, before);
-          if (stats) options.onStats?.(stats);
+          for await (const t of model.generate(prompt, gen)) text += t.text;
+          const stats = model.lastStats!;  // the generation ran to its end (a stop sequence ends it too)
+          options.onStats?.(stats);
           return Response.json(
             completionJson(endpoint, modelName, text.trim(), {
-              promptTokens: Math.max(1, (await model.encode(prompt)).length),  // an empty prompt runs <|endoftext|>
-              completionTokens: tokens,
-              finishReason: stats?.stopReason === 'maxTokens' ? 'length' : 'stop',
+              promptTokens: stats.promptTokens,
+              completionTokens: stats.generatedTokens,
+              finishReason: stats.stopReason === 'maxTokens' ? 'length' : 'stop',
             }),
           );
         });
@@ -89,7 +84,6 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
           void serialize(async () => {
             const chunk = completionChunks(endpoint, modelName);
             const send = (delta: string | null, finish: string | null, first: boolean) => controller.enqueue(chunk(delta, finish, first));
-            const before = model.lastStats;
             let text = '';
             let sent = 0;
             let first = true;
@@ -107,9 +101,9 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
                 }
                 sent = safe;
               }
-              const stats = ranToEnd(model, before);
-              if (stats) options.onStats?.(stats);
-              send(null, stats?.stopReason === 'maxTokens' ? 'length' : 'stop', false);
+              const stats = model.lastStats!;
+              options.onStats?.(stats);
+              send(null, stats.stopReason === 'maxTokens' ? 'length' : 'stop', false);
               controller.enqueue(SSE_DONE.slice());
               controller.close();
             } catch (e) {
@@ -120,12 +114,6 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
       return new Response(stream, { headers: { 'content-type': 'text/event-stream' } });
     },
   };
-}
-
-/** The stats of the generation that just ended, when it ran to its end (a stop sequence ends
- * it early, and then lastStats still holds the previous generation's). */
-function ranToEnd(model: Gpt2, before: Gpt2['lastStats']): Gpt2['lastStats'] {
-  return model.lastStats !== before ? model.lastStats : undefined;
 }
 
 function stopList(stop: unknown, endpoint: Endpoint): string[] {

@@ -2,7 +2,6 @@
 // js/rpc.ts:
 //   load(source, format) -> Gpt2Info        events: Gpt2Progress while the files download
 //   generate(prompt, options) -> Gpt2Stats  events: Gpt2TokenEvent, one per generated token
-//   encode(text) -> number[]                the prompt's token ids
 // A cancel (the caller's AbortSignal) stops either one with ABORTED.
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats } from '../gpt2/engine.js';
 import type { Gpt2Source } from '../gpt2/source.js';
@@ -20,10 +19,6 @@ serveRpc(self as unknown as RpcPort, {
     engine = undefined;
     engine = await Gpt2Engine.load(M, source, format ?? 'f32', (p) => this.emit(p), this.signal, cache);
     return engine.info();
-  },
-  encode(text: string): number[] {
-    if (!engine) throw new SemcacheError('NOT_LOADED', 'no model loaded in the GPT-2 worker');
-    return engine.encode(text);
   },
   async generate(this: RpcContext, prompt: string, options: Omit<Gpt2GenerateOptions, 'signal'> = {}): Promise<Gpt2Stats | undefined> {
     if (!engine) throw new SemcacheError('NOT_LOADED', 'no model loaded in the GPT-2 worker');

@@ -2,7 +2,6 @@
 
 #include <hnswlib/hnswlib.h>
 
-
 #include <algorithm>
 #include <cstring>
 #include <limits>

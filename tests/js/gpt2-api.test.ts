@@ -70,7 +70,6 @@ describe('Gpt2 API (Node)', () => {
     const tokens = await collect(gpt2.generate(PROMPT, { maxTokens: 32, temperature: 0, stop: [' of', 'zzz'] }));
     expect(tokens.map((t) => t.text).join('')).toBe(' the first');
     expect(gpt2.lastStats).toMatchObject({ generatedTokens: 3, stopReason: 'stopSequence' });
-    expect(await gpt2.encode(PROMPT)).toEqual([464, 1255, 286, 262, 3071, 373]);
     await expect(collect(gpt2.generate(PROMPT, { stop: [''] }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 

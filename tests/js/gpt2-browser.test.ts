@@ -53,7 +53,6 @@ it('generates in a dedicated worker and streams tokens to the page', async () =>
   expect(r.beforeCancel).toBeGreaterThanOrEqual(4);
   expect(r.beforeCancel).toBeLessThan(20);
   expect(r.after).toEqual(ref.greedy_32_ids.slice(0, 3));
-  expect(r.encoded).toEqual([464, 1255, 286, 262, 3071, 373]);  // gpt-3-encoder's ids for the prompt
 
   expect(browser.requests.some((u) => u.endsWith('/openai-community/gpt2/resolve/main/model.safetensors'))).toBe(true);
   expect(browser.requests.some((u) => u.endsWith('/dist/wasm/semcache_core.wasm'))).toBe(true);

@@ -45,6 +45,14 @@ function integrity(file: string): string {
   }
 }
 
+/** Counts the store's full row scans (what opening without a current snapshot does). */
+function countScans(store: NodeSqliteStore): { readonly n: number } {
+  const counter = { n: 0 };
+  const scan = store.scan.bind(store);
+  store.scan = (f) => (counter.n++, scan(f));
+  return counter;
+}
+
 describe('file store', () => {
   it('reopens from the snapshot, from snapshot + changes, and from rows', async () => {
     const file = dbPath();
@@ -54,11 +62,9 @@ describe('file store', () => {
 
     // 1. Snapshot current: no row scan.
     const s2 = new NodeSqliteStore(file);
-    let scans = 0;
-    const scan = s2.scan.bind(s2);
-    s2.scan = (f) => (scans++, scan(f));
+    const scans = countScans(s2);
     const c2 = await SemanticCache.open({ embedder, store: s2, threshold: 0.8 });
-    expect(scans).toBe(0);
+    expect(scans.n).toBe(0);
     expect(c2.stats()).toMatchObject({ entries: 300, store: 'file' });
     const hit = await c2.get('stored question 42 on topic 42?');
     expect(hit).toMatchObject({ hit: true, answer: 'answer 42', metadata: { i: 42 } });
@@ -69,11 +75,9 @@ describe('file store', () => {
     await c2.put('stored question 9 on topic 9', 'replaced answer 9');
 
     const s3 = new NodeSqliteStore(file);
-    let scans3 = 0;
-    const scan3 = s3.scan.bind(s3);
-    s3.scan = (f) => (scans3++, scan3(f));
+    const scans3 = countScans(s3);
     const c3 = await SemanticCache.open({ embedder, store: s3, threshold: 0.8 });
-    expect(scans3).toBe(0);  // snapshot + replayed changes
+    expect(scans3.n).toBe(0);  // snapshot + replayed changes
     expect(c3.stats().entries).toBe(300);
     expect(await c3.get('a question written after the snapshot')).toMatchObject({ hit: true, answer: 'late' });
     expect((await c3.get('stored question 7 on topic 7')).hit && (await c3.get('stored question 7 on topic 7'))).not.toMatchObject({ answer: 'answer 7' });
@@ -120,11 +124,9 @@ describe('file store', () => {
     await c2.feedback(hitB.id!, { correct: false });
 
     const s3 = new NodeSqliteStore(file);
-    let scans = 0;
-    const scan = s3.scan.bind(s3);
-    s3.scan = (f) => (scans++, scan(f));
+    const scans = countScans(s3);
     const c3 = await SemanticCache.open({ embedder, store: s3, threshold: 0.8, ...opts });
-    expect(scans).toBe(0);  // the snapshot plus the rows changed after it
+    expect(scans.n).toBe(0);  // the snapshot plus the rows changed after it
     expect([(await c3.get(para(A))).hit, (await c3.get(para(B))).hit, (await c3.get(B)).hit]).toEqual([false, false, true]);
     await c3.close();
 
@@ -251,12 +253,10 @@ describe('file store', () => {
     const id = (await c3.get('unchanged question 3')).id;
     await c3.close();
     const s4 = new NodeSqliteStore(file);
-    let scans = 0;
-    const scan = s4.scan.bind(s4);
-    s4.scan = (f) => (scans++, scan(f));
+    const scans = countScans(s4);
     const c4 = await SemanticCache.open({ embedder, store: s4, threshold: 0.8 });
     expect((await s4.loadSnapshot())!.seq).toBe(seq);
-    expect(scans).toBe(0);
+    expect(scans.n).toBe(0);
     expect((await c4.entries({ limit: 100 })).find((e) => e.id === id)?.hits).toBe(1);
     // Many changed rows: close() writes a fresh snapshot.
     for (let i = 0; i < 80; i++) await c4.put(`more questions ${i}`, 'm');

@@ -85,8 +85,10 @@ describe('with the bundled GPT-2', () => {
       expect(c).toBeGreaterThan(0);
       expect(c).toBeLessThanOrEqual(max);
       expect(t).toBe(p + c);
-      // 'length' exactly when max_tokens cut it
-      expect(r.choices[0].finish_reason).toBe(c === max ? 'length' : 'stop');
+      // 'length' when max_tokens cut it, else 'stop' (a stop sequence or <|endoftext|>)
+      expect(['length', 'stop']).toContain(r.choices[0].finish_reason);
+      if (r.choices[0].finish_reason === 'length') expect(c).toBe(max);
+      if (max === 3) expect(r.choices[0].finish_reason).toBe('length');  // this prompt runs on past 3 tokens
     }
     const again = await chat(server.url, 'Where is the old harbour? (40)', { max_tokens: 40 });
     expect(again.headers.get('x-semcache')).toBe('hit');
