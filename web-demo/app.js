@@ -50,7 +50,7 @@ async function openCache(embedder) {
   const options = { embedder, threshold: embedder.defaultThreshold, maxEntries: 5000 };
   if (navigator.storage?.getDirectory) {
     try {
-      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs' });
+      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js' });
     } catch (e) {
       console.warn('OPFS cache unavailable, using memory:', e);
     }
@@ -63,7 +63,7 @@ async function loadGpt2() {
   const here = (p) => new URL(p, location.href).href;  // the worker resolves them: make them absolute
   state.gpt2 = await Gpt2.load(
     { url: here('/models/gpt2'), files: { encoder: here('/models/gpt2-tokenizer/encoder.json'), merges: here('/models/gpt2-tokenizer/vocab.bpe') } },
-    { format: 'int8', worker: true, onProgress: progressNote('gpt2') },
+    { format: 'int8', worker: new Worker('/workers/gpt2.js', { type: 'module' }), onProgress: progressNote('gpt2') },
   );
   const c = state.gpt2.info.config;
   status('gpt2', 'ready', `${c.nLayer} layers, ${c.nEmbd}-d, int8`);

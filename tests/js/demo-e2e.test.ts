@@ -42,9 +42,13 @@ async function ready(page: Page) {
 
 it('asks, streams, hits a paraphrase, and still hits after a reload', async () => {
   const page = await browser.context.newPage();
+  const workers: string[] = [];
+  page.on('worker', (w) => workers.push(new URL(w.url()).pathname));
   await page.setViewportSize({ width: 1280, height: 860 });
   await page.goto(`${server.url}/`);
   await ready(page);
+  // the cache and GPT-2 each in a dedicated worker, started from the repository's workers/
+  expect(workers).toEqual(expect.arrayContaining(['/workers/opfs-cache.js', '/workers/gpt2.js']));
   // Count how often the streaming answer's text changes: a streamed answer changes many times.
   await page.evaluate(() => {
     (window as unknown as { updates: number }).updates = 0;

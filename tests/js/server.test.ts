@@ -63,6 +63,8 @@ describe('with an upstream by URL', () => {
     expect(await page.text()).toContain('<title>semcache');
     expect((await fetch(`${server.url}/dist/wasm/semcache_core.wasm`)).headers.get('content-type')).toBe('application/wasm');
     expect((await fetch(`${server.url}/models/gpt2/config.json`)).status).toBe(200);
+    expect((await fetch(`${server.url}/workers/gpt2.js`)).status).toBe(200);
+    expect((await fetch(`${server.url}/workers/edge/wrangler.toml`)).status).toBe(404);
     expect((await fetch(`${server.url}/dist/../package.json`)).status).toBe(404);
     expect((await fetch(`${server.url}/%2e%2e/package.json`)).status).toBe(404);
   });

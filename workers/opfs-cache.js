@@ -1,5 +1,0 @@
-// The OPFS cache worker for pages served from this repository (web-demo, tests): the worker's
-// source is js/workers/opfs-worker.ts, compiled with the rest of the package into dist/. Pass this
-// file as `workerUrl` to SemanticCache.open({storage: 'opfs', ...}) or let the package locate
-// dist/workers/opfs-worker.js next to itself (the default).
-import '../dist/workers/opfs-worker.js';
