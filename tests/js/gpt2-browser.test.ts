@@ -41,7 +41,9 @@ it('generates in a dedicated worker and streams tokens to the page', async () =>
   // streamed: tokens arrived one by one over time, not in one batch at the end
   const arrivals = r.arrivals as number[];
   expect(arrivals).toHaveLength(32);
-  expect(new Set(arrivals.map((t) => Math.round(t * 10))).size).toBeGreaterThan(8);
+  // One batch at the end arrives within one or two 0.1 ms buckets. Under load, the page may take
+  // several tokens in one task (5 distinct buckets were seen once), so ask for 4, not more.
+  expect(new Set(arrivals.map((t) => Math.round(t * 10))).size).toBeGreaterThanOrEqual(4);
   expect(r.stats).toMatchObject({ kvCache: true, generatedTokens: 32, promptTokens: 6, format: 'int8' });
   expect(r.stats.tokensPerSecond).toBeGreaterThan(5);
   console.log('[gpt2 browser worker]', JSON.stringify({ kv: r.stats, nokv: r.nokvStats }));
