@@ -5,6 +5,7 @@
 //   node tools/build.mjs wasm       the wasm module and wasm benchmarks, then the TypeScript
 //   node tools/build.mjs js         the TypeScript only
 //   node tools/build.mjs models     the converted embedding model and the trained evaluator (dist/models)
+//   node tools/build.mjs edge       the edge worker with its embedder, staged for upload (dist/edge-onnx)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -57,4 +58,9 @@ if (all || what.has('models')) {
   // ~2 x pairs sentences with USE lite first. The build trains on all ~32k train pairs (the
   // README's figures); SEMCACHE_EVALUATOR_PAIRS=N takes the first N for a quicker build.
   run(process.execPath, [path.join(root, 'tools/train-evaluator.mjs'), '--if-stale', '--pairs', process.env.SEMCACHE_EVALUATOR_PAIRS ?? 'all']);
+}
+if (all || what.has('edge')) {
+  // The edge worker with the bundled encoder inside: its modules (the wasm core, the JS, ONNX
+  // Runtime, the int8 model) copied into one tree that wrangler.onnx.toml uploads as it is.
+  run(process.execPath, [path.join(root, 'tools/stage-edge-onnx.mjs')]);
 }

@@ -1,4 +1,5 @@
 // The edge worker's configuration: wrangler.toml [vars] and secrets, checked once per read.
+import { USE_LITE_THRESHOLD } from '../embedders/use-lite.js';
 import { SemcacheError } from '../errors.js';
 
 /** The Durable Object namespace binding, as much of it as the worker uses. */
@@ -14,7 +15,11 @@ export interface EdgeEnv {
   UPSTREAM_BASE_URL?: string;
   /** Secret. When set it replaces the client's Authorization; when absent the client's is passed on. */
   UPSTREAM_API_KEY?: string;
-  /** OpenAI-compatible embeddings API base URL and model. */
+  /** "remote" (default): an OpenAI-compatible embeddings API (EMBEDDINGS_*). "use-lite": the
+   * bundled int8 Universal Sentence Encoder lite, run in the isolate with ONNX Runtime Web; needs
+   * the worker entry that carries it (workers/edge/worker-onnx.mjs). */
+  EMBEDDER?: string;
+  /** OpenAI-compatible embeddings API base URL and model (EMBEDDER "remote"). */
   EMBEDDINGS_URL?: string;
   EMBEDDINGS_MODEL?: string;
   /** Secret for the embeddings API. */
@@ -25,7 +30,8 @@ export interface EdgeEnv {
    * their vectors on request; other servers may reject the field). Default false. */
   EMBEDDINGS_SEND_DIMENSIONS?: string;
   EMBEDDINGS_TIMEOUT_MS?: string;
-  /** Cosine similarity in [-1, 1] a lookup needs to be a hit. Default 0.9. */
+  /** Cosine similarity in [-1, 1] a lookup needs to be a hit. Default 0.9 (remote), 0.95
+   * (use-lite: its calibrated threshold). */
   SIMILARITY_THRESHOLD?: string;
   /** Durable Objects per tenant; a scope (model + system prompt + parameters) lives in one. Default 1. */
   SHARDS_PER_TENANT?: string;
@@ -46,6 +52,8 @@ export interface EdgeEnv {
 
 export interface EdgeConfig {
   upstreamBaseUrl: string;
+  embedder: 'remote' | 'use-lite';
+  /** Empty with EMBEDDER use-lite. */
   embeddingsUrl: string;
   embeddingsModel: string;
   embeddingsDimensions?: number;
@@ -77,22 +85,26 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     }
     return v;
   };
-  if (!env.EMBEDDINGS_MODEL) throw bad('EMBEDDINGS_MODEL is not set');
-  const dims = num('EMBEDDINGS_DIMENSIONS', 0, 0, 65536, true);
+  const embedder = env.EMBEDDER || 'remote';
+  if (embedder !== 'remote' && embedder !== 'use-lite') throw bad(`EMBEDDER must be remote or use-lite, got ${JSON.stringify(embedder)}`);
+  const remote = embedder === 'remote';
+  if (remote && !env.EMBEDDINGS_MODEL) throw bad('EMBEDDINGS_MODEL is not set');
+  const dims = remote ? num('EMBEDDINGS_DIMENSIONS', 0, 0, 65536, true) : 0;
   const space = env.INDEX_SPACE || 'int8';
   if (space !== 'int8' && space !== 'f32') throw bad(`INDEX_SPACE must be int8 or f32, got ${JSON.stringify(space)}`);
-  const send = env.EMBEDDINGS_SEND_DIMENSIONS ?? 'false';
+  const send = remote ? (env.EMBEDDINGS_SEND_DIMENSIONS ?? 'false') : 'false';
   if (send !== 'true' && send !== 'false') throw bad(`EMBEDDINGS_SEND_DIMENSIONS must be true or false, got ${JSON.stringify(send)}`);
   if (send === 'true' && !dims) throw bad('EMBEDDINGS_SEND_DIMENSIONS needs EMBEDDINGS_DIMENSIONS');
   return {
     upstreamBaseUrl: url('UPSTREAM_BASE_URL'),
-    embeddingsUrl: url('EMBEDDINGS_URL'),
-    embeddingsModel: env.EMBEDDINGS_MODEL,
+    embedder,
+    embeddingsUrl: remote ? url('EMBEDDINGS_URL') : '',
+    embeddingsModel: remote ? env.EMBEDDINGS_MODEL! : '',
     embeddingsDimensions: dims || undefined,
     sendDimensions: send === 'true',
     space,
     embeddingsTimeoutMs: num('EMBEDDINGS_TIMEOUT_MS', 10_000, 0, 600_000, true),
-    threshold: num('SIMILARITY_THRESHOLD', 0.9, -1, 1, false),
+    threshold: num('SIMILARITY_THRESHOLD', remote ? 0.9 : USE_LITE_THRESHOLD, -1, 1, false),
     shardsPerTenant: num('SHARDS_PER_TENANT', 1, 1, 1024, true),
     maxEntries: num('MAX_ENTRIES', 20_000, 1, 10_000_000, true),
     ttlMs: num('TTL_SECONDS', 0, 0, 1e9, false) * 1000,

@@ -2,7 +2,7 @@
 export { createEdgeFetch, tenantCache, shardOf, shardName, sumStats } from './worker.js';
 export type { ExecutionContextLike, ShardStats } from './worker.js';
 export { ShardState, memoEmbedder } from './shard.js';
-export type { ShardOp, ShardReply, DurableObjectStateLike } from './shard.js';
+export type { ShardOp, ShardReply, DurableObjectStateLike, LocalEmbedderLoader } from './shard.js';
 export { edgeConfig } from './config.js';
 export type { EdgeEnv, EdgeConfig, DurableObjectNamespaceLike } from './config.js';
 export { DurableObjectStore } from '../stores/durable-object.js';

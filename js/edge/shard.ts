@@ -52,6 +52,22 @@ function sharedWasm(wasm: LoadCoreOptions): LoadCoreOptions {
  */
 const live = new Set<ShardState>();
 
+/** Loads an embedder that runs in the isolate (EMBEDDER use-lite), on the shards' wasm core. */
+export type LocalEmbedderLoader = (wasm: LoadCoreOptions) => Promise<Embedder>;
+
+/** One local embedder per isolate, shared by its shards like the wasm core: ORT's heap and the
+ * model's weights are loaded once. A failed load is forgotten, so the next request tries again. */
+const localEmbedders = new WeakMap<LocalEmbedderLoader, Promise<Embedder>>();
+function sharedEmbedder(load: LocalEmbedderLoader, wasm: LoadCoreOptions): Promise<Embedder> {
+  let e = localEmbedders.get(load);
+  if (!e) {
+    e = load(wasm);
+    localEmbedders.set(load, e);
+    e.catch(() => localEmbedders.delete(load));
+  }
+  return e;
+}
+
 export class ShardState {
   private cache?: Promise<SemanticCache>;
   private readonly wasm: LoadCoreOptions;
@@ -62,6 +78,7 @@ export class ShardState {
     private readonly ctx: DurableObjectStateLike,
     private readonly env: EdgeEnv,
     wasm: LoadCoreOptions,
+    private readonly localEmbedder?: LocalEmbedderLoader,
   ) {
     this.wasm = sharedWasm(wasm);
   }
@@ -151,22 +168,31 @@ export class ShardState {
     // A store object per open: a released cache's close() must not close its successor's store.
     const store = new DurableObjectStore(this.ctx.storage);
     this.store = store;
-    const remote = remoteEmbedder({
-      url: cfg.embeddingsUrl,
-      model: cfg.embeddingsModel,
-      apiKey: this.env.EMBEDDINGS_API_KEY,
-      dimensions: cfg.embeddingsDimensions,
-      sendDimensions: cfg.sendDimensions,
-      timeoutMs: cfg.embeddingsTimeoutMs,
-    });
-    // Without configured dimensions, the rows already here say what they are: no probe call.
+    let embedder: Embedder;
     let dimensions = cfg.embeddingsDimensions;
-    if (dimensions === undefined) {
-      const info = store.peekInfo();
-      if (info && info.embedder === remote.id) dimensions = info.dimensions;
+    if (cfg.embedder === 'use-lite') {
+      if (!this.localEmbedder) {
+        throw new SemcacheError('CONFIG', 'edge worker configuration: EMBEDDER use-lite needs the worker entry that carries the model (workers/edge/worker-onnx.mjs)');
+      }
+      embedder = await sharedEmbedder(this.localEmbedder, this.wasm);
+      dimensions = embedder.dimensions;
+    } else {
+      embedder = remoteEmbedder({
+        url: cfg.embeddingsUrl,
+        model: cfg.embeddingsModel,
+        apiKey: this.env.EMBEDDINGS_API_KEY,
+        dimensions: cfg.embeddingsDimensions,
+        sendDimensions: cfg.sendDimensions,
+        timeoutMs: cfg.embeddingsTimeoutMs,
+      });
+      // Without configured dimensions, the rows already here say what they are: no probe call.
+      if (dimensions === undefined) {
+        const info = store.peekInfo();
+        if (info && info.embedder === embedder.id) dimensions = info.dimensions;
+      }
     }
     return SemanticCache.open({
-      embedder: memoEmbedder(remote, 256),
+      embedder: memoEmbedder(embedder, 256),
       dimensions,
       store,
       threshold: cfg.threshold,
@@ -175,7 +201,8 @@ export class ShardState {
       ttl: cfg.ttlMs,
       // DO SQL refuses rows over 2 MB; the answer is stored twice at most (text + stream pieces).
       maxAnswerBytes: 512 * 1024,
-      // The embeddings model changed: the old rows are useless, start over instead of failing.
+      // The embeddings model changed (or EMBEDDER did): the old rows are useless, start over
+      // instead of failing.
       resetOnMismatch: true,
       snapshotEvery: 0,
       wasm: this.wasm,

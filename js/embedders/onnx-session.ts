@@ -23,8 +23,9 @@ export interface OnnxSessionOptions {
   /** Hex sha256 the bytes must have (from the model's manifest.json); checked before loading. */
   expectedSha256?: string;
   /** URL (or file path, in Node) of onnxruntime-web's dist/ folder, ending with '/'.
-   * Required outside Node. */
-  wasmPaths?: string | URL;
+   * Required outside Node. Or ORT's per-file form, e.g. `{ mjs: './ort-wasm-simd-threaded.mjs' }`
+   * where the runtime has no import.meta.url to derive it from (workerd). */
+  wasmPaths?: WasmPaths;
   /** wasm threads; > 1 needs cross-origin isolation in browsers. Default 1. Applies to the
    * first session of the process/page: ORT fixes it when its wasm loads. */
   numThreads?: number;
@@ -37,6 +38,8 @@ export interface OnnxSessionOptions {
 }
 
 export type OnnxModelKind = 'pooled' | 'bert';
+/** ORT's wasm locations: a folder, or its two files by name. */
+export type WasmPaths = string | URL | { mjs?: string | URL; wasm?: string | URL };
 
 function semcacheError(code: string, message: string, cause?: unknown): SemcacheError {
   return new SemcacheError(code, message, cause === undefined ? undefined : { cause });
@@ -102,7 +105,7 @@ export class OnnxEmbeddingSession {
       const paths = opts.wasmPaths ?? (isNode() ? nodeWasmPaths() : undefined);
       if (paths === undefined)
         throw semcacheError('MODEL_INVALID', 'wasmPaths is required outside Node: the URL of onnxruntime-web/dist/ as served by the app');
-      ort.env.wasm.wasmPaths = String(paths);
+      ort.env.wasm.wasmPaths = typeof paths === 'string' || paths instanceof URL ? String(paths) : paths;
       ort.env.wasm.numThreads = opts.numThreads ?? 1;
       ort.env.wasm.proxy = opts.proxy ?? false;
       configured = true;

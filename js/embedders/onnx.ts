@@ -15,15 +15,10 @@ import type { Embedder } from '../embedder.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
 import { baseUrl, fetchBytes, fetchText, type FetchProgress } from '../net.js';
 import { loadCore, type LoadCoreOptions } from '../wasm.js';
-import { OnnxEmbeddingSession, type OrtModule } from './onnx-session.js';
+import { OnnxEmbeddingSession, type OrtModule, type WasmPaths } from './onnx-session.js';
+import { USE_LITE_THRESHOLD } from './use-lite.js';
 
-/**
- * The cosine threshold chosen for USE lite by the quality harness (`npm run bench -- quality`):
- * the most right hits on GPTCache's mock_data with at most 2% wrong hits (int8 default: 44.8%
- * right, 1.9% wrong; on QQP validation 19.2% of duplicates and 4.3% of non-duplicates hit; fp32
- * within 1.3 points of each). See README.
- */
-export const USE_LITE_THRESHOLD = 0.95;
+export { USE_LITE_THRESHOLD };
 
 export interface OnnxEmbedderOptions {
   /** The model: a URL (http(s), file: in Node, or relative to the page) or its bytes.
@@ -52,8 +47,13 @@ export interface OnnxEmbedderOptions {
   /** Keep downloaded files (a directory in Node, the Cache API in browsers). Default true. */
   cache?: boolean;
   /** URL of onnxruntime-web's dist/ folder as your app serves it. Required in browsers; Node
-   * finds it in node_modules. Nothing is ever loaded from a CDN. */
-  wasmPaths?: string | URL;
+   * finds it in node_modules. Nothing is ever loaded from a CDN. Or ORT's per-file form
+   * (`{ mjs, wasm }`), for runtimes without import.meta.url. */
+  wasmPaths?: WasmPaths;
+  /** The bundled USE lite's files, where they cannot be fetched (an edge worker imports them as
+   * modules): dist/models/use-lite/manifest.json (text or parsed), the .onnx bytes of `dtype`'s
+   * variant, and vocab.json's text. The bytes must match the manifest's sha256. */
+  files?: UseLiteFiles;
   /** ONNX Runtime wasm threads (browsers need cross-origin isolation for > 1). Default 1. */
   numThreads?: number;
   /** Browsers: run ONNX Runtime in its own worker so inference never blocks the page. Default false. */
@@ -64,6 +64,12 @@ export interface OnnxEmbedderOptions {
   signal?: AbortSignal;
   /** How to load the semcache core (the tokenizers). */
   wasm?: LoadCoreOptions;
+}
+
+export interface UseLiteFiles {
+  manifest: string | object;
+  model: Uint8Array | ArrayBuffer;
+  vocab: string;
 }
 
 interface Tokenize {
@@ -93,8 +99,10 @@ export class OnnxEmbedder implements Embedder {
     if (!(batchSize >= 1)) throw new SemcacheError('INVALID_ARGUMENT', `batchSize must be >= 1, got ${batchSize}`);
 
     if (options.model === undefined) {
-      const dir = new URL('../models/use-lite/', import.meta.url);
-      const manifest = JSON.parse(await fetchText(new URL('manifest.json', dir), { ...fetchOpts, cache: false })) as {
+      const files = options.files;
+      const dir = files ? undefined : new URL('../models/use-lite/', import.meta.url);
+      const manifestText = files ? files.manifest : await fetchText(new URL('manifest.json', dir), { ...fetchOpts, cache: false });
+      const manifest = (typeof manifestText === 'string' ? JSON.parse(manifestText) : manifestText) as {
         format: string;
         version: number;
         model: { file: string; sha256: string };
@@ -102,17 +110,19 @@ export class OnnxEmbedder implements Embedder {
         dims: number;
         maxTokens: number;
       };
-      if (manifest.format !== 'semcache-onnx-model' || manifest.version !== 1) {
-        throw new SemcacheError('UNSUPPORTED_VERSION', `dist/models/use-lite/manifest.json is ${manifest.format} v${manifest.version}, expected semcache-onnx-model v1`);
+      if (manifest?.format !== 'semcache-onnx-model' || manifest.version !== 1) {
+        throw new SemcacheError('UNSUPPORTED_VERSION', `dist/models/use-lite/manifest.json is ${manifest?.format} v${manifest?.version}, expected semcache-onnx-model v1`);
       }
       const dtype = options.dtype ?? 'q8';
       if (dtype !== 'q8' && dtype !== 'fp32') throw new SemcacheError('INVALID_ARGUMENT', `dtype must be 'q8' or 'fp32', got ${String(dtype)}`);
       const file = dtype === 'q8' ? manifest.variants?.q8 : manifest.model;
       if (!file) throw new SemcacheError('MODEL_INVALID', 'dist/models/use-lite/manifest.json lists no q8 variant: rebuild the models (npm run build)');
-      const [model, vocab] = await Promise.all([
-        fetchBytes(new URL(file.file, dir), { ...fetchOpts, cache: false }),
-        fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
-      ]);
+      const [model, vocab] = files
+        ? [toBytes(files.model), files.vocab]
+        : await Promise.all([
+            fetchBytes(new URL(file.file, dir), { ...fetchOpts, cache: false }),
+            fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
+          ]);
       const session = await OnnxEmbeddingSession.create({ model, expectedSha256: file.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy, ort: options.ort });
       const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);
       return new OnnxEmbedder(session, tokenize, `use-lite${dtype === 'q8' ? '-q8' : ''}@${file.sha256.slice(0, 12)}`, options.threshold ?? USE_LITE_THRESHOLD, dtype === 'q8' ? 1 : batchSize);

@@ -12,6 +12,15 @@ describe('edgeConfig', () => {
     expect(edgeConfig({ ...env, TTL_SECONDS: '1.5', EMBEDDINGS_DIMENSIONS: '512', EMBEDDINGS_SEND_DIMENSIONS: 'true' })).toMatchObject({ ttlMs: 1500, embeddingsDimensions: 512, sendDimensions: true });
   });
 
+  it('EMBEDDER use-lite needs no embeddings API and defaults to its calibrated threshold', () => {
+    const local = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDER: 'use-lite' };
+    expect(edgeConfig(local)).toMatchObject({ embedder: 'use-lite', threshold: 0.95, embeddingsUrl: '', embeddingsModel: '', sendDimensions: false });
+    // the remote-only settings are ignored, not half-applied
+    expect(edgeConfig({ ...local, EMBEDDINGS_DIMENSIONS: '64', EMBEDDINGS_SEND_DIMENSIONS: 'true' }).embeddingsDimensions).toBeUndefined();
+    expect(edgeConfig({ ...local, SIMILARITY_THRESHOLD: '0.9' }).threshold).toBe(0.9);
+    expect(edgeConfig(env).embedder).toBe('remote');
+  });
+
   it('names what is wrong', () => {
     const bad: [Record<string, string | undefined>, RegExp][] = [
       [{ UPSTREAM_BASE_URL: undefined }, /UPSTREAM_BASE_URL must be an http\(s\) URL, got null/],
@@ -21,6 +30,7 @@ describe('edgeConfig', () => {
       [{ SHARDS_PER_TENANT: '2.5' }, /SHARDS_PER_TENANT must be an integer/],
       [{ INDEX_SPACE: 'f16' }, /INDEX_SPACE must be int8 or f32/],
       [{ EMBEDDINGS_SEND_DIMENSIONS: 'true' }, /needs EMBEDDINGS_DIMENSIONS/],
+      [{ EMBEDDER: 'openai' }, /EMBEDDER must be remote or use-lite, got "openai"/],
     ];
     for (const [patch, re] of bad) {
       expect(() => edgeConfig({ ...env, ...patch } as never), String(re)).toThrow(re);

@@ -5,19 +5,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
+import { collectModules, hasComputedImport } from '../../tools/modules.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** @param {{ script: string, persist?: string, bindings?: Record<string, string>, durable?: boolean }} o */
-export function workerMiniflare({ script, persist, bindings = {}, durable = false }) {
+/**
+ * `modulesRoot` names the modules (as an upload's base_dir does): the repository by default.
+ * @param {{ script: string, persist?: string, bindings?: Record<string, string>, durable?: boolean, modulesRoot?: string }} o
+ */
+export function workerMiniflare({ script, persist, bindings = {}, durable = false, modulesRoot = root }) {
+  const entry = path.resolve(root, script);
+  const modules = collectModules(entry);
   return new Miniflare({
-    modules: true,
-    scriptPath: path.resolve(root, script),
-    modulesRoot: root,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
+    // Miniflare follows a script's imports itself, but refuses an import() of a computed name,
+    // which ONNX Runtime has: then the modules are listed here, as wrangler.onnx.toml uploads them.
+    ...(hasComputedImport(modules)
+      ? { modules }
+      : { modules: true, scriptPath: entry, modulesRules: [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }] }),
+    modulesRoot,
     compatibilityDate: '2025-01-01',
     ...(durable ? { durableObjects: { CACHE: { className: 'SemcacheShard', useSQLite: true } }, durableObjectsPersist: persist } : {}),
     bindings,

@@ -25,6 +25,24 @@ describe('bundled USE lite', () => {
   });
   afterAll(async () => e?.dispose());
 
+  it('loads from its files given as bytes and text (an edge worker imports them), checked against the manifest', async () => {
+    const dir = path.join(root, 'dist/models/use-lite');
+    const manifest = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+    const vocab = fs.readFileSync(path.join(dir, 'vocab.json'), 'utf8');
+    const model = new Uint8Array(fs.readFileSync(path.join(dir, JSON.parse(manifest).variants.q8.file)));
+    const f = await OnnxEmbedder.load({ files: { manifest, model, vocab } });
+    expect(f.id).toBe(e.id);
+    const q = 'How do I learn Python quickly?';
+    const [a] = await f.embed([q]);
+    const [b] = await e.embed([q]);
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+    await f.dispose();
+    // the fp32 variant's bytes under dtype q8: refused, not run
+    const fp32 = new Uint8Array(fs.readFileSync(path.join(dir, JSON.parse(manifest).model.file)));
+    await expect(OnnxEmbedder.load({ files: { manifest, model: fp32, vocab } })).rejects.toMatchObject({ code: 'MODEL_CHECKSUM' });
+    await expect(OnnxEmbedder.load({ files: { manifest: '{"format":"other"}', model, vocab } })).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+  });
+
   it('embeds to unit 512-d vectors, paraphrases closer than unrelated questions', async () => {
     expect(e.dimensions).toBe(512);
     expect(e.id).toMatch(/^use-lite-q8@[0-9a-f]{12}$/);

@@ -8,6 +8,7 @@ import { Miniflare } from 'miniflare';
 import { expect, it } from 'vitest';
 import { root } from './helpers.js';
 import { workerdRssMB } from './miniflare.mjs';
+import { collectModules } from '../../tools/modules.mjs';
 import { OnnxGraph } from '../../tools/convert-use/onnx-builder.mjs';
 
 const ortDist = path.join(root, 'node_modules/onnxruntime-web/dist');
@@ -25,19 +26,12 @@ function matmulModel(n: number, m: number): Uint8Array {
 }
 
 async function runInWorkerd(n: number, m: number, lean = false, model?: { bytes: Buffer; ids: number[] }) {
-  const v = (name: string) => path.join(root, 'build/ort-workerd', name);
-  const mf = new Miniflare({
-    modules: [
-      { type: 'ESModule', path: v('worker.mjs'), contents: fs.readFileSync(path.join(fixtures, 'worker.mjs'), 'utf8') },
-      { type: 'ESModule', path: v('shim.mjs'), contents: fs.readFileSync(path.join(fixtures, 'shim.mjs'), 'utf8') },
-      { type: 'ESModule', path: v('ort-wasm-simd-threaded.mjs'), contents: fs.readFileSync(path.join(fixtures, 'glue.mjs'), 'utf8') },
-      { type: 'ESModule', path: v('ort-glue.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.mjs'), 'utf8') },
-      { type: 'ESModule', path: v('ort.wasm.bundle.min.mjs'), contents: fs.readFileSync(path.join(ortDist, 'ort.wasm.bundle.min.mjs'), 'utf8') },
-      { type: 'CompiledWasm', path: v('ort-wasm-simd-threaded.wasm'), contents: fs.readFileSync(path.join(ortDist, 'ort-wasm-simd-threaded.wasm')) },
-      { type: 'Data', path: v('model.onnx'), contents: model?.bytes ?? matmulModel(n, m) },
-    ],
-    compatibilityDate: '2025-01-01',
-  });
+  // The fixture imports the edge worker's ORT shim and glue wrapper (workers/edge/ort-*.mjs);
+  // its model.onnx is generated here.
+  const modules = collectModules(path.join(fixtures, 'worker.mjs')).map((mod: { type: string; path: string }) =>
+    mod.path.endsWith('model.onnx') ? { ...mod, contents: model?.bytes ?? matmulModel(n, m) } : mod,
+  );
+  const mf = new Miniflare({ modules, modulesRoot: root, compatibilityDate: '2025-01-01' });
   try {
     await mf.ready;
     const before = workerdRssMB();
