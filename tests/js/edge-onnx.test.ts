@@ -23,23 +23,29 @@ afterAll(async () => {
 
 const staged = path.join(root, 'dist/edge-onnx');
 
-async function start(script: string, vars: Record<string, string> = {}) {
+type Worker = {
+  chat: (content: string) => Promise<Response>;
+  stats: () => Promise<Response>;
+};
+
+/** Runs `body` against the worker `script` (the staged entry, or one from the repository) in workerd. */
+async function withWorker(script: string, body: (w: Worker) => Promise<void>) {
   const modulesRoot = script.startsWith('dist/edge-onnx/') ? staged : root;
-  const mf = workerMiniflare({ script, modulesRoot, durable: true, persist: dir, bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDER: 'use-lite', ...vars } });
-  const url = (await mf.ready).toString().replace(/\/$/, '');
-  const chat = (content: string) =>
-    fetch(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-semcache-tenant': 'acme' },
-      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content }] }),
+  const mf = workerMiniflare({ script, modulesRoot, durable: true, persist: dir, bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDER: 'use-lite' } });
+  try {
+    const url = (await mf.ready).toString().replace(/\/$/, '');
+    const headers = { 'content-type': 'application/json', 'x-semcache-tenant': 'acme' };
+    await body({
+      chat: (content) => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content }] }) }),
+      stats: () => fetch(`${url}/cache/stats`, { headers }),
     });
-  const stats = async () => (await fetch(`${url}/cache/stats`, { headers: { 'x-semcache-tenant': 'acme' } })).json();
-  return { mf, chat, stats };
+  } finally {
+    await mf.dispose();
+  }
 }
 
-it('embeds in the isolate: a paraphrase hits, a different question misses, no embeddings API', async () => {
-  const w = await start('dist/edge-onnx/index.mjs');
-  try {
+it('embeds in the isolate: a paraphrase hits, a different question misses, no embeddings API', () =>
+  withWorker('dist/edge-onnx/index.mjs', async (w) => {
     const before = upstream.calls.length;
     const a = await w.chat('How do I learn Python quickly?');
     expect(a.status, await a.clone().text()).toBe(200);
@@ -55,34 +61,21 @@ it('embeds in the isolate: a paraphrase hits, a different question misses, no em
     expect(c.headers.get('x-semcache')).toBe('miss');
     await c.text();
     expect(upstream.calls.length - before).toBe(2);
-    const s = await w.stats();
-    expect(s).toMatchObject({ entries: 2, dimensions: 512, cacheErrors: 0 });
-  } finally {
-    await w.mf.dispose();
-  }
-});
+    expect(await (await w.stats()).json()).toMatchObject({ entries: 2, dimensions: 512, cacheErrors: 0 });
+  }));
 
-it('the entries survive a restart of the runtime, found by the same embeddings', async () => {
-  const w = await start('dist/edge-onnx/index.mjs');
-  try {
+it('the entries survive a restart of the runtime, found by the same embeddings', () =>
+  withWorker('dist/edge-onnx/index.mjs', async (w) => {
     const b = await w.chat('What is the fastest way to learn Python?');
     expect(b.headers.get('x-semcache')).toBe('hit');
     await b.text();
-  } finally {
-    await w.mf.dispose();
-  }
-});
+  }));
 
-it('EMBEDDER use-lite on the worker without the model: the cache fails clearly, the request still succeeds', async () => {
-  const w = await start('workers/edge/worker.mjs');
-  try {
+it('EMBEDDER use-lite on the worker without the model: the cache fails clearly, the request still succeeds', () =>
+  withWorker('workers/edge/worker.mjs', async (w) => {
     const a = await w.chat('How do I learn Python quickly?');
     expect(a.status).toBe(200);
     expect(a.headers.get('x-semcache')).toBe('miss');
     await a.text();
-    const s = await fetch((await w.mf.ready).toString() + 'cache/stats', { headers: { 'x-semcache-tenant': 'acme' } });
-    expect(await s.text()).toMatch(/EMBEDDER use-lite needs the worker entry that carries the model \(workers\/edge\/worker-onnx\.mjs\)/);
-  } finally {
-    await w.mf.dispose();
-  }
-});
+    expect(await (await w.stats()).text()).toMatch(/EMBEDDER use-lite needs the worker entry that carries the model \(workers\/edge\/worker-onnx\.mjs\)/);
+  }));
