@@ -137,8 +137,9 @@ export async function requestKey(kind: RequestKind, body: unknown, options: Requ
     const use = typeof rule === 'function' ? rule(value) : rule;
     if (typeof use === 'object') return use;
     // a structured "param" (an object, nested arrays) is hashed with the context: scopes stay short
+    if (use === 'ignore' || use === 'default') continue;
     if (use === 'param' && isFlat(value)) params[field] = value;
-    else if (use !== 'default') context[field] = value;
+    else context[field] = value;
   }
   const model = b.model ?? '';
   if (typeof model !== 'string') return { bypass: '`model` is not a string' };
