@@ -43,8 +43,8 @@ function realDir(dir: string): string | undefined {
  * A node:http fallback: answers GET/HEAD for files under the mounts, else returns false.
  * A request from a foreign Origin (another site's script) is left to the handler, which refuses it.
  */
-export function staticFiles(root: string, gpt2Dir: string, mounts: [string, string][] = staticMounts(root, gpt2Dir)) {
-  const roots = mounts.map(([prefix, dir]) => [prefix, dir, realDir(dir)] as const);
+export function staticFiles(root: string, gpt2Dir: string) {
+  const roots = staticMounts(root, gpt2Dir).map(([prefix, dir]) => [prefix, dir, realDir(dir)] as const);
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const origin = req.headers.origin;

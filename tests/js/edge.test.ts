@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../dist/edge/index.js';
+import { requestKey } from '../../dist/llm/request-key.js';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
 import { edgeMiniflare } from './miniflare.mjs';
 
@@ -219,7 +220,12 @@ describe('sharding', () => {
     const w = await startWorker(tmpdir(), { SHARDS_PER_TENANT: '4' });
     try {
       const models = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f'];
-      const shards = new Set(models.map((m) => shardOf({ model: m, params: { endpoint: 'chat', temperature: 'default', system: ['be brief'] }, tenant: 'big' }, 4)));
+      const scopeOf = async (model: string) => {
+        const k = await requestKey('chat', { model, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'Which river is the longest?' }] }, { tenant: 'big' });
+        if (!('scope' in k)) throw new Error(k.bypass);
+        return k.scope;
+      };
+      const shards = new Set(await Promise.all(models.map(async (m) => shardOf(await scopeOf(m), 4))));
       expect(shards.size).toBeGreaterThan(1);  // the scopes really are spread
       const before = upstream.calls.length;
       for (const model of models) expect((await chat(w, 'Which river is the longest?', { tenant: 'big', extra: { model } })).headers.get('x-semcache')).toBe('miss');

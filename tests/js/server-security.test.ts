@@ -351,15 +351,18 @@ describe('6. requests that differ share answers', () => {
 
 describe('7. static files follow symlinks', () => {
   it('serves files of the folder and refuses links out of it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-static-'));
+    // a scratch root laid out like the repository: the demo's folder is served at /
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-static-'));
+    const dir = path.join(root, 'web-demo');
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-outside-'));
     try {
+      fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, 'ok.txt'), 'fine');
       fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
       fs.symlinkSync('/etc/passwd', path.join(dir, 'passwd.txt'));
       fs.symlinkSync(outside, path.join(dir, 'out'));
       fs.symlinkSync(path.join(dir, 'ok.txt'), path.join(dir, 'inside.txt'));
-      const files = staticFiles(dir, dir, [['/', dir]]);
+      const files = staticFiles(root, root);
       const server = http.createServer((req, res) => {
         if (!files(req, res)) res.writeHead(404).end();
       });
@@ -375,7 +378,7 @@ describe('7. static files follow symlinks', () => {
         server.close();
       }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(root, { recursive: true, force: true });
       fs.rmSync(outside, { recursive: true, force: true });
     }
   });
