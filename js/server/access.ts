@@ -115,7 +115,9 @@ export function createAccess(options: AccessOptions) {
         if (secret !== null && (await secretsEqual(secret, options.tenantProxySecret))) verified = true;
         else if (!admin) throw deny('UNAUTHORIZED', 'requests must come through the authenticating proxy');
       }
-      const local = !options.adminToken && isLoopbackAddress(info.address) && sameOrigin && LOOPBACK_HOSTS.includes(hostName(host));
+      // a request a proxy forwarded comes from loopback too, but not from this machine's user
+      const forwarded = ['forwarded', 'x-forwarded-for', 'x-real-ip'].some((h) => request.headers.has(h));
+      const local = !options.adminToken && !forwarded && isLoopbackAddress(info.address) && sameOrigin && LOOPBACK_HOSTS.includes(hostName(host));
       return { tenant, verified, admin, local, cors: corsAllowed ? this.corsHeaders(origin) : {} };
     },
 

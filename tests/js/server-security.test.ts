@@ -103,6 +103,8 @@ describe('1. cache poisoning from any web page', () => {
     expect((await post(s, '/cache/put', { prompt: 'q1', answer: 'a' })).status).toBe(200);
     expect((await post(s, '/cache/put', { prompt: 'q2', answer: 'a' }, { origin: s.url })).status).toBe(200);
     expect((await post(s, '/cache/put', { prompt: 'q3', answer: 'a' }, { origin: 'http://localhost:1' })).status).toBe(403);
+    // a reverse proxy on this machine forwards the internet from loopback: not local
+    expect((await post(s, '/cache/put', { prompt: 'q5', answer: 'a' }, { 'x-forwarded-for': '203.0.113.7' })).status).toBe(403);
     // DNS rebinding: the attacker's name resolves to 127.0.0.1, so Origin and Host agree
     const rebound = await raw(s.port, { path: '/cache/put', headers: { host: `evil.example:${s.port}`, origin: `http://evil.example:${s.port}`, ...JSON_TYPE }, body: '{"prompt":"q4","answer":"a"}' });
     expect(rebound.status).toBe(403);
