@@ -1,0 +1,15 @@
+// The consumer suite (tools/test.mjs runs it after the main one): the packed tarball installed
+// into fresh Node, Vite, worker and TypeScript projects.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    root: new URL('../..', import.meta.url).pathname,
+    include: ['tests/consumers/**/*.test.ts'],
+    globalSetup: ['tests/consumers/setup.ts'],
+    testTimeout: 600_000,
+    hookTimeout: 900_000,
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
