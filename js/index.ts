@@ -20,11 +20,6 @@ export type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
 export { MemoryStore } from './stores/memory.js';
 export { scopeKey } from './scope.js';
 export type { Scope, ScopeInput } from './scope.js';
-// ONNX Runtime is imported when an embedder loads, not with this module, and bundlers drop it
-// (with its 14 MB wasm and the model) from apps that never call OnnxEmbedder.load(). Also
-// 'semcache/onnx'.
-export { OnnxEmbedder, USE_LITE_THRESHOLD } from './embedders/onnx.js';
-export type { OnnxEmbedderOptions, UseLiteFiles } from './embedders/onnx.js';
 export { loadCore } from './wasm.js';
 export type { LoadCoreOptions } from './wasm.js';
 export type { FetchProgress } from './net.js';

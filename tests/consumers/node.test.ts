@@ -59,14 +59,19 @@ describe('Node, in a new directory with only the tarball', () => {
 });
 
 describe('Node with the file store', () => {
-  it("keeps answers on disk with storage: 'file' (better-sqlite3 built from source)", () => {
-    const dir = project('node', {
+  let dir: string;
+  // a cold install compiles better-sqlite3 (minutes): the hook's timeout, not the test's
+  beforeAll(() => {
+    dir = project('node', {
       pkg: { dependencies: { 'better-sqlite3': devVersion('better-sqlite3') }, allowScripts: { 'better-sqlite3': true } },
       files: { 'harness.mjs': HARNESS, 'answers.mjs': snippet('node-file') },
       // no prebuilt binary can be downloaded here: compiled against this Node's headers, as
       // docs/install.md tells a consumer without one
       installEnv: { npm_config_build_from_source: 'true', npm_config_nodedir: nodePrefix, npm_config_jobs: 'max' },
     });
+  });
+
+  it("keeps answers on disk with storage: 'file' (better-sqlite3 built from source)", () => {
     expect(fs.existsSync(path.join(dir, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'))).toBe(true);
     fs.rmSync(path.join(dir, 'answers.db'), { force: true });
     const ask = (q: string) => logs(node(dir, 'answers.mjs', [q]).stdout)[0] as [boolean, string];

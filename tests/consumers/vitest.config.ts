@@ -8,7 +8,8 @@ export default defineConfig({
     include: ['tests/consumers/**/*.test.ts'],
     globalSetup: ['tests/consumers/setup.ts'],
     testTimeout: 600_000,
-    hookTimeout: 900_000,
+    // a cold run installs each project and compiles better-sqlite3 in its hooks
+    hookTimeout: 1_200_000,
     pool: 'forks',
     maxWorkers: 2,
   },
