@@ -13,6 +13,8 @@
 //   fp32_p50_ms, fp32_sentences_per_s      fp32, ORT, 1 thread
 //   tfjs_p50_ms, tfjs_sentences_per_s      fp32, TF.js on tfjs_backend ('wasm'), 1 thread
 //   fp32_speedup_vs_tfjs                   tfjs_p50_ms / fp32_p50_ms    (fp32 against fp32)
+//   fp32_speedup_vs_tfjs_cpu_time          the same by process CPU time per sentence (steadier
+//                                          than wall time when the machine is shared)
 //   int8_speedup_vs_fp32                   fp32_p50_ms / p50_ms         (both ORT)
 //   tfjs_cpu_p50_ms, tfjs_cpu_sentences_per_s   fp32, TF.js on tfjs-backend-cpu
 //   p50_ms_2t, sentences_per_s_2t          int8 with 2 ORT threads
@@ -206,6 +208,7 @@ if (worker) {
     tfjs_p50_ms: r(tf.p50_ms),
     tfjs_sentences_per_s: r(tf.sentences_per_s, 1),
     fp32_speedup_vs_tfjs: r(tf.p50_ms / f1.p50_ms, 1),
+    fp32_speedup_vs_tfjs_cpu_time: r(tf.cpu_ms_per_sentence / f1.cpu_ms_per_sentence, 1),
     int8_speedup_vs_fp32: r(f1.p50_ms / t1.p50_ms),
     tfjs_cpu_p50_ms: r(tfc.p50_ms, 1),
     tfjs_cpu_sentences_per_s: r(tfc.sentences_per_s, 2),
