@@ -53,7 +53,7 @@ it('runs the README edge worker snippet in workerd', async () => {
     script: 'build/readme-edge/worker.mjs',
     durable: true,
     persist,
-    bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDINGS_URL: embeddings.url, EMBEDDINGS_MODEL: 'toy-bag-of-words', SIMILARITY_THRESHOLD: '0.8' },
+    bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDINGS_URL: embeddings.url, EMBEDDINGS_MODEL: 'toy-bag-of-words', SIMILARITY_THRESHOLD: '0.8', CREDENTIAL_HASH_KEY: 'readme-test-credential-hash-key' },
   });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, '');
