@@ -374,27 +374,46 @@ std::vector<uint32_t> Cache::enforceLimits(double now, uint32_t protect) {
   auto over = [&] {
     return (config_.maxEntries && entries_.size() > countTarget) || (config_.maxBytes && bytes_ > bytesTarget);
   };
-  if (over()) {
-    using Key = std::tuple<double, double, uint32_t>;  // policy key, tie-break, id
-    std::vector<Key> order;
-    order.reserve(entries_.size());
-    for (const auto& [id, e] : entries_) {
-      if (id == protect) continue;
-      switch (config_.policy) {
-        case EvictionPolicy::LRU: order.emplace_back(e.lastAccess, e.created, id); break;
-        case EvictionPolicy::LFU: order.emplace_back(double(e.hits), e.lastAccess, id); break;
-        case EvictionPolicy::FIFO: order.emplace_back(e.created, 0.0, id); break;
-      }
-    }
-    std::sort(order.begin(), order.end());
-    for (size_t i = 0; i < order.size() && over(); ++i) {
-      erase(std::get<2>(order[i]));
-      out.push_back(std::get<2>(order[i]));
-      stats_.evictions++;
-    }
-  }
+  evictByPolicy(over, std::span<const uint32_t>(&protect, protect ? 1 : 0), out);
   stats_.evictMs += msSince(t0);
   return out;
+}
+
+std::vector<uint32_t> Cache::evict(size_t n, double now, std::span<const uint32_t> protect) {
+  checkTime(now);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<uint32_t> out;
+  for (const auto& [id, e] : entries_)
+    if (e.expiresAt > 0 && e.expiresAt <= now && std::find(protect.begin(), protect.end(), id) == protect.end())
+      out.push_back(id);
+  std::sort(out.begin(), out.end());
+  if (out.size() > n) out.resize(n);
+  for (uint32_t id : out) erase(id);
+  stats_.expirations += out.size();
+  evictByPolicy([&] { return out.size() < n; }, protect, out);
+  stats_.evictMs += msSince(t0);
+  return out;
+}
+
+void Cache::evictByPolicy(const std::function<bool()>& more, std::span<const uint32_t> protect, std::vector<uint32_t>& out) {
+  if (!more()) return;
+  using Key = std::tuple<double, double, uint32_t>;  // policy key, tie-break, id
+  std::vector<Key> order;
+  order.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) {
+    if (std::find(protect.begin(), protect.end(), id) != protect.end()) continue;
+    switch (config_.policy) {
+      case EvictionPolicy::LRU: order.emplace_back(e.lastAccess, e.created, id); break;
+      case EvictionPolicy::LFU: order.emplace_back(double(e.hits), e.lastAccess, id); break;
+      case EvictionPolicy::FIFO: order.emplace_back(e.created, 0.0, id); break;
+    }
+  }
+  std::sort(order.begin(), order.end());
+  for (size_t i = 0; i < order.size() && more(); ++i) {
+    erase(std::get<2>(order[i]));
+    out.push_back(std::get<2>(order[i]));
+    stats_.evictions++;
+  }
 }
 
 const Entry* Cache::find(uint32_t id) const {

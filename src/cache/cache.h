@@ -3,8 +3,10 @@
 // eviction and stats. No I/O and no clock: callers pass `now` (ms) and persist what put/evict
 // report. Answers are not here — only their sizes — they live in the caller's store.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,10 +23,12 @@ enum class EvictionPolicy : uint32_t { LRU = 1, LFU = 2, FIFO = 3 };
 EvictionPolicy parsePolicy(const std::string& name);  // "lru" | "lfu" | "fifo"
 const char* policyName(EvictionPolicy p);
 
+// The defaults here are every cache's, the JS API's included: the bindings export them
+// (CacheCore.defaults()) and js/options.ts fills every option a user leaves out from them.
 struct CacheConfig {
   IndexParams index;                   // space, dim, M, ef; initialCapacity is per scope
   EvictionPolicy policy = EvictionPolicy::LRU;
-  uint64_t maxEntries = 0;             // 0 = unlimited
+  uint64_t maxEntries = 100000;        // 0 = unlimited
   uint64_t maxBytes = 0;               // answer bytes + vector bytes; 0 = unlimited
   double evictFraction = 0.02;         // over a limit, evict down to (1 - this) of it in one batch
   float threshold = 0.9f;              // default cosine threshold for a hit
@@ -117,6 +121,9 @@ class Cache {
   void clear();
   std::vector<uint32_t> purgeExpired(double now);
   std::vector<uint32_t> enforceLimits(double now, uint32_t protect = 0);
+  // Removes up to n entries whatever the limits (a full store): the expired ones first, then by
+  // the eviction policy, never those in `protect`. Returns their ids.
+  std::vector<uint32_t> evict(size_t n, double now, std::span<const uint32_t> protect = {});
   void configure(const CacheConfig& config);  // limits, policy, evaluator, threshold, efSearch
 
   const Entry* find(uint32_t id) const;
@@ -141,6 +148,8 @@ class Cache {
   void insert(const Entry& e, Scope& s);
   void erase(uint32_t id);
   uint64_t entryBytes(const Entry& e) const { return e.answerBytes + vectorBytes(); }
+  // Evicts by policy (skipping `protect`) while more() says so; appends the ids to out.
+  void evictByPolicy(const std::function<bool()>& more, std::span<const uint32_t> protect, std::vector<uint32_t>& out);
 
   CacheConfig config_;
   std::unique_ptr<SimilarityEvaluator> evaluator_;
