@@ -480,7 +480,7 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
   uint32_t space = r.pod<uint32_t>("space");
   uint32_t dim = r.pod<uint32_t>("dim");
   if (space != uint32_t(config_.index.space) || dim != config_.index.dim)
-    throw Error("SNAPSHOT_MISMATCH", "cache snapshot is for " + std::to_string(dim) + "-d " +
+    throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +
                                          spaceName(SpaceKind(space)) + " vectors, the cache is " +
                                          std::to_string(config_.index.dim) + "-d " + spaceName(config_.index.space));
   uint32_t nextId = r.pod<uint32_t>("next id");
