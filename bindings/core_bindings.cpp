@@ -146,9 +146,6 @@ class CacheCore {
       checkLength(n);
       Entry e;
       e.id = row["id"].as<uint32_t>();
-      std::string prompt = row["prompt"].as<std::string>();
-      e.promptHash = Cache::hashPrompt(prompt);
-      e.sig = makeSignature(prompt);
       e.offset = opt<float>(row, "thresholdOffset", 0.f);
       if (!std::isfinite(e.offset)) throw Error(codes::kNotFinite, "thresholdOffset must be finite");
       e.answerBytes = row["answerBytes"].as<uint32_t>();
@@ -156,7 +153,7 @@ class CacheCore {
       e.lastAccess = row["lastAccess"].as<double>();
       e.expiresAt = row["expiresAt"].as<double>();
       e.hits = row["hits"].as<uint32_t>();
-      cache_.restore(e, row["scope"].as<std::string>(), vec_.data(), n);
+      cache_.restore(e, row["scope"].as<std::string>(), row["prompt"].as<std::string>(), vec_.data(), n);
       return 0;
     });
   }

@@ -7,6 +7,7 @@ import type { TextModule } from './text.js';
 
 export interface SemcacheCoreError {
   name: 'SemcacheError';
+  /** One of src/common/error.h's codes (documented in js/errors.ts). */
   code: string;
   message: string;
 }

@@ -276,8 +276,8 @@ TEST_F(CacheTest, SnapshotRoundTrip) {
 
 TEST_F(CacheTest, RestoreFromRowsKeepsIdsAndTimes) {
   Cache c(config());
-  Entry e{.id = 40, .promptHash = Cache::hashPrompt("q"), .answerBytes = 5, .created = 10, .lastAccess = 20, .hits = 3};
-  c.restore(e, "s", row(0), kDim);
+  Entry e{.id = 40, .answerBytes = 5, .created = 10, .lastAccess = 20, .hits = 3};
+  c.restore(e, "s", "q", row(0), kDim);
   EXPECT_EQ(c.nextId(), 41u);
   EXPECT_EQ(c.lookupExact("s", "q", 30).id, 40u);
   EXPECT_EQ(c.find(40)->hits, 4u);
