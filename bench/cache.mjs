@@ -77,7 +77,7 @@ await timeGets(hitQ.slice(0, 200));  // warm-up
 const h = await timeGets(hitQ);
 const m = await timeGets(missQ);
 const exact = await timeGets(prompts.slice(0, gets));
-const stats = cache.stats();
+const stats = await cache.stats();
 await cache.close();
 
 console.log(

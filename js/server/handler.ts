@@ -1,9 +1,9 @@
 // One fetch-style handler (Request -> Response) for every place semcache serves HTTP: the Node
 // server (`npm start`) and the edge worker. An OpenAI-compatible caching proxy plus the cache's
 // own endpoints (GPTCache's server, redone).
+import type { SemanticCacheApi } from '../api.js';
 import { SemcacheError } from '../errors.js';
 import type { ScopeInput } from '../scope.js';
-import type { GetResult, PutResult, SemanticCacheStats } from '../semantic-cache.js';
 import {
   answerOf,
   cacheKeyOf,
@@ -17,14 +17,9 @@ import {
   type Endpoint,
 } from './openai.js';
 
-/** What the handler needs of a cache (a SemanticCache, or a proxy to one in a Durable Object). */
-export interface HandlerCache {
-  get(prompt: string, options?: { scope?: ScopeInput }): Promise<GetResult>;
-  put(prompt: string, answer: string, options?: { scope?: ScopeInput; metadata?: unknown; ttl?: number }): Promise<PutResult>;
-  clear(options?: { scope?: ScopeInput }): Promise<number>;
-  stats(): SemanticCacheStats | Promise<SemanticCacheStats>;
-  flush(): Promise<void>;
-}
+/** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
+ * Durable Object). */
+export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush'>;
 
 /** An OpenAI-compatible LLM: a remote base URL, or an in-process model answering the same way. */
 export interface Upstream {
