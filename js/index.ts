@@ -23,7 +23,7 @@ export type {
   SemanticCacheStats,
   Timings,
 } from './api.js';
-export { SemcacheError } from './errors.js';
+export { ERROR_CODES, SemcacheError, isErrorCode } from './errors.js';
 export type { SemcacheErrorCode } from './errors.js';
 export type { Embedder, EmbedFunction } from './embedder.js';
 export type { CacheStore, CacheRow, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';

@@ -8,7 +8,7 @@
 //
 // A protocol is an interface of verbs, `verb(...args): result`, imported by both sides (e.g.
 // js/workers/opfs-protocol.ts); an events map types what each verb's handler emits.
-import { SemcacheError, abortError } from './errors.js';
+import { SemcacheError, abortError, errorFromCode } from './errors.js';
 
 export interface RpcRequest {
   id: number;
@@ -85,7 +85,7 @@ export function encodeError(e: unknown): RpcError {
 }
 
 export function decodeError(e: RpcError): SemcacheError {
-  return new SemcacheError(e.code, e.message);
+  return errorFromCode(e.code, e.message);
 }
 
 /** Buffers of typed arrays found at the top level of args (or one level down in arrays). */

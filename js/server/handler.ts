@@ -2,7 +2,7 @@
 // server (`npm start`) and the edge worker. An OpenAI-compatible caching proxy plus the cache's
 // own endpoints (GPTCache's server, redone).
 import type { SemanticCacheApi } from '../api.js';
-import { SemcacheError } from '../errors.js';
+import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 import type { ScopeInput } from '../scope.js';
 import {
   answerOf,
@@ -230,7 +230,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-function error(status: number, message: string, code?: string): Response {
+function error(status: number, message: string, code?: SemcacheErrorCode): Response {
   const type = status < 500 ? 'invalid_request_error' : 'api_error';
   return json(status, { error: { message, type, code: code ?? null } });
 }
