@@ -1,9 +1,9 @@
 // The edge worker's fetch: the shared handler (js/server/handler.ts) with the cache in Durable
 // Objects. Each tenant has its own objects (`${tenant}#${shard}`), so no lookup can ever reach
 // another tenant's rows; a tenant's scopes are spread over SHARDS_PER_TENANT objects by scope key.
-import { SemcacheError } from '../errors.js';
+import { decodeError } from '../rpc.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
-import type { SemanticCacheStats } from '../semantic-cache.js';
+import type { SemanticCacheStats } from '../api.js';
 import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
 import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
 import type { ShardOp, ShardReply } from './shard.js';
@@ -77,8 +77,8 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
   const stub = (shard: number) => ns.get(ns.idFromName(shardName(tenant, shard)));
   const call = async <T>(shard: number, op: ShardOp, args: unknown[]): Promise<T> => {
     const r = (await stub(shard).call(op, args)) as ShardReply;
-    if (!r.ok) throw new SemcacheError(r.code, r.message);
-    return r.value as T;
+    if (r.error) throw decodeError(r.error);
+    return r.result as T;
   };
   const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
   return {
