@@ -78,12 +78,39 @@ export interface SemanticCacheOptions {
   clock?: () => number;
   /** How to load the wasm core (see loadCore). */
   wasm?: LoadCoreOptions;
+  /** A second tier asked after a local miss (GPTCache's next_cache, across the network): another
+   * cache, or `remoteCache({ url })` for a semcache server or edge worker. Its hits are returned
+   * and copied into this cache; getOrCompute's answers are written through to it when it takes
+   * writes. Only scopes that `share` calls 'shared' ever reach it. Default: none. */
+  next?: NextCache;
+  /** Which scopes may reach `next`: 'shared' (looked up there, written through) or 'private'
+   * (never leave this cache: neither the prompt nor the answer), for every scope or per scope as
+   * a function of the call's scope. Default 'shared' (giving `next` opts in). */
+  share?: SharePolicy | ((scope: ScopeInput) => SharePolicy);
+}
+
+/** The scope policy of tiers: 'private' never leaves this cache, 'shared' goes to `next`. */
+export type SharePolicy = 'private' | 'shared';
+
+/** What a cache needs of its `next` tier: lookups, and writes when it takes them (a next
+ * without `put` is read-only: nothing is written through). Any SemanticCacheApi qualifies. */
+export interface NextCache {
+  get(prompt: string, options?: GetOptions): Promise<GetResult>;
+  put?(prompt: string, answer: string, options?: PutOptions): Promise<PutResult>;
 }
 
 /** SemanticCache.open({storage: 'opfs', name}) in a browser page: the cache runs in a dedicated
  * worker on SQLite in OPFS; the object returned (an OpfsCache) is its proxy. */
 export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm'> {
   storage: 'opfs';
+  /** The share of the origin's storage quota (navigator.storage.estimate()) this cache's files
+   * may take, in (0, 1]. Past it the worker evicts entries by the eviction policy down to 90% of
+   * it, so writes keep fitting as the quota shrinks (it follows free disk space). Default 0.5. */
+  storageShare?: number;
+  /** Ask the browser to keep this origin's storage under pressure (navigator.storage.persist()),
+   * instead of evicting the whole origin. Chromium and Safari decide silently; Firefox asks the
+   * user. Default true. */
+  persist?: boolean;
   /** The cache's name: one SQLite database (and one OPFS pool directory) per name and origin. */
   name: string;
   /** The worker script. Default: dist/workers/opfs-worker.js next to this module. */
@@ -146,6 +173,32 @@ export interface EntriesOptions {
   offset?: number;
 }
 
+export interface ExportOptions {
+  /** Only this scope's entries. Default: every entry. */
+  scope?: ScopeInput;
+  /** Only entries whose scope names this tenant (the server exports the caller's). */
+  tenant?: string;
+}
+
+export interface ImportOptions {
+  /** Put every entry in this scope instead of the one it was exported from. */
+  scope?: ScopeInput;
+  /** Put every entry under this tenant (its scope's `tenant` replaced); the server passes the caller's. */
+  tenant?: string;
+  signal?: AbortSignal;
+}
+
+export interface ImportResult {
+  /** Entries now in this cache. */
+  imported: number;
+  /** Entries of the file that had expired by the time they were read (not imported). */
+  expired: number;
+}
+
+/** What cache.import reads: a web stream (a fetch body, Blob.stream(), a Node file through
+ * Readable.toWeb), an async iterable of byte chunks (a Node stream), a Blob, or bytes. */
+export type ImportSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Blob | Uint8Array | ArrayBuffer;
+
 /** What getOrCompute calls on a miss: the LLM. */
 export type ComputeFunction = (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string;
 
@@ -159,6 +212,8 @@ export interface Timings {
   searchMs: number;
   storeMs: number;
   totalMs: number;
+  /** Time spent asking the `next` tier, when it was asked. */
+  nextMs?: number;
 }
 
 export interface GetHit {
@@ -176,6 +231,11 @@ export interface GetHit {
   metadata?: unknown;
   candidates: Candidate[];
   timings: Timings;
+  /** Which tier answered: this cache ('local') or its `next` (then `id` is the local copy's,
+   * or next's own when the copy could not be written, and `cacheError` says why). */
+  tier: 'local' | 'next';
+  /** Set when asking `next` or copying its answer here failed; the result stands. */
+  cacheError?: SemcacheError | Error;
 }
 
 export interface GetMiss {
@@ -188,6 +248,8 @@ export interface GetMiss {
   verified?: boolean;
   candidates: Candidate[];
   timings: Timings;
+  /** Set when `next` could not be asked (down, timed out, refused): a miss, never a failure. */
+  cacheError?: SemcacheError | Error;
 }
 
 export type GetResult = GetHit | GetMiss;
@@ -198,6 +260,8 @@ export interface PutResult {
   evicted: number;
   /** The older entry with the same prompt in the same scope, now replaced. */
   replaced: number | null;
+  /** Set when writing through to `next` failed (the local put stands). */
+  cacheError?: SemcacheError | Error;
 }
 
 export interface ComputeResult {
@@ -205,7 +269,10 @@ export interface ComputeResult {
   hit: boolean;
   similarity: number | null;
   id: number | null;
-  /** Set when the cache failed; the answer then came from compute. */
+  /** Who answered: this cache, its `next` tier, or compute (a miss everywhere it asked). */
+  tier: 'local' | 'next' | 'compute';
+  /** Set when the cache failed (a tier could not be asked or written): the answer then came from
+   * the next tier or compute, or, on a hit, its local copy could not be written. */
   cacheError?: SemcacheError | Error;
 }
 
@@ -248,6 +315,15 @@ export interface SemanticCacheStats {
   store: string;
   threshold: number;
   dimensions: number;
+  /** The embedder's id (what an export file carries and an import must match). */
+  embedder: string;
+  /** The `next` tier, when there is one: lookups sent to it, its hits, failures (lookups and
+   * writes), and answers written through to it. */
+  next?: { lookups: number; hits: number; errors: number; writes: number };
+  /** Browser storage (OPFS caches): the origin's usage and quota (navigator.storage.estimate()),
+   * this cache's byte budget (storageShare of the quota), the database's bytes in use, whether
+   * the origin's storage is persistent, and entries evicted to stay within the budget. */
+  storage?: { usage: number; quota: number; budget: number; databaseBytes: number; persisted: boolean; budgetEvictions: number };
 }
 
 /**
@@ -274,6 +350,13 @@ export interface SemanticCacheApi {
   /** Entries with their prompts and answers, newest first (for UIs and debugging). */
   entries(options?: EntriesOptions): Promise<EntryInfo[]>;
   stats(): Promise<SemanticCacheStats>;
+  /** The entries (all, or one scope's or tenant's) as a versioned, checksummed export file with
+   * their vectors and the embedder's id, produced as it is read. */
+  export(options?: ExportOptions): ReadableStream<Uint8Array>;
+  /** Reads an export file into this cache. Refuses a file of another embedder or dimension
+   * (STORE_MISMATCH) before writing anything, and a truncated or damaged one (CORRUPT_EXPORT) or
+   * one of a newer format (UNSUPPORTED_VERSION) as a whole: what it had written is taken back. */
+  import(source: ImportSource, options?: ImportOptions): Promise<ImportResult>;
   /** Writes pending bookkeeping and a fresh index snapshot to the store. */
   flush(): Promise<void>;
   /** Flushes, then releases everything. Further calls throw CLOSED. */

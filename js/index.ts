@@ -22,7 +22,15 @@ export type {
   EntryInfo,
   SemanticCacheStats,
   Timings,
+  NextCache,
+  SharePolicy,
+  ExportOptions,
+  ImportOptions,
+  ImportResult,
+  ImportSource,
 } from './api.js';
+export { remoteCache } from './remote-cache.js';
+export type { RemoteCache, RemoteCacheOptions } from './remote-cache.js';
 export { ERROR_CODES, SemcacheError, isErrorCode } from './errors.js';
 export type { SemcacheErrorCode } from './errors.js';
 export type { Embedder, EmbedFunction } from './embedder.js';

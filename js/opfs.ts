@@ -18,10 +18,14 @@ import type {
   ComputeResult,
   EntriesOptions,
   EntryInfo,
+  ExportOptions,
   FeedbackResult,
   GetOptions,
   GetOrComputeOptions,
   GetResult,
+  ImportOptions,
+  ImportResult,
+  ImportSource,
   OpfsCache,
   OpfsCacheOptions,
   PutOptions,
@@ -33,6 +37,8 @@ import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
 import { SemcacheError } from './errors.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
+import { Tiers } from './tiers.js';
+import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkPrompt, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
 import {
@@ -46,6 +52,9 @@ import {
 } from './workers/opfs-protocol.js';
 
 type Verb = keyof OpfsProtocol & string;
+
+/** OpfsCacheOptions.storageShare's default: half the origin's quota. */
+export const DEFAULT_STORAGE_SHARE = 0.5;
 
 /** Owner-side failures after which a call is worth sending again to the next owner. */
 const RETRY_ON = ['CLOSED', 'WORKER_DIED'] as const;
@@ -63,11 +72,13 @@ export class OpfsSemanticCache implements OpfsCache {
   private rpc?: RpcClient<OpfsProtocol, OpfsEvents>;
   private ready?: Promise<unknown>;
   private release?: () => void;
+  private readonly tiers: Tiers;
 
   private constructor(
     private readonly o: OpfsCacheOptions,
     private readonly embedding: Embedding,
   ) {
+    this.tiers = Tiers.of(o);
     this.tabs = new TabChannel(`semcache-opfs:${o.name}`, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
     this.remote = new RpcClient<OpfsProtocol, OpfsEvents>(this.tabs.port, { retryOn: RETRY_ON });
     this.tabs.whenOwnerChanges(() => this.remote.resend());
@@ -80,8 +91,12 @@ export class OpfsSemanticCache implements OpfsCache {
     }
     const embedder = embedderOf(o);
     checkVerifier(o.verifier);
+    const share = o.storageShare ?? DEFAULT_STORAGE_SHARE;
+    if (!(typeof share === 'number' && share > 0 && share <= 1)) throw new SemcacheError('INVALID_ARGUMENT', `storageShare must be a number in (0, 1], got ${String(share)}`);
     const dimensions = await resolveDimensions(o.dimensions, embedder);
     const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions));
+    // Asked from the page: persist() is not exposed to workers. Its answer shows in stats().
+    if (o.persist !== false) await navigator.storage?.persist?.().catch(() => false);
     void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});
     try {
       const s = await c.call('stats', []);
@@ -109,6 +124,7 @@ export class OpfsSemanticCache implements OpfsCache {
     return this.owner;
   }
 
+  /** As SemanticCache.get: here (in the worker), then `next` (from this page) for shared scopes. */
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
     const t0 = performance.now();
     const vector = await this.vectorOf(prompt, options);
@@ -116,12 +132,15 @@ export class OpfsSemanticCache implements OpfsCache {
     const r = await this.lookup(prompt, options, vector);
     // The worker timed its part; the embedding happened here.
     if (r.timings) r.timings = { ...r.timings, embedMs, totalMs: performance.now() - t0 };
-    return r;
+    if (r.hit || !this.tiers.enabled) return r;
+    return this.tiers.afterMiss(prompt, options, r, t0, async (hit) => (await this.store(prompt, hit.answer, { ...options, metadata: hit.metadata }, vector)).id);
   }
 
   async put(prompt: string, answer: string, options: PutOptions = {}): Promise<PutResult> {
     const vector = await this.vectorOf(prompt, options);
-    return this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
+    const r = await this.store(prompt, answer, options, vector);
+    const err = await this.tiers.writeThrough(prompt, answer, options);
+    return err ? { ...r, cacheError: err } : r;
   }
 
   /** As SemanticCache.getOrCompute: compute runs on this page; cache failures never fail the call. */
@@ -132,9 +151,25 @@ export class OpfsSemanticCache implements OpfsCache {
         const r = await this.lookup(prompt, options, vector);
         return r.hit ? { hit: r } : { miss: vector };
       },
-      store: async (answer, vector) => (await this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }])).id,
+      store: async (answer, vector, metadata) => (await this.store(prompt, answer, metadata === undefined ? options : { ...options, metadata }, vector)).id,
       failure: (e) => e as Error,
+      next: this.tiers.computeSteps(prompt, options),
     });
+  }
+
+  export(options: ExportOptions = {}): ReadableStream<Uint8Array> {
+    const filter = exportFilter(options);
+    return exportStream(this.transferInfo(), { exportOpen: (f) => this.call('exportOpen', [f]), exportNext: (s, n) => this.call('exportNext', [s, n]) }, filter);
+  }
+
+  /** As SemanticCache.import: the file is read on this page, its entries go to the worker in batches. */
+  import(source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
+    return importInto(
+      source,
+      { importBatch: (t, e) => this.call('importBatch', [t, e]), importEnd: (t, commit) => this.call('importEnd', [t, commit]) },
+      this.transferInfo(),
+      options,
+    );
   }
 
   feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult> {
@@ -157,7 +192,8 @@ export class OpfsSemanticCache implements OpfsCache {
    * tab embeds for itself). */
   async stats(): Promise<SemanticCacheStats> {
     const s = await this.call('stats', []);
-    return { ...s, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
+    const next = this.tiers.enabled ? { next: { ...this.tiers.counts } } : {};
+    return { ...s, ...next, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
   }
 
   flush(): Promise<void> {
@@ -203,6 +239,14 @@ export class OpfsSemanticCache implements OpfsCache {
   }
 
   // ---- internals ----
+
+  private transferInfo() {
+    return { embedder: this.embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
+  }
+
+  private store(prompt: string, answer: string, options: PutOptions, vector: Float32Array): Promise<PutResult> {
+    return this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
+  }
 
   /** The prompt's vector (checked as in-process), as a copy of its own: it crosses to the worker. */
   private async vectorOf(prompt: string, options: GetOptions): Promise<Float32Array> {
@@ -256,7 +300,15 @@ export class OpfsSemanticCache implements OpfsCache {
       : new Worker(new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name });
     this.rpc = new RpcClient<OpfsProtocol, OpfsEvents>(this.worker);
     this.ready = this.rpc.call('open', [
-      { name: this.o.name, dimensions: this.dimensions, embedderId: this.embedding.embedder.id ?? 'unnamed', sqliteUrl: this.o.sqliteUrl, options: workerOptions(this.o), onCorrupt: this.o.onCorrupt },
+      {
+        name: this.o.name,
+        dimensions: this.dimensions,
+        embedderId: this.transferInfo().embedder,
+        sqliteUrl: this.o.sqliteUrl,
+        options: workerOptions(this.o),
+        onCorrupt: this.o.onCorrupt,
+        storageShare: this.o.storageShare ?? DEFAULT_STORAGE_SHARE,
+      },
     ]);
     this.tabs.serve<OpfsProtocol, OpfsEvents>(() => this.relay());
     // Announced once open: every tab, this one included, resends what it sent the last owner.
@@ -293,7 +345,7 @@ export class OpfsSemanticCache implements OpfsCache {
 
 /** The options the worker's cache opens with: data only (the embedder and verifier stay here). */
 function workerOptions(o: OpfsCacheOptions): WorkerCacheOptions {
-  const { embedder: _e, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, evaluatorModel, ...data } = o;
+  const { embedder: _e, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, next: _x, share: _h, storageShare: _b, persist: _p, evaluatorModel, ...data } = o;
   if (evaluatorModel === undefined || evaluatorModel instanceof Uint8Array) return { ...data, evaluatorModel };
   // A relative URL means this page's, not the worker script's.
   return { ...data, evaluatorModel: new URL(evaluatorModel, globalThis.location?.href).href };

@@ -7,11 +7,15 @@ import type {
   ComputeResult,
   EntriesOptions,
   EntryInfo,
+  ExportOptions,
   FeedbackResult,
   GetHit,
   GetOptions,
   GetOrComputeOptions,
   GetResult,
+  ImportOptions,
+  ImportResult,
+  ImportSource,
   OpfsCache,
   OpfsCacheOptions,
   PutOptions,
@@ -26,11 +30,15 @@ import { getOrComputeWith } from './compute.js';
 import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
+import { INTERNAL, type CacheInternals } from './internal.js';
 import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { scopeKey, type ScopeInput } from './scope.js';
 import { CLOSE_REPLAY_ROWS, Snapshots } from './snapshots.js';
 import { storageFor } from './storage.js';
 import type { CacheStore } from './store.js';
+import { Tiers } from './tiers.js';
+import { LocalTransfer } from './transfer/local.js';
+import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkAnswer, checkPrompt } from './validate.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
@@ -47,6 +55,8 @@ export class SemanticCache implements SemanticCacheApi {
   private readonly c: CoreRef;
   private readonly writer: Writer;
   private readonly snapshots: Snapshots;
+  private readonly tiers: Tiers;
+  private readonly transfer: LocalTransfer;
   private closed = false;
   private readonly counts = { storeMs: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
 
@@ -57,12 +67,15 @@ export class SemanticCache implements SemanticCacheApi {
     private readonly embedding: Embedding,
     private readonly o: ResolvedOptions,
     seq: number,
+    options: SemanticCacheOptions,
   ) {
     this.dimensions = o.core.dimensions;
     this.threshold = o.threshold;
     this.c = { m, core: coreObj, dimensions: this.dimensions };
     this.writer = new Writer(this.c, store, seq, o.clock, this.counts, () => this.check());
     this.snapshots = new Snapshots(this.c, store, this.writer, o, this.counts, o.clock);
+    this.tiers = Tiers.of(options);
+    this.transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
   }
 
   /**
@@ -125,7 +138,7 @@ export class SemanticCache implements SemanticCacheApi {
         await store.destroy();
         opened = await store.open(info);
       }
-      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq);
+      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq, options);
       await cache.snapshots.restore();
       return cache;
     } catch (e) {
@@ -134,17 +147,27 @@ export class SemanticCache implements SemanticCacheApi {
     }
   }
 
+  /** Looks a prompt up here, then (on a miss, for a shared scope) in `next`, copying its hit here. */
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
-    return (await this.lookup(prompt, options)).result;
+    const t0 = now();
+    const r = await this.lookup(prompt, options);
+    if (r.result.hit || !this.tiers.enabled) return r.result;
+    const scope = this.scopeOf(options.scope);
+    return this.tiers.afterMiss(prompt, options, r.result, t0, async (hit) => (await this.insert(prompt, hit.answer, scope, r.vector!, { metadata: hit.metadata })).id);
   }
 
+  /** Stores an answer here, and (for a shared scope) writes it through to `next`. */
   async put(prompt: string, answer: string, options: PutOptions = {}): Promise<PutResult> {
     this.check();
     checkPrompt(prompt, this.o.maxPromptChars);
     checkAnswer(answer, this.o.maxAnswerBytes);
     const scope = this.scopeOf(options.scope);
     const vector = await this.embedding.vectorOf(prompt, options);
-    return this.insert(prompt, answer, scope, vector, options);
+    const r = await this.insert(prompt, answer, scope, vector, options);
+    const err = await this.tiers.writeThrough(prompt, answer, options);
+    if (!err) return r;
+    this.counts.cacheErrors++;
+    return { ...r, cacheError: err };
   }
 
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
@@ -153,15 +176,26 @@ export class SemanticCache implements SemanticCacheApi {
         const r = await this.lookup(prompt, options);
         return r.result.hit ? { hit: r.result } : { miss: { vector: r.vector!, scope: this.scopeOf(options.scope) } };
       },
-      store: async (answer, { vector, scope }) => {
+      store: async (answer, { vector, scope }, metadata) => {
         checkAnswer(answer, this.o.maxAnswerBytes);
-        return (await this.insert(prompt, answer, scope, vector, options)).id;
+        return (await this.insert(prompt, answer, scope, vector, metadata === undefined ? options : { ...options, metadata })).id;
       },
       failure: (e) => {
         this.counts.cacheErrors++;
         return fromCore(e) as Error;
       },
+      next: this.tiers.computeSteps(prompt, options),
     });
+  }
+
+  export(options: ExportOptions = {}): ReadableStream<Uint8Array> {
+    this.check();
+    return exportStream(this.transferInfo(), this.transfer, exportFilter(options));
+  }
+
+  async import(source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
+    this.check();
+    return importInto(source, this.transfer, this.transferInfo(), options);
   }
 
   /**
@@ -255,6 +289,8 @@ export class SemanticCache implements SemanticCacheApi {
       store: this.store.kind,
       threshold: this.threshold,
       dimensions: this.dimensions,
+      embedder: this.transferInfo().embedder,
+      ...(this.tiers.enabled ? { next: { ...this.tiers.counts } } : {}),
     };
   }
 
@@ -283,7 +319,26 @@ export class SemanticCache implements SemanticCacheApi {
     }
   }
 
+  get [INTERNAL](): CacheInternals {
+    return {
+      transfer: this.transfer,
+      entries: () => this.c.core.stats().entries,
+      evict: (count) =>
+        this.writer.write(async () => {
+          this.check();
+          const ids = [...core(() => this.c.core.evict(count, this.o.clock()))];
+          this.writer.forget(ids);
+          if (ids.length) await this.writer.apply({ delete: ids });
+          return ids.length;
+        }),
+    };
+  }
+
   // ---- internals ----
+
+  private transferInfo() {
+    return { embedder: this.embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
+  }
 
   private check() {
     if (this.closed) throw new SemcacheError('CLOSED', 'this SemanticCache is closed');
@@ -358,6 +413,7 @@ export class SemanticCache implements SemanticCacheApi {
       metadata: row.metadata,
       candidates: candidatesOf(r),
       timings,
+      tier: 'local',
     };
   }
 

@@ -32,6 +32,10 @@ export interface EdgeEnv {
   MAX_BODY_BYTES?: string;
   /** The request body must arrive within this many ms. Default 30,000. */
   BODY_TIMEOUT_MS?: string;
+  /** Largest POST /cache/import body in bytes (read as it streams in). Default 67,108,864 (64 MiB). */
+  MAX_IMPORT_BYTES?: string;
+  /** The import body must arrive within this many ms. Default 600,000. */
+  IMPORT_TIMEOUT_MS?: string;
   /** The upstream must answer, and keep streaming, within this many ms. Default 60,000. */
   UPSTREAM_TIMEOUT_MS?: string;
   /** "remote" (default): an OpenAI-compatible embeddings API (EMBEDDINGS_*). "use-lite": the
@@ -90,6 +94,8 @@ export interface EdgeConfig {
   tenantTokens?: Record<string, string>;
   maxBodyBytes: number;
   bodyTimeoutMs: number;
+  maxImportBytes: number;
+  importTimeoutMs: number;
   upstreamTimeoutMs: number;
 }
 
@@ -153,6 +159,8 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     tenantTokens,
     maxBodyBytes: num('MAX_BODY_BYTES', 1 << 20, 1, 100 << 20, true),
     bodyTimeoutMs: num('BODY_TIMEOUT_MS', 30_000, 1, 600_000, true),
+    maxImportBytes: num('MAX_IMPORT_BYTES', 64 << 20, 1, 4 << 30, true),
+    importTimeoutMs: num('IMPORT_TIMEOUT_MS', 600_000, 1, 3_600_000, true),
     upstreamTimeoutMs: num('UPSTREAM_TIMEOUT_MS', 60_000, 1, 3_600_000, true),
   };
 }

@@ -4,8 +4,11 @@
 import type { Embedder } from '../embedder.js';
 import { remoteEmbedder } from '../embedders/remote.js';
 import { SemcacheError } from '../errors.js';
+import { INTERNAL } from '../internal.js';
 import { encodeError, type RpcError } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
+import type { TransferEntry } from '../transfer/format.js';
+import type { ExportFilter } from '../transfer/transfer.js';
 import { DurableObjectStore, type DurableObjectStorageLike } from '../stores/durable-object.js';
 import type { LoadCoreOptions } from '../wasm.js';
 import { edgeConfig, type EdgeEnv } from './config.js';
@@ -14,7 +17,7 @@ import { edgeConfig, type EdgeEnv } from './config.js';
  * calls and answers itself): a result, or an error's code and message (workerd keeps only an
  * Error's message across RPC, and the handler maps codes to HTTP statuses). */
 export type ShardReply = { result: unknown; error?: undefined } | { error: RpcError };
-export type ShardOp = 'get' | 'put' | 'clear' | 'stats' | 'flush';
+export type ShardOp = 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'exportOpen' | 'exportNext' | 'importBatch' | 'importEnd';
 
 export interface DurableObjectStateLike {
   readonly storage: DurableObjectStorageLike & {
@@ -112,6 +115,21 @@ export class ShardState {
         }
         case 'flush':
           await cache.flush();
+          value = null;
+          break;
+        // cache.export/import of the tenant, a shard at a time (js/edge/worker.ts drives them).
+        case 'exportOpen':
+          value = cache[INTERNAL].transfer.exportOpen(args[0] as ExportFilter);
+          break;
+        case 'exportNext':
+          value = await cache[INTERNAL].transfer.exportNext(args[0] as number, args[1] as number);
+          break;
+        case 'importBatch':
+          value = await cache[INTERNAL].transfer.importBatch(args[0] as number, args[1] as TransferEntry[]);
+          await this.scheduleSnapshot();
+          break;
+        case 'importEnd':
+          await cache[INTERNAL].transfer.importEnd(args[0] as number, args[1] as boolean);
           value = null;
           break;
         default:

@@ -4,6 +4,8 @@
 import { decodeError } from '../rpc.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
 import type { SemanticCacheStats } from '../api.js';
+import type { TransferEntry, TransferInfo } from '../transfer/format.js';
+import { exportFilter, exportStream, importInto, type ExportFilter } from '../transfer/transfer.js';
 import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
 import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
 import type { ShardOp, ShardReply } from './shard.js';
@@ -33,6 +35,8 @@ export function createEdgeFetch(options: { onCacheError?: (e: Error, where: stri
         corsOrigins: cfg.corsOrigins,
         maxBodyBytes: cfg.maxBodyBytes,
         bodyTimeoutMs: cfg.bodyTimeoutMs,
+        maxImportBytes: cfg.maxImportBytes,
+        importTimeoutMs: cfg.importTimeoutMs,
         upstreamTimeoutMs: cfg.upstreamTimeoutMs,
         onCacheError,
       });
@@ -72,7 +76,7 @@ export function shardOf(scope: ScopeInput, shards: number): number {
 }
 
 /** A HandlerCache for one tenant: every call goes to the shard of its scope (clear/stats/flush
- * without a scope go to all of the tenant's shards). */
+ * and export without a scope go to all of the tenant's shards; an import goes to each entry's). */
 export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shards: number): HandlerCache {
   const stub = (shard: number) => ns.get(ns.idFromName(shardName(tenant, shard)));
   const call = async <T>(shard: number, op: ShardOp, args: unknown[]): Promise<T> => {
@@ -91,6 +95,64 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
     stats: async () => sumStats(await all<ShardStats>('stats', [])),
     flush: async () => {
       await all('flush', []);
+    },
+    export: (o = {}) => exportStream(() => info(call), shardsExport(call, shards, exportFilter(o)), exportFilter(o)),
+    import: (source, o = {}) => {
+      const touched = new Map<number, Set<number>>();
+      return importInto(
+        source,
+        {
+          importBatch: async (token, entries) => {
+            const by = new Map<number, TransferEntry[]>();
+            for (const e of entries) {
+              const s = shardOf(JSON.parse(e.scope) as ScopeInput, shards);
+              by.set(s, [...(by.get(s) ?? []), e]);
+            }
+            const t = touched.get(token) ?? new Set<number>();
+            touched.set(token, t);
+            let n = 0;
+            for (const [s, list] of by) {
+              t.add(s);
+              n += await call<number>(s, 'importBatch', [token, list]);
+            }
+            return n;
+          },
+          importEnd: async (token, commit) => {
+            const t = touched.get(token) ?? new Set<number>();
+            touched.delete(token);
+            await Promise.all([...t].map((s) => call(s, 'importEnd', [token, commit])));
+          },
+        },
+        () => info(call),
+        o,
+      );
+    },
+  };
+}
+
+type ShardCall = <T>(shard: number, op: ShardOp, args: unknown[]) => Promise<T>;
+
+/** What the tenant's vectors are: its first shard's embedder and length (all shards share them). */
+async function info(call: ShardCall): Promise<TransferInfo> {
+  const s = await call<SemanticCacheStats>(0, 'stats', []);
+  return { embedder: s.embedder, dimensions: s.dimensions };
+}
+
+/** An export over a tenant's shards, one after the other (only the scope's shard for a scope). */
+function shardsExport(call: ShardCall, shards: number, filter: ExportFilter) {
+  const order = filter.scope === undefined ? Array.from({ length: shards }, (_, i) => i) : [shardOf(JSON.parse(filter.scope) as ScopeInput, shards)];
+  const sessions = new Map<number, number>();
+  return {
+    exportOpen: () => 0,
+    exportNext: async (_: number, limit: number): Promise<TransferEntry[] | null> => {
+      while (order.length) {
+        const s = order[0]!;
+        if (!sessions.has(s)) sessions.set(s, await call<number>(s, 'exportOpen', [filter]));
+        const page = await call<TransferEntry[] | null>(s, 'exportNext', [sessions.get(s), limit]);
+        if (page) return page;
+        order.shift();
+      }
+      return null;
     },
   };
 }

@@ -79,3 +79,40 @@ export function jsonDepth(text: string): number {
   }
   return max;
 }
+
+/**
+ * A request body as a stream that fails with PAYLOAD_TOO_LARGE past `maxBytes` and BODY_TIMEOUT
+ * past `timeoutMs` (for bodies read as they arrive, like an import: never buffered whole).
+ */
+export function limitedBody(request: Request, limits: Pick<BodyLimits, 'maxBytes' | 'timeoutMs'>): ReadableStream<Uint8Array> {
+  const tooLarge = () => new SemcacheError('PAYLOAD_TOO_LARGE', `request body is over ${limits.maxBytes} bytes`);
+  if (Number(request.headers.get('content-length') ?? '0') > limits.maxBytes) throw tooLarge();
+  const reader = request.body?.getReader();
+  const deadline = Date.now() + limits.timeoutMs;
+  let size = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!reader) return controller.close();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new SemcacheError('BODY_TIMEOUT', `the request body did not arrive within ${limits.timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+        });
+        try {
+          const { done, value } = await Promise.race([reader.read(), late]);
+          if (done) return controller.close();
+          size += value.byteLength;
+          if (size > limits.maxBytes) throw tooLarge();
+          controller.enqueue(value);
+        } catch (e) {
+          void reader.cancel().catch(() => {});
+          controller.error(e);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel: () => reader?.cancel(),
+    },
+    { highWaterMark: 0 },
+  );
+}

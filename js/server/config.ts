@@ -41,6 +41,9 @@ export interface ServerConfig {
   credentialKeyEnv: string;
   maxBodyBytes: number;
   bodyTimeout: number;
+  /** Largest POST /cache/import body (streamed). */
+  maxImportBytes: number;
+  importTimeout: number;
   upstreamTimeout: number;
 }
 
@@ -86,12 +89,16 @@ usage: npm start -- [options]
                         if unset, a random key kept next to the storage file)
   --max-body-bytes N    largest request body in bytes (default 1048576)
   --body-timeout MS     the request body must arrive within MS (default 30000)
+  --max-import-bytes N  largest POST /cache/import body in bytes, read as it streams in
+                        (default 268435456)
+  --import-timeout MS   an import body must arrive within MS (default 600000)
   --upstream-timeout MS the upstream must answer, and keep streaming, within MS (default 60000)
   --quiet               no request log
   --help                this text
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions (streaming and not),
-POST /cache/get, /cache/put, /cache/clear, /cache/flush, GET /cache/stats, and the demo at /.
+POST /cache/get, /cache/put, /cache/clear, /cache/flush, GET /cache/stats, GET /cache/export,
+POST /cache/import, and the demo at /.
 Every response carries X-Semcache: hit | miss | bypass (and X-Semcache-Similarity on hits).
 Who may call what: docs/security.md.`;
 
@@ -115,6 +122,8 @@ const DEFAULTS: ServerConfig = {
   credentialKeyEnv: 'SEMCACHE_CREDENTIAL_KEY',
   maxBodyBytes: 1 << 20,
   bodyTimeout: 30_000,
+  maxImportBytes: 256 << 20,
+  importTimeout: 600_000,
   upstreamTimeout: 60_000,
 };
 
@@ -151,6 +160,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         'credential-key-env': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'body-timeout': { type: 'string' },
+        'max-import-bytes': { type: 'string' },
+        'import-timeout': { type: 'string' },
         'upstream-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -198,6 +209,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     credentialKeyEnv: v['credential-key-env'],
     maxBodyBytes: v['max-body-bytes'],
     bodyTimeout: v['body-timeout'],
+    maxImportBytes: v['max-import-bytes'],
+    importTimeout: v['import-timeout'],
     upstreamTimeout: v['upstream-timeout'],
   };
   const envs: Partial<Record<keyof ServerConfig, unknown>> = { port: env.PORT, upstream: env.SEMCACHE_UPSTREAM };
@@ -256,6 +269,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     credentialKeyEnv: String(pick('credentialKeyEnv')),
     maxBodyBytes: num('maxBodyBytes', 1, 1 << 30)!,
     bodyTimeout: num('bodyTimeout', 1, 3_600_000)!,
+    maxImportBytes: num('maxImportBytes', 1, 2 ** 40)!,
+    importTimeout: num('importTimeout', 1, 86_400_000)!,
     upstreamTimeout: num('upstreamTimeout', 1, 3_600_000)!,
   };
 }

@@ -7,7 +7,7 @@ import { hmacHex, importHmacKey } from '../llm/canonical.js';
 import { requestKey, type RequestKind } from '../llm/request-key.js';
 import type { Scope, ScopeInput } from '../scope.js';
 import { createAccess, type AccessOptions, type Caller, type ClientInfo } from './access.js';
-import { readJsonBody } from './body.js';
+import { limitedBody, readJsonBody } from './body.js';
 import {
   answerMetaOf,
   answerOf,
@@ -29,7 +29,7 @@ export type { ClientInfo } from './access.js';
 
 /** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
  * Durable Object). */
-export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush'>;
+export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'export' | 'import'>;
 
 export interface HandlerOptions extends AccessOptions {
   /** One cache per tenant (edge: its Durable Objects), or one cache all tenants share (it must
@@ -43,6 +43,10 @@ export interface HandlerOptions extends AccessOptions {
   maxBodyBytes?: number;
   /** The request body must arrive within this many ms. Default 30,000. */
   bodyTimeoutMs?: number;
+  /** Largest POST /cache/import body in bytes (read as it streams in). Default 256 MiB. */
+  maxImportBytes?: number;
+  /** The import body must arrive within this many ms. Default 600,000. */
+  importTimeoutMs?: number;
   /** Deepest JSON nesting accepted. Default 64. */
   maxJsonDepth?: number;
   /** The upstream must start answering, and keep sending, within this many ms. Default 60,000. */
@@ -62,6 +66,8 @@ const ROUTES: Record<string, Route> = {
   '/cache/clear': { method: 'POST' },
   '/cache/flush': { method: 'POST' },
   '/cache/stats': { method: 'GET' },
+  '/cache/export': { method: 'GET' },
+  '/cache/import': { method: 'POST' },
   '/healthz': { method: 'GET' },
 };
 const STATUS: Record<string, number> = {
@@ -76,12 +82,15 @@ const STATUS: Record<string, number> = {
   UPSTREAM_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
 };
+export const DEFAULT_MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_IMPORT_TIMEOUT_MS = 600_000;
 /** Responses after which the connection must not carry another request (the body was not read). */
 const CLOSE = new Set(['PAYLOAD_TOO_LARGE', 'BODY_TIMEOUT']);
 
 export function createHandler(options: HandlerOptions): (request: Request, info?: ClientInfo) => Promise<Response> {
   const access = createAccess(options);
   const limits = { maxBytes: options.maxBodyBytes ?? 1 << 20, timeoutMs: options.bodyTimeoutMs ?? 30_000, maxDepth: options.maxJsonDepth ?? 64 };
+  const importLimits = { maxBytes: options.maxImportBytes ?? DEFAULT_MAX_IMPORT_BYTES, timeoutMs: options.importTimeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS };
   const upstreamTimeout = options.upstreamTimeoutMs ?? 60_000;
   if (options.upstream.forwardsClientAuth && options.credentialHashKey === undefined) {
     throw new SemcacheError('CONFIG', 'an upstream that sees the client\'s own key needs credentialHashKey: entries are kept per credential');
@@ -139,9 +148,17 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     if (method !== r.method) return error(405, `use ${r.method} for ${path}`, 'METHOD_NOT_ALLOWED', { allow });
     if (r.method === 'GET') {
       if (path === '/healthz') return json(200, { ok: true, upstream: options.upstream.name });
+      if (path === '/cache/export') return exportResponse(request, caller);
       return json(200, await (await cacheFor(caller.tenant)).stats());
     }
     const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (path === '/cache/import') {
+      // Not JSON, but not a type a cross-site form can send either: a browser preflights it.
+      if (type !== 'application/octet-stream') throw new SemcacheError('UNSUPPORTED_MEDIA_TYPE', 'send the export file as Content-Type: application/octet-stream');
+      access.requireWrite(caller, path);
+      const cache = await cacheFor(caller.tenant);
+      return json(200, await cache.import(limitedBody(request, importLimits), { tenant: caller.tenant, signal: request.signal }));
+    }
     if (type !== 'application/json') throw new SemcacheError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
     if (path === '/cache/put' || path === '/cache/flush') access.requireWrite(caller, path);
     if (path === '/cache/clear') access.requireWrite(caller, path, true);
@@ -216,6 +233,24 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     }
   }
 
+  /** GET /cache/export[?scope=…]: the caller's tenant's entries (admin only: every prompt of it). */
+  async function exportResponse(request: Request, caller: Caller): Promise<Response> {
+    access.requireWrite(caller, '/cache/export');
+    const q = new URL(request.url).searchParams.get('scope');
+    let scope: ScopeInput | undefined;
+    if (q !== null) {
+      try {
+        scope = JSON.parse(q) as ScopeInput;
+      } catch {
+        scope = q;  // a plain string names a namespace, as in /cache/get
+      }
+    }
+    const cache = await cacheFor(caller.tenant);
+    const body = cache.export(scope === undefined ? { tenant: caller.tenant } : { scope: withTenant(scope, caller.tenant), tenant: caller.tenant });
+    const name = `semcache-${caller.tenant.replace(/[^A-Za-z0-9_.-]/g, '_')}.semcache`;
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${name}"` } });
+  }
+
   async function cacheEndpoint(path: string, body: unknown, request: Request, caller: Caller): Promise<Response> {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SemcacheError('INVALID_REQUEST', 'the request body must be a JSON object');
     const b = body as Record<string, unknown>;
@@ -232,7 +267,7 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     let text: string, scope: ScopeInput;
     const kind: RequestKind | undefined = Array.isArray(b.messages) ? 'chat' : b.input !== undefined ? 'responses' : b.prompt !== undefined && b.model !== undefined ? 'completions' : undefined;
     if (kind) {
-      const { answer: _a, ttl: _t, ...request_ } = b;
+      const { answer: _a, ttl: _t, metadata: _m, ...request_ } = b;
       if (kind !== 'responses') checkBody(kind, request_);
       const k = await requestKey(kind, request_, { tenant: caller.tenant, credential: await credentialOf(request) });
       if ('bypass' in k) throw new SemcacheError('INVALID_REQUEST', `this request is not cacheable: ${k.bypass}`);
@@ -244,10 +279,16 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     }
     if (path === '/cache/get') {
       const r = await cache.get(text, { scope });
-      return json(200, r.hit ? { hit: true, prompt: text, answer: r.answer, similarity: r.similarity, matchedPrompt: r.matchedPrompt, id: r.id } : { hit: false, prompt: text, similarity: r.similarity });
+      return json(
+        200,
+        r.hit
+          ? { hit: true, prompt: text, answer: r.answer, similarity: r.similarity, matchedPrompt: r.matchedPrompt, exact: r.exact, id: r.id, ...(r.metadata === undefined ? {} : { metadata: r.metadata }) }
+          : { hit: false, prompt: text, similarity: r.similarity },
+      );
     }
     if (typeof b.answer !== 'string') throw new SemcacheError('INVALID_REQUEST', '`answer` must be a string');
-    const r = await cache.put(text, b.answer, { scope, ttl: typeof b.ttl === 'number' ? b.ttl : undefined });
+    const metadata = b.metadata === undefined ? undefined : b.metadata;
+    const r = await cache.put(text, b.answer, { scope, ttl: typeof b.ttl === 'number' ? b.ttl : undefined, metadata });
     return json(200, { id: r.id, evicted: r.evicted });
   }
 }

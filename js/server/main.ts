@@ -54,6 +54,8 @@ export async function startServer(cfg: ServerConfig, log: (s: string) => void = 
     credentialHashKey: upstream.forwardsClientAuth ? (env(cfg.credentialKeyEnv) ?? credentialKeyFile(file)) : undefined,
     maxBodyBytes: cfg.maxBodyBytes,
     bodyTimeoutMs: cfg.bodyTimeout,
+    maxImportBytes: cfg.maxImportBytes,
+    importTimeoutMs: cfg.importTimeout,
     upstreamTimeoutMs: cfg.upstreamTimeout,
   });
   const logged = cfg.quiet
@@ -69,7 +71,7 @@ export async function startServer(cfg: ServerConfig, log: (s: string) => void = 
     host: cfg.host,
     fallback: staticFiles(root, cfg.gpt2Dir),
     // Node's own cut-off for a whole request, past the handler's body and upstream deadlines
-    requestTimeoutMs: cfg.bodyTimeout + cfg.upstreamTimeout,
+    requestTimeoutMs: Math.max(cfg.bodyTimeout + cfg.upstreamTimeout, cfg.importTimeout),
   });
   return {
     url: server.url,

@@ -4,6 +4,7 @@
 // Durable Objects.)
 import type { ScopeInput } from '../scope.js';
 import type { EntryInfo } from '../api.js';
+import { tenantOfScope } from '../transfer/transfer.js';
 import type { HandlerCache } from './handler.js';
 
 /** A cache all tenants share: what the handler needs, plus listing entries with their scopes. */
@@ -21,7 +22,7 @@ export function tenantView(cache: SharedCache, tenant: string): HandlerCache {
     const out: EntryInfo[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const page = await cache.entries({ limit: PAGE, offset });
-      for (const e of page) if (tenantOf(e.scope) === tenant) out.push(e);
+      for (const e of page) if (tenantOfScope(e.scope) === tenant) out.push(e);
       if (page.length < PAGE) return out;
     }
   }
@@ -29,6 +30,9 @@ export function tenantView(cache: SharedCache, tenant: string): HandlerCache {
     get: (prompt, o) => cache.get(prompt, o),
     put: (prompt, answer, o) => cache.put(prompt, answer, o),
     flush: () => cache.flush(),
+    // Only this tenant's entries leave, and whatever comes in lands in this tenant.
+    export: (o = {}) => cache.export({ ...o, tenant }),
+    import: (source, o = {}) => cache.import(source, { ...o, tenant }),
     async clear(o = {}) {
       if (o.scope !== undefined) return cache.clear({ scope: o.scope });
       let removed = 0;
@@ -52,13 +56,4 @@ export function tenantView(cache: SharedCache, tenant: string): HandlerCache {
       } as never;
     },
   };
-}
-
-function tenantOf(scopeKey: string): string | undefined {
-  try {
-    const t = (JSON.parse(scopeKey) as { tenant?: unknown }).tenant;
-    return typeof t === 'string' ? t : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -258,16 +258,27 @@ export class SqliteStore implements CacheStore {
 
   /** The database's size in bytes (pages in use and free). */
   databaseBytes(): number {
-    return this.read(() => {
-      const a = this.db!.prepare('PRAGMA page_count');
-      const b = this.db!.prepare('PRAGMA page_size');
+    const p = this.pages();
+    return p.count * p.pageSize;
+  }
+
+  /** Page size, page count and free pages (deleted rows leave free pages the file keeps). */
+  pages(): { pageSize: number; count: number; free: number } {
+    const q = (pragma: string) => {
+      const s = this.db!.prepare(`PRAGMA ${pragma}`);
       try {
-        return Number(a.get([])![0]) * Number(b.get([])![0]);
+        return Number(s.get([])![0]);
       } finally {
-        a.finalize();
-        b.finalize();
+        s.finalize();
       }
-    });
+    };
+    return this.read(() => ({ pageSize: q('page_size'), count: q('page_count'), free: q('freelist_count') }));
+  }
+
+  /** Gives free pages back to the file system (a database created with auto_vacuum =
+   * INCREMENTAL; a no-op otherwise), then checkpoints so that the file itself shrinks. */
+  releaseFreePages(): void {
+    this.read(() => this.db!.exec('PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);'));
   }
 
   count(): number {

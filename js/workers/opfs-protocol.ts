@@ -13,12 +13,14 @@ import type {
   SemanticCacheStats,
 } from '../api.js';
 import type { ScopeInput } from '../scope.js';
+import type { TransferEntry } from '../transfer/format.js';
+import type { ExportFilter } from '../transfer/transfer.js';
 
 /** SemanticCache options that are plain data: what the worker's cache is opened with. The
  * embedder and the verifier's function stay on the page. */
 export type WorkerCacheOptions = Omit<
   SemanticCacheOptions,
-  'embedder' | 'dimensions' | 'store' | 'storage' | 'path' | 'onCorrupt' | 'clock' | 'wasm' | 'verifier' | 'evaluatorModel'
+  'embedder' | 'dimensions' | 'store' | 'storage' | 'path' | 'onCorrupt' | 'clock' | 'wasm' | 'verifier' | 'evaluatorModel' | 'next' | 'share'
 > & { evaluatorModel?: string | Uint8Array };
 
 export interface WorkerOpenArgs {
@@ -29,6 +31,8 @@ export interface WorkerOpenArgs {
   sqliteUrl?: string;
   options: WorkerCacheOptions;
   onCorrupt?: 'error' | 'reset';
+  /** The share of the origin's quota the cache's files may take (OpfsCacheOptions.storageShare). */
+  storageShare: number;
 }
 
 /** The verifier as it crosses: its band and budget; its function runs on the calling page. */
@@ -77,6 +81,10 @@ export interface OpfsProtocol {
   integrityCheck(): string;
   databaseBytes(): number;
   count(): number;
+  exportOpen(filter: ExportFilter): number;
+  exportNext(session: number, limit: number): TransferEntry[] | null;
+  importBatch(token: number, entries: TransferEntry[]): number;
+  importEnd(token: number, commit: boolean): void;
   close(): void;
 }
 
@@ -99,6 +107,10 @@ export const RELAYED_VERBS = [
   'integrityCheck',
   'databaseBytes',
   'count',
+  'exportOpen',
+  'exportNext',
+  'importBatch',
+  'importEnd',
 ] as const satisfies readonly Exclude<keyof OpfsProtocol, 'open' | 'close'>[];
 
 export type RelayedVerb = (typeof RELAYED_VERBS)[number];

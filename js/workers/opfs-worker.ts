@@ -6,6 +6,7 @@
 /// <reference lib="webworker" />
 import type { GetOptions, VerifierOptions } from '../api.js';
 import { SemcacheError } from '../errors.js';
+import { INTERNAL } from '../internal.js';
 import { serveRpc, type RpcContext } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
 import type { StoreBatch, StoreSnapshot } from '../store.js';
@@ -13,6 +14,7 @@ import { PAGE_SIZE, type SqlDb, type SqlStatement } from '../stores/sqlite-schem
 import { SqliteStore } from '../stores/sqlite-store.js';
 import { CALL_VERIFIER } from '../verifier.js';
 import { loadCore } from '../wasm.js';
+import { StorageBudget } from './opfs-budget.js';
 import type { OpfsEvents, OpfsProtocol, VerifyEvent, WireGetOptions } from './opfs-protocol.js';
 
 interface Sqlite3Stmt {
@@ -211,8 +213,16 @@ function asQuota(e: unknown, before: number): unknown {
 }
 
 let cache: SemanticCache | undefined;
-let store: SqliteStore | undefined;
+let store: OpfsStore | undefined;
 let pool: PoolUtil | undefined;
+let budget: StorageBudget | undefined;
+
+/** Runs a write verb, then lets the storage budget look at the database's size. */
+async function written<T>(p: Promise<T>): Promise<T> {
+  const r = await p;
+  void budget?.afterWrite();
+  return r;
+}
 
 const noEmbedder = {
   id: 'page',
@@ -264,7 +274,8 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
         // commits come), 13.8 ms per commit against 5.8 ms in WAL. synchronous = FULL: every
         // acknowledged commit is on disk. The mode is set before the first read, on every open.
         try {
-          db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;`);
+          // auto_vacuum (new databases only) lets the storage budget give evicted pages back.
+          db.exec(`PRAGMA page_size = ${PAGE_SIZE}; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 4194304;`);
           const mode = db.prepare('PRAGMA journal_mode');
           let got: unknown;
           try {
@@ -291,8 +302,16 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     st.pool = p;
     store = st;
     const embedder = { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
-    cache = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
-    return { dimensions: cache.dimensions, threshold: cache.threshold };
+    const c = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
+    cache = c;
+    budget = new StorageBudget(a.storageShare, {
+      pages: () => st.pages(),
+      releaseFreePages: () => st.releaseFreePages(),
+      entries: () => c[INTERNAL].entries(),
+      evict: (n) => c[INTERNAL].evict(n),
+    });
+    await budget.afterWrite();  // the quota may have shrunk since the last session
+    return { dimensions: c.dimensions, threshold: c.threshold };
   },
   get(prompt, { verifier, ...options }: WireGetOptions) {
     const o: GetOptions & { [CALL_VERIFIER]?: VerifierOptions } = options;
@@ -305,12 +324,16 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     if (verdict === true || verdict === false) a?.resolve(verdict);
     else a?.reject(new Error(verdict.error));
   },
-  put: (prompt, answer, options) => open().put(prompt, answer, options),
+  put: (prompt, answer, options) => written(open().put(prompt, answer, options)),
   delete: (id) => open().delete(id),
   feedback: (id, verdict) => open().feedback(id, verdict),
   clear: (options) => open().clear(options),
   entries: (options) => open().entries(options),
-  stats: () => open().stats(),
+  stats: async () => ({ ...(await open().stats()), storage: await budget!.info() }),
+  exportOpen: (filter) => open()[INTERNAL].transfer.exportOpen(filter),
+  exportNext: (session, limit) => open()[INTERNAL].transfer.exportNext(session, limit),
+  importBatch: (token, entries) => written(open()[INTERNAL].transfer.importBatch(token, entries)),
+  importEnd: (token, commit) => open()[INTERNAL].transfer.importEnd(token, commit),
   flush: () => open().flush(),
   integrityCheck: () => {
     open();
@@ -328,6 +351,8 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     const c = cache;
     cache = undefined;
     try {
+      await budget?.afterWrite();
+      budget = undefined;
       await c?.close();
     } finally {
       // Let the next owner (another tab's worker) take the files now, not when this one is collected.

@@ -27,7 +27,8 @@ export class SemcacheShard extends DurableObject {
     this.shard = new ShardState(ctx, env, wasm, useLite);
   }
 
-  /** The worker's only RPC: op is get | put | clear | stats | flush. */
+  /** The worker's only RPC: op is get | put | clear | stats | flush, and the export/import
+   * verbs (exportOpen | exportNext | importBatch | importEnd). */
   call(op, args) {
     return this.shard.call(op, args);
   }
