@@ -13,8 +13,9 @@ namespace semcache {
 namespace {
 
 constexpr uint32_t kCacheMagic = fourcc("SMCC");
-// v2: entries carry their feedback offset, last score and prompt signature.
-constexpr uint32_t kCacheVersion = 2;
+// v2: entries carry their feedback offset, last score and prompt signature; v3: index payloads
+// record the hnswlib version and label width (see index/hnswlib_compat.h).
+constexpr uint32_t kCacheVersion = 3;
 constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8;  // smallest entry
 
 double msSince(std::chrono::steady_clock::time_point t0) {
@@ -461,7 +462,7 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
   uint32_t space = r.pod<uint32_t>("space");
   uint32_t dim = r.pod<uint32_t>("dim");
   if (space != uint32_t(config_.index.space) || dim != config_.index.dim)
-    throw Error("SNAPSHOT_MISMATCH", "cache snapshot is for " + std::to_string(dim) + "-d " +
+    throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +
                                          spaceName(SpaceKind(space)) + " vectors, the cache is " +
                                          std::to_string(config_.index.dim) + "-d " + spaceName(config_.index.space));
   uint32_t nextId = r.pod<uint32_t>("next id");

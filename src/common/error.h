@@ -23,6 +23,7 @@ inline constexpr const char* kDimensionMismatch = "DIMENSION_MISMATCH";
 inline constexpr const char* kNotFinite = "NOT_FINITE";
 inline constexpr const char* kCorruptSnapshot = "CORRUPT_SNAPSHOT";
 inline constexpr const char* kUnsupportedVersion = "UNSUPPORTED_VERSION";
+inline constexpr const char* kSnapshotMismatch = "SNAPSHOT_MISMATCH";  // made for another shape or build
 inline constexpr const char* kCapacity = "CAPACITY";
 inline constexpr const char* kNotFound = "NOT_FOUND";
 inline constexpr const char* kCorruptModel = "CORRUPT_MODEL";

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/frame.h"
+#include "index/hnswlib_compat.h"
 
 // Our own level-0 search loop (graphSearch) in wasm; natively hnswlib's searchKnn, whose
 // prefetching and AVX-512 kernels are the reference the wasm build is measured against.
@@ -24,7 +25,7 @@ namespace semcache {
 namespace {
 
 constexpr uint32_t kIndexMagic = fourcc("SMIX");
-constexpr uint32_t kIndexVersion = 2;  // 2: flat mode
+constexpr uint32_t kIndexVersion = 3;  // 2: flat mode; 3: hnswlib version and label width
 using Hnsw = hnswlib::HierarchicalNSW<float>;
 
 void checkParams(const IndexParams& p) {
@@ -32,6 +33,10 @@ void checkParams(const IndexParams& p) {
   if (p.efConstruction < 1 || p.efSearch < 1)
     throw Error(codes::kInvalidArgument, "efConstruction and efSearch must be >= 1");
   if (p.initialCapacity < 1) throw Error(codes::kInvalidArgument, "initialCapacity must be >= 1");
+}
+
+std::string versionName(uint32_t v) {
+  return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
 }
 
 [[noreturn]] void corrupt(const std::string& what) {
@@ -308,6 +313,8 @@ void VectorIndex::write(ByteWriter& w) const {
   w.pod(params_.seed);
   w.pod(params_.flatLimit);
   w.pod(uint8_t(hnsw_ ? 1 : 0));
+  w.pod(hnsw_compat::kVersion);
+  w.pod(hnsw_compat::kLabelBytes);
   if (!hnsw_) {  // live points only: label + encoded point
     w.reserve(w.size() + 8 + size() * (8 + pointBytes_));
     w.pod(static_cast<uint64_t>(size()));
@@ -346,6 +353,17 @@ std::unique_ptr<VectorIndex> VectorIndex::read(ByteReader& r) {
   p.flatLimit = r.pod<uint32_t>("flat limit");
   uint8_t graph = r.pod<uint8_t>("mode");
   if (graph > 1) corrupt("unknown mode " + std::to_string(graph));
+  uint32_t hnswVersion = r.pod<uint32_t>("hnswlib version");
+  uint32_t labelBytes = r.pod<uint32_t>("label width");
+  // A graph is hnswlib's memory as it was (see hnswlib_compat.h); a flat index holds only u64
+  // labels and encoded points, which any build reads.
+  if (graph && hnswVersion != hnsw_compat::kVersion)
+    throw Error(codes::kUnsupportedVersion, "index snapshot holds a graph in hnswlib " + versionName(hnswVersion) +
+                                                "'s layout, this build uses hnswlib " + versionName(hnsw_compat::kVersion));
+  if (graph && labelBytes != hnsw_compat::kLabelBytes)
+    throw Error(codes::kSnapshotMismatch, "index snapshot was written by a build with " + std::to_string(labelBytes) +
+                                              "-byte labels, this build has " + std::to_string(hnsw_compat::kLabelBytes) +
+                                              "-byte labels (a native snapshot in wasm, or the reverse)");
   if (p.dim == 0 || p.dim > 65536) corrupt("dim " + std::to_string(p.dim));
   try {
     checkParams(p);

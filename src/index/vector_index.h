@@ -4,8 +4,9 @@
 // hnswlib's fixed per-index cost of 64k mutexes, which matters with thousands of scopes); past
 // `flatLimit` points the index promotes itself to HNSW (hnswlib).
 // Labels are the caller's ids. Removal tombstones a slot that the next add reuses; the index
-// grows when full. Snapshots are plain bytes: magic, version, parameters, the points or the
-// graph, and an XXH64 checksum; loading validates all of it before trusting a single offset.
+// grows when full. Snapshots are plain bytes: magic, version, parameters, the hnswlib version
+// and label width the graph was laid out with (see hnswlib_compat.h), the points or the graph,
+// and an XXH64 checksum; loading validates all of it before trusting a single offset.
 #include <cstdint>
 #include <memory>
 #include <unordered_map>

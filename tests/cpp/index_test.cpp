@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "common/error.h"
@@ -81,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(Spaces, IndexRecall,
 // takes the kernels' tail paths.
 TEST(Index, OwnSearchLoopMatchesHnswlib) {
   const size_t n = 5000;
-  for (size_t dim : {size_t(96), size_t(100)}) {
+  for (uint32_t dim : {96u, 100u}) {
     auto centres = randomUnit(50, dim, 11);
     for (SpaceKind sk : {SpaceKind::F32, SpaceKind::Int8}) {
       VectorIndex idx({.space = sk, .dim = dim, .flatLimit = 0});
@@ -263,6 +264,34 @@ TEST_P(IndexModes, CorruptSnapshotsAreRejected) {
   std::vector<uint8_t> noise(4096);
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = uint8_t(i * 131 + 7);
   EXPECT_EQ(codeOf(noise), "CORRUPT_SNAPSHOT");
+}
+
+// The payload records the hnswlib version and label width (after the frame header, seven u32
+// parameters and the mode byte). A graph laid out by another hnswlib or with other label widths
+// (a native snapshot in wasm) is refused with a code the JS side answers by rebuilding from rows;
+// a flat index holds nothing of hnswlib's and loads anywhere.
+TEST_P(IndexModes, SnapshotsRecordTheHnswlibVersionAndLabelWidth) {
+  const size_t dim = 16, stamp = 16 + 7 * 4 + 1;
+  auto v = randomUnit(100, dim, 8);
+  VectorIndex idx({.dim = dim, .flatLimit = GetParam()});
+  for (size_t i = 0; i < 100; ++i) idx.add(i + 1, &v[i * dim]);
+  const auto good = idx.snapshot();
+  uint32_t version, labelBytes;
+  std::memcpy(&version, &good[stamp], 4);
+  std::memcpy(&labelBytes, &good[stamp + 4], 4);
+  EXPECT_EQ(version, 0x000800u);
+  EXPECT_EQ(labelBytes, sizeof(size_t));
+  auto patched = [&](size_t at, uint32_t value) {
+    auto b = good;
+    std::memcpy(&b[at], &value, 4);
+    uint64_t sum = xxh64(b.data(), b.size() - 8);
+    std::memcpy(&b[b.size() - 8], &sum, 8);
+    return b;
+  };
+  const bool graph = GetParam() == 0;
+  EXPECT_EQ(codeOf(patched(stamp, 0x000700)), graph ? "UNSUPPORTED_VERSION" : "accepted");
+  EXPECT_EQ(codeOf(patched(stamp + 4, sizeof(size_t) == 8 ? 4 : 8)), graph ? "SNAPSHOT_MISMATCH" : "accepted");
+  EXPECT_EQ(codeOf(patched(stamp, 0x000800)), "accepted");
 }
 
 TEST(Index, FlatIsExactAndPromotesToGraphPastItsLimit) {

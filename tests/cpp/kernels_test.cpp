@@ -22,7 +22,7 @@ namespace {
 // blocks of 4 into the first accumulator, the four accumulators added pairwise, their lanes added
 // pairwise, and the last n % 4 products added one by one. Each product is rounded before its add
 // (wasm has no fused multiply-add).
-float dotWasmOrder(const float* a, const float* b, size_t n) {
+[[maybe_unused]] float dotWasmOrder(const float* a, const float* b, size_t n) {
   float lane[16] = {};
   size_t i = 0;
   for (; i + 16 <= n; i += 16)
