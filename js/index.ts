@@ -15,7 +15,7 @@ export type {
 export { SemcacheError } from './errors.js';
 export type { SemcacheErrorCode } from './errors.js';
 export type { Embedder, EmbedFunction } from './embedder.js';
-export type { CacheStore, CacheRow, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';
+export type { CacheStore, CacheRow, SnapshotSink, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';
 export type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
 export { MemoryStore } from './stores/memory.js';
 export { scopeKey } from './scope.js';

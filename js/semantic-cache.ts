@@ -8,6 +8,7 @@ import { scopeKey, type ScopeInput } from './scope.js';
 import type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
 import type { CacheRow, CacheStore, StoreBatch, StoreChanges } from './store.js';
 import { MemoryStore } from './stores/memory.js';
+import { loadSnapshotStreamed, writeSnapshotSliced } from './snapshot-io.js';
 import { checkAnswer, checkPrompt, checkVector, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { loadCore, type LoadCoreOptions } from './wasm.js';
 
@@ -218,6 +219,8 @@ export interface SemanticCacheStats {
   store: string;
   threshold: number;
   dimensions: number;
+  /** Size of the wasm core's memory (vectors, index, entry metadata; it grows, never shrinks). */
+  wasmHeapBytes: number;
 }
 
 type Lookup = { result: GetResult; vector?: Float32Array };
@@ -551,6 +554,7 @@ export class SemanticCache {
       store: this.store.kind,
       threshold: this.threshold,
       dimensions: this.dimensions,
+      wasmHeapBytes: this.m.HEAPU8.length,
     };
   }
 
@@ -894,11 +898,10 @@ export class SemanticCache {
 
   private async saveSnapshot() {
     this.writesSinceSnapshot = 0;
-    const seq = this.seq;
-    const bytes = core(() => this.core.snapshot(seq));
     try {
-      await this.store.saveSnapshot({ seq, bytes });
-      this.snapshotSeq = seq;
+      // In slices: lookups and puts go on meanwhile (js/snapshot-io.ts).
+      const seq = await writeSnapshotSliced(this.core, this.store, () => this.seq);
+      if (seq !== undefined) this.snapshotSeq = seq;
     } catch (e) {
       // No room for the accelerator: the rows are complete, the next open replays or rebuilds.
       if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw e;
@@ -907,16 +910,16 @@ export class SemanticCache {
   }
 
   private async restore() {
-    const snap = await this.readSnapshot();
-    let loaded = false;
+    // A snapshot behind the rows is still useful when the store can list what changed since.
+    const usable = (seq: number) => seq === this.seq || (seq < this.seq && !!this.store.changesSince);
+    const snapSeq = await loadSnapshotStreamed(this.m, this.core, this.store, usable);
+    let loaded = snapSeq !== undefined;
     let changes: StoreChanges | undefined;
-    if (snap) {
-      try {
-        // A snapshot behind the rows is still useful when the store can list what changed since.
-        changes = snap.seq < this.seq && this.store.changesSince ? await this.store.changesSince(snap.seq) : undefined;
-        if (snap.seq === this.seq || changes) loaded = this.loadSnapshotAt(snap.ptr, snap.size);
-      } finally {
-        this.m._free(snap.ptr);
+    if (loaded && snapSeq! < this.seq) {
+      changes = await this.store.changesSince!(snapSeq!);
+      if (!changes) {  // a clear came after it: nothing to replay from
+        this.core.clear();
+        loaded = false;
       }
     }
     if (loaded) {
@@ -929,7 +932,7 @@ export class SemanticCache {
         this.core.remove(row.id);
         this.restoreRow(row);
       }
-      this.snapshotSeq = snap!.seq;
+      this.snapshotSeq = snapSeq!;
       this.writesSinceSnapshot = changes.rows.length + changes.deleted.length;
     } else {
       await this.store.scan((rows) => {
@@ -939,50 +942,6 @@ export class SemanticCache {
     const now = this.clock();
     const dropped = [...core(() => this.core.purgeExpired(now)), ...core(() => this.core.enforceLimits(now))];
     if (dropped.length) await this.apply({ delete: dropped });
-  }
-
-  /**
-   * The store's snapshot copied into the core's heap (the caller frees ptr), or undefined when
-   * there is none or it cannot serve (newer than the rows, or older with no change log). Stores
-   * with loadSnapshotInto write their chunks straight into the heap: no whole copy in JS.
-   */
-  private async readSnapshot(): Promise<{ seq: number; ptr: number; size: number } | undefined> {
-    const usable = (seq: number) => seq === this.seq || (seq < this.seq && !!this.store.changesSince);
-    if (this.store.loadSnapshotInto) {
-      let ptr = 0;
-      let size = 0;
-      const seq = await this.store.loadSnapshotInto((n, seq) => {
-        if (!usable(seq)) return undefined;
-        ptr = this.m._malloc(n);
-        size = n;
-        if (!ptr && n) throw new SemcacheError('OUT_OF_MEMORY', `no room for a ${n}-byte snapshot in the wasm heap`);
-        return this.m.HEAPU8.subarray(ptr, ptr + n);
-      }).catch((e: unknown) => {
-        if (ptr) this.m._free(ptr);
-        throw e;
-      });
-      if (seq === undefined) {
-        if (ptr) this.m._free(ptr);
-        return undefined;
-      }
-      return { seq, ptr, size };
-    }
-    const snap = await this.store.loadSnapshot();
-    if (!snap || !usable(snap.seq)) return undefined;
-    const ptr = this.m._malloc(snap.bytes.length);
-    this.m.HEAPU8.set(snap.bytes, ptr);
-    return { seq: snap.seq, ptr, size: snap.bytes.length };
-  }
-
-  /** False when the snapshot is corrupt or of another shape: the rows are the truth then. */
-  private loadSnapshotAt(ptr: number, size: number): boolean {
-    try {
-      this.core.loadSnapshot(ptr, size);
-      return true;
-    } catch {
-      this.core.clear();
-      return false;
-    }
   }
 
   private restoreRow(row: CacheRow) {

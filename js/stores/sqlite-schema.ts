@@ -3,7 +3,7 @@
 // Durable Object store (ctx.storage.sql). All three bindings are synchronous, so one class drives
 // any of them through a small adapter (SqlDb); only opening the database differs.
 import { SemcacheError } from '../errors.js';
-import type { CacheRow, CacheStore, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from '../store.js';
+import type { CacheRow, CacheStore, SnapshotSink, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from '../store.js';
 
 /**
  * 1: the first shared schema. 2: entries carry their feedback offset (threshold_offset), touches
@@ -327,25 +327,31 @@ export class SqliteStore implements CacheStore {
   }
 
   async loadSnapshot(): Promise<StoreSnapshot | undefined> {
-    let bytes: Uint8Array | undefined;
-    const seq = await this.loadSnapshotInto((n) => (bytes = new Uint8Array(n)));
-    return seq === undefined ? undefined : { seq, bytes: bytes! };
+    let bytes = new Uint8Array(0);
+    let at = 0;
+    const seq = await this.loadSnapshotChunks(
+      (size) => ((bytes = new Uint8Array(size)), true),
+      (chunk) => {
+        bytes.set(chunk, at);
+        at += chunk.length;
+      },
+    );
+    return seq === undefined ? undefined : { seq, bytes };
   }
 
-  async loadSnapshotInto(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined> {
+  async loadSnapshotChunks(accept: (size: number, seq: number) => boolean, onChunk: (chunk: Uint8Array) => void): Promise<number | undefined> {
     const seq = this.meta('snapshot_seq');
     const size = Number(this.meta('snapshot_bytes') ?? -1);
     const gen = Number(this.meta('snapshot_gen') ?? 0);
     if (seq === undefined || seq === null || size < 0) return undefined;
-    const out = alloc(size, Number(seq));
-    if (!out) return undefined;
+    if (!accept(size, Number(seq))) return undefined;
     let at = 0;
     let torn = false;
     this.read(() => {
       this.stmts().chunks.each([gen], ([c]) => {
         const b = c as Uint8Array;
         if (at + b.length > size) return !(torn = true);
-        out.set(b, at);
+        onChunk(b);
         at += b.length;
       });
     });
@@ -358,47 +364,89 @@ export class SqliteStore implements CacheStore {
    * yielding between them so that applies run meanwhile, then switches to it in one small
    * transaction. A crash before the switch leaves the previous snapshot in place.
    */
-  saveSnapshot(s: StoreSnapshot): Promise<void> {
-    const p = this.checkpoint.then(() => this.writeSnapshot(s));
-    this.checkpoint = p.catch(() => {});
-    return p;
+  async saveSnapshot(s: StoreSnapshot): Promise<void> {
+    const sink = await this.openSink();
+    try {
+      for (let at = 0; at < s.bytes.length; ) {
+        const t0 = Date.now();
+        at = sink.put(s.bytes, at, () => Date.now() - t0 < this.sliceMs);
+        if (at < s.bytes.length) await yieldTurn();
+      }
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    await sink.commit(s.seq);
   }
 
-  private async writeSnapshot(s: StoreSnapshot) {
-    const st = this.stmts();
-    const where = 'snapshot write';
-    try {
-      const cur = Number(this.meta('snapshot_gen') ?? 0);
-      const gen = Math.max(cur, Number(st.maxGen.get([])?.[0] ?? 0)) + 1;
-      const chunks = Math.ceil(s.bytes.length / this.chunkBytes);
-      for (let n = 0; n < chunks; ) {
-        const t0 = Date.now();
-        this.tx(() => {
-          do {
-            const at = n * this.chunkBytes;
-            st.putChunk.run([gen, n, s.bytes.subarray(at, Math.min(s.bytes.length, at + this.chunkBytes))]);
-            n++;
-          } while (n < chunks && Date.now() - t0 < this.sliceMs);
-        });
-        if (n < chunks) {
-          await yieldTurn();
-          this.stmts();  // closed meanwhile: CLOSED
-        }
+  /**
+   * A snapshot written chunk by chunk as the core serializes it (one checkpoint at a time: this
+   * waits for the one before). Each write is one transaction; commit() makes the chunks the
+   * current snapshot, abort() drops them.
+   */
+  beginSnapshot(): Promise<SnapshotSink> {
+    return this.openSink();
+  }
+
+  private openSink(): Promise<SqliteSnapshotSink> {
+    const before = this.checkpoint;
+    let release!: () => void;
+    this.checkpoint = new Promise<void>((r) => (release = r));
+    return before.then(() => {
+      try {
+        const st = this.stmts();
+        const gen = Math.max(Number(this.meta('snapshot_gen') ?? 0), Number(st.maxGen.get([])?.[0] ?? 0)) + 1;
+        return new SqliteSnapshotSink(this, gen, release);
+      } catch (e) {
+        release();
+        throw this.wrap(e, 'snapshot write');
       }
+    });
+  }
+
+  /** @internal Chunks of bytes from `at` into generation `gen` (from chunk `n`) in one transaction, while `more()`. */
+  putChunks(gen: number, n: number, bytes: Uint8Array, at: number, more: () => boolean): { n: number; at: number } {
+    const st = this.stmts();
+    try {
+      this.tx(() => {
+        do {
+          st.putChunk.run([gen, n++, bytes.subarray(at, Math.min(bytes.length, at + this.chunkBytes))]);
+          at += this.chunkBytes;
+        } while (at < bytes.length && more());
+      });
+    } catch (e) {
+      throw this.wrap(e, 'snapshot write');
+    }
+    return { n, at: Math.min(at, bytes.length) };
+  }
+
+  /** @internal Makes generation `gen` (of `size` bytes) the snapshot for rows up to `seq`, then drops the others. */
+  async commitSnapshot(gen: number, size: number, seq: number) {
+    const st = this.stmts();
+    try {
       this.tx(() => {
         // A clear() after this snapshot was taken deleted its chunks: it must not become current.
-        if (Number(this.meta('clear_seq') ?? 0) > s.seq) return;
+        if (Number(this.meta('clear_seq') ?? 0) > seq) return;
         this.setMeta('snapshot_gen', gen);
-        this.setMeta('snapshot_seq', s.seq);
-        this.setMeta('snapshot_bytes', s.bytes.length);
+        this.setMeta('snapshot_seq', seq);
+        this.setMeta('snapshot_bytes', size);
         // Deletions the snapshot already reflects need no replay.
-        st.pruneTombs.run([s.seq]);
+        st.pruneTombs.run([seq]);
       });
-      // Old generations go in slices too (deleting 100 MB of BLOBs is not free).
+    } catch (e) {
+      throw this.wrap(e, 'snapshot write');
+    }
+    await this.dropOtherGenerations();
+  }
+
+  /** @internal Deletes every chunk generation but the current one, in slices (deleting 100 MB of BLOBs is not free). */
+  async dropOtherGenerations() {
+    try {
       for (;;) {
         const t0 = Date.now();
         let left = false;
         this.tx(() => {
+          const st = this.stmts();
           const keep = Number(this.meta('snapshot_gen') ?? 0);
           do {
             const old = st.otherGens.all([keep, 16]);
@@ -408,10 +456,9 @@ export class SqliteStore implements CacheStore {
         });
         if (!left) break;
         await yieldTurn();
-        this.stmts();
       }
     } catch (e) {
-      throw this.wrap(e, where);
+      throw this.wrap(e, 'snapshot write');
     }
   }
 
@@ -546,4 +593,54 @@ function toRow(r: unknown[]): CacheRow {
   const offset = Number(r[12] ?? 0);
   if (offset) row.thresholdOffset = offset;
   return row;
+}
+
+/** A snapshot being written into a SqliteStore (see SqliteStore.beginSnapshot). */
+export class SqliteSnapshotSink implements SnapshotSink {
+  private n = 0;
+  private size = 0;
+  private open = true;
+
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly gen: number,
+    private readonly release: () => void,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.put(chunk, 0, () => true);
+  }
+
+  /** @internal Writes chunk from `at` in one transaction while `more()`; returns where it stopped. */
+  put(chunk: Uint8Array, at: number, more: () => boolean): number {
+    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    const r = this.store.putChunks(this.gen, this.n, chunk, at, more);
+    this.size += r.at - at;
+    this.n = r.n;
+    return r.at;
+  }
+
+  async commit(seq: number): Promise<void> {
+    this.end();
+    try {
+      await this.store.commitSnapshot(this.gen, this.size, seq);
+    } finally {
+      this.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.open) return;
+    this.end();
+    try {
+      await this.store.dropOtherGenerations();
+    } finally {
+      this.release();
+    }
+  }
+
+  private end() {
+    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    this.open = false;
+  }
 }

@@ -7,7 +7,7 @@ import { SemcacheError } from '../errors.js';
 import { serveRpc } from '../rpc.js';
 import { loadCore } from '../wasm.js';
 import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
-import type { StoreBatch, StoreSnapshot } from '../store.js';
+import type { SnapshotSink, StoreBatch, StoreSnapshot } from '../store.js';
 import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
 
 interface Sqlite3Stmt {
@@ -207,6 +207,19 @@ class OpfsStore extends SqliteStore {
     } catch (e) {
       throw asQuota(e, before);
     }
+  }
+
+  override async beginSnapshot(): Promise<SnapshotSink> {
+    const sink = await super.beginSnapshot();
+    const quota = async (f: () => Promise<void>) => {
+      const before = quotaErrors;
+      try {
+        await f();
+      } catch (e) {
+        throw asQuota(e, before);
+      }
+    };
+    return { write: (c) => quota(() => sink.write(c)), commit: (seq) => quota(() => sink.commit(seq)), abort: () => sink.abort() };
   }
 }
 

@@ -19,6 +19,18 @@ TEST(Hash, Xxh64KnownValues) {
   EXPECT_NE(xxh64("abc"), xxh64("abd"));
 }
 
+TEST(Hash, Xxh64InPiecesEqualsWhole) {
+  std::vector<uint8_t> data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 37 + 11);
+  for (size_t len : {0, 1, 31, 32, 33, 100, 1000}) {
+    for (size_t piece : {1, 7, 32, 33, 500}) {
+      Xxh64 h(5);
+      for (size_t at = 0; at < len; at += piece) h.update(data.data() + at, std::min(piece, len - at));
+      EXPECT_EQ(h.digest(), xxh64(data.data(), len, 5)) << "len " << len << " piece " << piece;
+    }
+  }
+}
+
 // Native only: the wasm build's recall on the same data is checked by tests/js/core-wasm.test.ts
 // through the bindings, and these 20k-point builds would add minutes to the wasm ctest run.
 #if !defined(__wasm__)
@@ -271,7 +283,7 @@ TEST_P(IndexModes, CorruptSnapshotsAreRejected) {
 // (a native snapshot in wasm) is refused with a code the JS side answers by rebuilding from rows;
 // a flat index holds nothing of hnswlib's and loads anywhere.
 TEST_P(IndexModes, SnapshotsRecordTheHnswlibVersionAndLabelWidth) {
-  const size_t dim = 16, stamp = 16 + 7 * 4 + 1;
+  const size_t dim = 16, stamp = 16 + 5 + 7 * 4 + 1;  // frame, head unit, parameters, mode
   auto v = randomUnit(100, dim, 8);
   VectorIndex idx({.dim = dim, .flatLimit = GetParam()});
   for (size_t i = 0; i < 100; ++i) idx.add(i + 1, &v[i * dim]);
