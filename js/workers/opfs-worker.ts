@@ -286,7 +286,7 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
         p.unlink(`${DB_FILE}-journal`);
         p.unlink(`${DB_FILE}-wal`);
       },
-      { onCorrupt: a.onCorrupt },
+      { onCorrupt: a.onCorrupt, chunkSync: 'NORMAL', checkpointBytes: 1 << 20 },
     );
     st.pool = p;
     store = st;
