@@ -154,6 +154,7 @@ try {
     if (r.from < n) {
       build[`${name}_s`] = Math.round(r.ms / 1000);
       build[`${name}_close_s`] = Math.round(r.closeMs / 1000);
+      build[`${name}_heap_mib`] = Math.round(r.heap / 2 ** 20);
       log(`${name}: ${n - r.from} puts and close in ${Math.round(r.ms / 1000)} s (close ${Math.round(r.closeMs / 1000)} s)`);
     }
   }
