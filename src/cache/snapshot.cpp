@@ -12,8 +12,9 @@ namespace semcache {
 namespace {
 
 constexpr uint32_t kMagic = fourcc("SMCC");
-// v2: entries carry their feedback offset, last score and prompt signature; v3: index heads
-// record the hnswlib version and label width; v4: units, written in slices.
+// v2: entries carry their feedback offset, last score and prompt signature; v3: a flag says
+// whether they carry signatures; v4: units, written in slices, index heads recording the
+// hnswlib version and label width (older snapshots are refused: the caller rebuilds from rows).
 constexpr uint32_t kVersion = 4;
 enum Kind : uint8_t { kConfig = 1, kScope = 2, kIndex = 3, kScopeGone = 4, kEntries = 5, kEntriesGone = 6, kEnd = 7 };
 constexpr uint32_t kMaxUnit = 1u << 30;  // a reader buffers one unit: refuse absurd lengths early
@@ -22,20 +23,20 @@ constexpr uint32_t kMaxUnit = 1u << 30;  // a reader buffers one unit: refuse ab
   throw Error(codes::kCorruptSnapshot, "cache snapshot is inconsistent: " + what);
 }
 
-void writeEntry(ByteWriter& w, const Entry& e) {  // field by field: no struct padding in the bytes
+void writeEntry(ByteWriter& w, const Entry& e, bool signature) {  // field by field: no struct padding
   w.pod(e.id), w.pod(e.scope), w.pod(e.promptHash), w.pod(e.answerBytes);
   w.pod(e.created), w.pod(e.lastAccess), w.pod(e.expiresAt), w.pod(e.hits);
   w.pod(e.offset), w.pod(e.lastScore);
-  writeSignature(w, e.sig);
+  if (signature) writeSignature(w, e.sig);
 }
 
-Entry readEntry(ByteReader& r) {
+Entry readEntry(ByteReader& r, bool signature) {
   Entry e;
   e.id = r.pod<uint32_t>("entry"), e.scope = r.pod<uint32_t>("entry"), e.promptHash = r.pod<uint64_t>("entry");
   e.answerBytes = r.pod<uint32_t>("entry"), e.created = r.pod<double>("entry");
   e.lastAccess = r.pod<double>("entry"), e.expiresAt = r.pod<double>("entry"), e.hits = r.pod<uint32_t>("entry");
   e.offset = r.pod<float>("entry"), e.lastScore = r.pod<float>("entry");
-  e.sig = readSignature(r);
+  if (signature) e.sig = readSignature(r);
   if (!std::isfinite(e.offset) || !std::isfinite(e.lastScore))
     corrupt("entry " + std::to_string(e.id) + " has a non-finite offset");
   return e;
@@ -45,7 +46,8 @@ Entry readEntry(ByteReader& r) {
 
 // ---- writer ----
 
-SnapshotWriter::SnapshotWriter(Cache& cache, bool track) : c_(cache), track_(track) {
+SnapshotWriter::SnapshotWriter(Cache& cache, bool track)
+    : c_(cache), track_(track), signatures_(cache.signatures_) {
   if (track_) {
     c_.cancelSnapshot();  // one sliced snapshot at a time
     c_.writer_ = this;
@@ -67,7 +69,7 @@ void SnapshotWriter::scopeChanged(uint32_t slot) {
 }
 
 bool SnapshotWriter::next(ByteWriter& w, size_t maxBytes, uint64_t seq) {
-  if (cancelled_) throw Error("ABORTED", "the cache was cleared or replaced while its snapshot was being written");
+  if (cancelled_) throw Error(codes::kAborted, "the cache was cleared or replaced while its snapshot was being written");
   if (phase_ == Phase::Done) throw Error(codes::kInvalidArgument, "the snapshot is already complete");
   start_ = w.size();
   const size_t budgetEnd = maxBytes > std::numeric_limits<size_t>::max() - start_ ? std::numeric_limits<size_t>::max()
@@ -91,6 +93,7 @@ bool SnapshotWriter::step(ByteWriter& w, size_t budgetEnd, uint64_t seq) {
       w.pod(static_cast<uint32_t>(c_.config_.index.space));
       w.pod(c_.config_.index.dim);
       w.pod(static_cast<uint64_t>(c_.entries_.size()));
+      w.pod(uint8_t(signatures_ ? 1 : 0));
       w.endUnit(at);
       phase_ = Phase::Scopes;
       return true;
@@ -110,7 +113,7 @@ bool SnapshotWriter::step(ByteWriter& w, size_t budgetEnd, uint64_t seq) {
       for (; nextEntry_ < window && w.size() < limit; ++nextEntry_) {
         auto it = c_.entries_.find(nextEntry_);
         if (it == c_.entries_.end()) continue;
-        writeEntry(w, it->second);
+        writeEntry(w, it->second, signatures_);
         ++count;
       }
       std::memcpy(w.bytes().data() + countAt, &count, 4);
@@ -256,7 +259,7 @@ void SnapshotWriter::writeEntryPatches(ByteWriter& w) {
       gone.push_back(entryPatch_[entryAt_]);
       continue;
     }
-    writeEntry(w, it->second);
+    writeEntry(w, it->second, signatures_);
     ++count;
   }
   std::memcpy(w.bytes().data() + countAt, &count, 4);
@@ -285,6 +288,10 @@ void SnapshotWriter::writeEnd(ByteWriter& w, uint64_t seq) {
   w.pod(c_.nextId_);
   w.pod(static_cast<uint64_t>(c_.entries_.size()));
   w.pod(scopes);
+  // Whether every entry carries a signature: the layout's flag, unless an entry without one came
+  // meanwhile. (A cache that gained them meanwhile — emptied, then reconfigured — says no: a
+  // learned cache then rebuilds from rows.)
+  w.pod(uint8_t(signatures_ && c_.signatures_ ? 1 : 0));
   w.endUnit(at);
   total_ += w.size() - start_;
   w.pod(total_);
@@ -373,11 +380,14 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
     case kConfig: {
       uint32_t space = r.pod<uint32_t>("space"), dim = r.pod<uint32_t>("dim");
       uint64_t hint = r.pod<uint64_t>("entry count");
+      signatures_ = flag(r);
+      if (r.remaining()) corrupt("a config unit of another length");
       const IndexParams& want = c_.config_.index;
       if (space != uint32_t(want.space) || dim != want.dim)
         throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +
                                                   spaceName(SpaceKind(space)) + " vectors, the cache is " +
                                                   std::to_string(want.dim) + "-d " + spaceName(want.space));
+      if (!signatures_) needsNoSignatures();
       entries_.reserve(std::min<uint64_t>(hint, totalBytes_ / 40));  // an entry takes 40+ bytes
       config_ = true;
       break;
@@ -408,7 +418,7 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
     case kEntries: {
       uint32_t n = r.pod<uint32_t>("entry count");
       for (uint32_t i = 0; i < n; ++i) {
-        Entry e = readEntry(r);
+        Entry e = readEntry(r, signatures_);
         uint32_t id = e.id;
         entries_[id] = std::move(e);
       }
@@ -425,10 +435,26 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
       nextId_ = r.pod<uint32_t>("next id");
       entryCount_ = r.pod<uint64_t>("entry count");
       scopeCount_ = r.pod<uint32_t>("scope count");
+      signed_ = flag(r);
+      if (r.remaining()) corrupt("an end unit of another length");
+      if (signed_ && !signatures_) corrupt("signatures in the end but not in the layout");
+      if (!signed_) needsNoSignatures();
       state_ = State::Trailer;
       break;
     default: corrupt("unknown unit " + std::to_string(kind));
   }
+}
+
+bool SnapshotLoader::flag(ByteReader& r) {
+  uint8_t f = r.pod<uint8_t>("signatures flag");
+  if (f > 1) corrupt("a bad signatures flag");
+  return f == 1;
+}
+
+void SnapshotLoader::needsNoSignatures() const {
+  if (c_.needsSignatures())
+    throw Error(codes::kSnapshotMismatch, "cache snapshot was written without prompt signatures, which the '" +
+                                              c_.evaluator_->name() + "' evaluator needs: rebuild from the rows");
 }
 
 uint64_t SnapshotLoader::finish() {
@@ -465,6 +491,7 @@ uint64_t SnapshotLoader::finish() {
   c_.entries_ = std::move(entries_);
   c_.nextId_ = nextId_;
   c_.bytes_ = bytes;
+  c_.signatures_ = signed_;
   return seq_;
 }
 

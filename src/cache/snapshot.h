@@ -3,14 +3,14 @@
 //
 // Format (version 4): "SMCC", version, then units ([u8 kind][u32 length][payload]), then the
 // number of bytes before it (u64) and the XXH64 of everything before the checksum. The units:
-//   config       space, dim, entry count when the snapshot began
+//   config       space, dim, entry count when the snapshot began, whether entries carry signatures
 //   scope        slot, key
 //   index        slot, then one VectorIndex unit (head, flat points, level-0 records or upper
 //                link lists for a range of elements, graph state)
 //   scope gone   slot
-//   entries      entries (all fields, with their prompt signature)
+//   entries      entries (all fields, with their prompt signature if the config says so)
 //   entries gone ids
-//   end          seq, next id, entry count, scope count
+//   end          seq, next id, entry count, scope count, whether every entry carries a signature
 // A reader applies them in order; a later unit for the same element, entry or scope wins.
 //
 // Slices and consistency: the writer first writes every scope and entry as they are when it
@@ -68,6 +68,7 @@ class SnapshotWriter {
 
   Cache& c_;
   const bool track_;
+  const bool signatures_;  // entries are written with their signatures (the cache's flag at the start)
   Phase phase_ = Phase::Start;
   bool cancelled_ = false;
   size_t start_ = 0;  // where this call's bytes begin in the caller's writer
@@ -101,6 +102,8 @@ class SnapshotLoader {
   size_t need(const uint8_t* p, size_t available) const;
   void consume(const uint8_t* p, size_t size);
   void unit(uint8_t kind, ByteReader& r);
+  static bool flag(ByteReader& r);
+  void needsNoSignatures() const;  // SNAPSHOT_MISMATCH when the cache's evaluator needs them
 
   Cache& c_;
   const uint64_t totalBytes_;
@@ -115,6 +118,7 @@ class SnapshotLoader {
   std::unordered_map<uint32_t, Staged> scopes_;
   std::unordered_map<uint32_t, Entry> entries_;
   bool config_ = false;
+  bool signatures_ = true, signed_ = true;  // the layout's flag, the end's
   uint64_t seq_ = 0, entryCount_ = 0;
   uint32_t nextId_ = 0, scopeCount_ = 0;
 };

@@ -1,4 +1,4 @@
-// Snapshots written in slices while the cache serves (js/snapshot-io.ts over the wasm core and
+// Snapshots written in slices while the cache serves (js/snapshots.ts over the wasm core and
 // the SQLite file store): puts, removals and lookups that run between slices are all in the
 // snapshot, which loads as the cache was when it finished; and through SemanticCache, lookups
 // and puts during a checkpoint answer as they would without one.
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeSqliteStore, SemanticCache } from 'semcache';
 import type { CacheCore, SemcacheCoreModule } from '../../dist/wasm/semcache_core.mjs';
-import { loadSnapshotStreamed, writeSnapshotSliced } from '../../dist/snapshot-io.js';
+import { loadSnapshotStreamed, writeSnapshotSliced } from '../../dist/snapshots.js';
 import { loadModule, near, randomUnit, rng, toyEmbedder } from './helpers.js';
 
 let M: SemcacheCoreModule;
