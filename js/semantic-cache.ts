@@ -1,6 +1,8 @@
 import type { CacheCore, CoreLookupResult, EvaluatorModel, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { getOrComputeWith } from './compute.js';
+import { Flights, soloLeader, type BeginResult } from './flights.js';
+import { corePendingIndex } from './pending-index.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { fetchBytes } from './net.js';
 import { nextTurn } from './platform.js';
@@ -80,6 +82,10 @@ export interface SemanticCacheOptions {
   clock?: () => number;
   /** How to load the wasm core (see loadCore). */
   wasm?: LoadCoreOptions;
+  /** A miss whose prompt would hit a prompt whose LLM call is still running (same scope, same
+   * evaluator) waits for that answer instead of calling the LLM too (getOrCompute, begin): this
+   * long at most for each piece of it, then calls the LLM itself; 0 = never wait. Default 60,000. */
+  joinWaitMs?: number;
 }
 
 export interface VerifierOptions {
@@ -170,6 +176,9 @@ export interface ComputeResult {
   hit: boolean;
   similarity: number | null;
   id: number | null;
+  /** The answer is that of a similar call that was in flight (this one waited, compute was not
+   * called); `hit` is true and `similarity` is to that call's prompt. */
+  joined?: boolean;
   /** Set when the cache failed; the answer then came from compute. */
   cacheError?: SemcacheError | Error;
 }
@@ -258,6 +267,10 @@ export class SemanticCache {
   private extra = { embedMs: 0, storeMs: 0, embedCalls: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
   private readonly verifier?: VerifierOptions;
   private readonly evaluator: string;
+  private readonly joinWaitMs: number;
+  private inFlight?: { flights: Flights; close(): void };
+  /** What a second core (the misses in flight) needs to decide like this one. */
+  private coreSetup?: { cfg: object; evaluatorBytes?: Uint8Array };
 
   private constructor(init: {
     embedder: Embedder;
@@ -282,6 +295,7 @@ export class SemanticCache {
     this.snapshotIntervalMs = o.snapshotIntervalMs ?? 30_000;
     this.verifier = o.verifier;
     this.evaluator = o.evaluator ?? 'cosine';
+    this.joinWaitMs = o.joinWaitMs ?? 60_000;
     this.clock = o.clock ?? Date.now;
     this.defaultScope = scopeKey(o.scope);
     this.opts = {
@@ -314,6 +328,7 @@ export class SemanticCache {
     checkNumber('maxEntries', options.maxEntries, 0);
     checkNumber('maxBytes', options.maxBytes, 0);
     checkNumber('snapshotEvery', options.snapshotEvery, 0);
+    checkNumber('joinWaitMs', options.joinWaitMs, 0);
     const threshold = options.threshold ?? embedder.defaultThreshold ?? 0.9;
     if (typeof threshold !== 'number' || !(threshold >= -1 && threshold <= 1)) {
       throw new SemcacheError('INVALID_ARGUMENT', `threshold must be a cosine similarity in [-1, 1], got ${threshold}`);
@@ -369,6 +384,7 @@ export class SemanticCache {
   ): Promise<SemanticCache> {
     const { embedder, m, c, options, dimensions, threshold, cfg } = a;
     c.clear();
+    let evaluatorBytes: Uint8Array | undefined;
     try {
       if (options.evaluator === 'learned') {
         const bytes = options.evaluatorModel instanceof Uint8Array ? options.evaluatorModel : await fetchBytes(options.evaluatorModel ?? defaultEvaluatorModel(), { cache: false });
@@ -381,6 +397,7 @@ export class SemanticCache {
           m._free(ptr);
         }
         core(() => c.configure({ evaluator: 'learned' }));
+        evaluatorBytes = bytes;
       }
       const info = { dimensions, space: cfg.space, embedder: embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
@@ -392,6 +409,7 @@ export class SemanticCache {
         opened = await store.open(info);
       }
       const cache = new SemanticCache({ embedder, m, core: c, store, options, dimensions, threshold, seq: opened.seq, maxEntries: cfg.maxEntries });
+      cache.coreSetup = { cfg, evaluatorBytes };
       await cache.restore();
       return cache;
     } catch (e) {
@@ -426,8 +444,9 @@ export class SemanticCache {
   ): Promise<ComputeResult> {
     return getOrComputeWith<{ vector: Float32Array; scope: string }>(prompt, compute, options, {
       lookup: async () => {
-        const r = await this.lookup(prompt, options);
-        return r.result.hit ? { hit: r.result } : { miss: { vector: r.vector!, scope: this.scopeOf(options.scope) } };
+        const { result: r, vector } = await this.start(prompt, options);
+        if (r.hit) return { hit: r };
+        return { miss: { vector: vector!, scope: this.scopeOf(options.scope) }, lead: r.lead, join: r.join };
       },
       store: async (answer, { vector, scope }) => {
         checkAnswer(answer, this.opts.maxAnswerBytes);
@@ -438,6 +457,19 @@ export class SemanticCache {
         return fromCore(e) as Error;
       },
     });
+  }
+
+  /**
+   * get() for a caller that will call the LLM itself on a miss (the server, the SDK adapters).
+   * A hit is returned as by get(). On a miss, if a similar miss is in flight (an LLM call running
+   * for a prompt that this one would hit, in the same scope) the result has `join`: follow its
+   * pieces with `join.next(seen)` (or joinedAnswer(join)) and call the LLM only if it fails. Else
+   * this call is now in flight and the result has `lead`: pass the answer's pieces to
+   * `lead.piece` as they come, then `lead.done(answer, {metadata})` (which stores it, like put)
+   * or `lead.fail(reason)`. See joinWaitMs.
+   */
+  async begin(prompt: string, options: GetOptions = {}): Promise<BeginResult> {
+    return (await this.start(prompt, options)).result;
   }
 
   /**
@@ -590,12 +622,54 @@ export class SemanticCache {
       this.closed = true;
       if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
       await this.snapshotting?.catch(() => {});
+      this.inFlight?.close();
       this.core.delete();
       await this.store.close();
     }
   }
 
   // ---- internals ----
+
+  private async start(prompt: string, options: GetOptions): Promise<{ result: BeginResult; vector?: Float32Array }> {
+    const { result, vector } = await this.lookup(prompt, options);
+    if (result.hit) return { result };
+    const scope = this.scopeOf(options.scope);
+    const store = async (answer: string, o: { metadata?: unknown; ttl?: number }) => {
+      checkAnswer(answer, this.opts.maxAnswerBytes);
+      const put = { ...options, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as PutOptions;
+      return { id: (await this.insert(prompt, answer, scope, vector!, put)).id };
+    };
+    const flights = this.flights();
+    if (!flights) return { result: { ...result, lead: soloLeader(store) }, vector };
+    // in the verifier's band a hit needs its word, which no answer-less flight can have: lead
+    const v = this.verifier;
+    const join = core(() => flights.join(scope, prompt, vector!, options.threshold, (score) => !(v && score >= v.band[0] && score <= v.band[1])));
+    if (join) return { result: { ...result, join }, vector };
+    return { result: { ...result, lead: core(() => flights.lead(scope, prompt, vector!, store)) }, vector };
+  }
+
+  /** The registry of misses in flight, made at the first miss (undefined when joinWaitMs is 0). */
+  private flights(): Flights | undefined {
+    if (this.joinWaitMs === 0) return undefined;
+    if (!this.inFlight) {
+      const { cfg, evaluatorBytes } = this.coreSetup!;
+      const index = core(() =>
+        corePendingIndex(this.m, cfg, (c) => {
+          if (!evaluatorBytes) return;
+          const ptr = this.m._malloc(evaluatorBytes.length);
+          try {
+            this.m.HEAPU8.set(evaluatorBytes, ptr);
+            c.loadEvaluatorModel(ptr, evaluatorBytes.length);
+          } finally {
+            this.m._free(ptr);
+          }
+          c.configure({ evaluator: 'learned' });
+        }),
+      );
+      this.inFlight = { flights: new Flights(index, this.joinWaitMs), close: () => index.close() };
+    }
+    return this.inFlight.flights;
+  }
 
   private check() {
     if (this.closed) throw new SemcacheError('CLOSED', 'this SemanticCache is closed');

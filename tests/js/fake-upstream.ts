@@ -6,6 +6,10 @@ import { answerFor as answer, startFakeUpstream as start } from './fake-servers.
 export interface FakeUpstream {
   url: string;
   calls: { path: string; body: Record<string, unknown>; auth?: string }[];
+  /** Every reply waits this long first (concurrent requests overlap). */
+  delayMs: number;
+  /** A streamed reply waits this long between its text pieces. */
+  pieceDelayMs: number;
   /** Authorization header values answered with 401. */
   rejectKeys: Set<string>;
   /** Next replies are this status with this body (then back to normal). */

@@ -1,0 +1,77 @@
+// Server-sent events as the OpenAI APIs send them: reading an upstream stream while passing
+// every byte through, and writing one from events made elsewhere.
+import type { AnswerMeta } from './openai-chat.js';
+
+/** What a stream of one API kind told us: the text pieces as they come, then the verdict. */
+export interface StreamCollector {
+  /** One event's `data` (and its `event:` name, when it has one); returns the text piece it
+   * carried, if any. */
+  onEvent(data: string, event: string | undefined): string | undefined;
+  /** After the last byte: the answer's pieces and metadata, or null when it is not cacheable
+   * (cut short, a tool call, a refusal, an error event…). */
+  result(): (AnswerMeta & { chunks: string[] }) | null;
+}
+
+/**
+ * Passes `upstream` through unchanged while `collector` reads its events; `onPiece` sees each
+ * text piece as it arrives (for calls waiting on this one). `done` resolves with the collector's
+ * verdict once the stream ended, or with null if it broke or its reader went away.
+ */
+export function teeSse(upstream: ReadableStream<Uint8Array>, collector: StreamCollector, onPiece?: (piece: string) => void) {
+  let buffer = '';
+  const dec = new TextDecoder();
+  let resolveDone!: (r: (AnswerMeta & { chunks: string[] }) | null) => void;
+  const done = new Promise<(AnswerMeta & { chunks: string[] }) | null>((r) => (resolveDone = r));
+  const read = (text: string) => {
+    buffer += text.replace(/\r\n?/g, '\n');
+    let i: number;
+    while ((i = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, i).split('\n');
+      buffer = buffer.slice(i + 2);
+      const field = (name: string) => lines.filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).replace(/^ /, ''));
+      const data = field('data').join('\n');
+      if (!data) continue;
+      const piece = collector.onEvent(data, field('event')[0]);
+      if (piece) onPiece?.(piece);
+    }
+  };
+  const reader = upstream.getReader();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (e) {
+        resolveDone(null);
+        controller.error(e);
+        return;
+      }
+      if (r.done) {
+        read(dec.decode() + '\n\n');  // an unterminated last event still counts
+        resolveDone(collector.result());
+        controller.close();
+        return;
+      }
+      controller.enqueue(r.value);
+      read(dec.decode(r.value, { stream: true }));
+    },
+    cancel(reason) {
+      resolveDone(null);  // the client went away: a partial answer is not stored
+      return reader.cancel(reason);
+    },
+  });
+  return { stream, done };
+}
+
+/** An SSE body fed by `produce` (an async source of encoded events); an error from it ends the
+ * stream with that error, as a broken upstream would. */
+export function sseBody(produce: (emit: (bytes: Uint8Array) => void) => Promise<void>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      produce((b) => controller.enqueue(b)).then(
+        () => controller.close(),
+        (e) => controller.error(e),
+      );
+    },
+  });
+}
