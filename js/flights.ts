@@ -7,6 +7,7 @@
 // waits at most `waitMs` for each next piece or the end; past that, or when the first call fails,
 // it is told so and calls the LLM itself. A flight nobody settles (a leader that died) stops
 // being joined once it has been silent for `waitMs`.
+import { SemcacheError } from './errors.js';
 import type { GetResult } from './semantic-cache.js';
 
 /** How a flight ended: its answer (and the stored entry's id, when known), or why it has none. */
@@ -47,6 +48,31 @@ export async function joinedAnswer(joined: Joined): Promise<FlightEnd> {
     const p = await joined.next(seen);
     seen += p.pieces.length;
     if (p.end) return p.end;
+  }
+}
+
+/**
+ * A joined call's answer piece by piece as the call in flight produces it (starting from `first`,
+ * its first progress, when already read); a flight that was not streamed yields its whole
+ * answer as one piece. Returns the answer's metadata; throws when the call in flight failed.
+ */
+export async function* joinedPieces(join: Joined, first?: FlightProgress): AsyncGenerator<string, unknown> {
+  for (let p = first ?? (await join.next(0)), seen = 0; ; p = await join.next(seen)) {
+    yield* p.pieces;
+    seen += p.pieces.length;
+    if (!p.end) continue;
+    if ('failed' in p.end) throw new SemcacheError('UPSTREAM_FAILED', `the similar call this one joined failed: ${p.end.failed}`);
+    if (seen === 0) yield p.end.answer;
+    return p.end.metadata;
+  }
+}
+
+/** joinedPieces with a callback: emits each piece, resolves with the answer's metadata. */
+export async function followJoined(join: Joined, first: FlightProgress | undefined, emit: (piece: string) => void): Promise<unknown> {
+  const pieces = joinedPieces(join, first);
+  for (let r = await pieces.next(); ; r = await pieces.next()) {
+    if (r.done) return r.value;
+    emit(r.value);
   }
 }
 

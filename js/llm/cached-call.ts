@@ -2,22 +2,14 @@
 // worker, the OpenAI SDK adapter): a hit replays the stored answer in the shape the client asked
 // for (JSON, or SSE chunk for chunk); a miss joins a similar call already in flight, or calls the
 // upstream, streams its answer through while recording it and stores it once it completed.
-import type { GetResult, PutResult } from '../semantic-cache.js';
-import type { ScopeInput } from '../scope.js';
-import type { BeginResult, FlightEnd, Joined, Leader } from '../flights.js';
-import { SemcacheError } from '../errors.js';
+import { followJoined, joinedAnswer, type Joined } from '../flights.js';
+import { consult, type CallCache, type Recorder } from './consult.js';
 import { answerMetaOf, piecesOf, type AnswerMeta } from './openai-chat.js';
 import type { RequestKey, RequestKind } from './request-key.js';
 import { sseBody, teeSse } from './sse.js';
 import { WIRES, type Wire } from './wire.js';
 
-/** What a cached call needs of a cache: lookups, puts, and (to share one LLM call among similar
- * misses) begin. */
-export interface CallCache {
-  get(prompt: string, options?: { scope?: ScopeInput }): Promise<GetResult>;
-  put(prompt: string, answer: string, options?: { scope?: ScopeInput; metadata?: unknown; ttl?: number }): Promise<PutResult>;
-  begin?(prompt: string, options?: { scope?: ScopeInput }): Promise<BeginResult>;
-}
+export type { CallCache } from './consult.js';
 
 export interface CachedCallInput {
   kind: RequestKind;
@@ -41,72 +33,54 @@ export interface CachedCallInput {
 export async function cachedCall(c: CachedCallInput): Promise<Response> {
   const wire = WIRES[c.kind];
   const model = typeof c.body.model === 'string' ? c.body.model : '';
-  const stream = c.body.stream === true;
-  const key = 'text' in c.key ? c.key : undefined;
-  const lookup = c.lookup !== false, store = c.store !== false;
-  let lead: Leader | undefined;
-  if (c.cache && key && lookup) {
-    try {
-      const r = c.cache.begin && store ? await c.cache.begin(key.text, { scope: key.scope }) : await c.cache.get(key.text, { scope: key.scope });
-      if (r.hit) {
-        const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': r.similarity.toFixed(4), 'x-semcache-id': String(r.id) };
-        return reply(wire, model, c.body, { answer: r.answer, meta: answerMetaOf(r.metadata) }, headers);
-      }
-      const flight = r as { join?: Joined; lead?: Leader };
-      if (flight.join) {
-        const joined = await follow(wire, model, c.body, flight.join);
-        if (joined) return joined;
-      } else {
-        lead = flight.lead;
-      }
-    } catch (e) {
-      c.report(e, 'get');
-    }
+  const v = await consult(c.cache, c.key, c);
+  if ('hit' in v) {
+    const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': v.hit.similarity.toFixed(4), 'x-semcache-id': String(v.hit.id) };
+    return reply(wire, model, c.body, v.hit, headers);
   }
-  const headers = { 'x-semcache': key && lookup ? 'miss' : 'bypass' };
+  if ('join' in v) {
+    const joined = await follow(wire, model, c.body, v.join);
+    if (joined) return joined;
+  }
+  const record = 'join' in v ? v.record : v.miss;
+  const headers = { 'x-semcache': 'text' in c.key && c.lookup !== false ? 'miss' : 'bypass' };
   let res: Response;
   try {
     res = await c.upstream();
   } catch (e) {
-    lead?.fail((e as Error)?.message ?? String(e));
+    record?.fail((e as Error)?.message ?? String(e));
     throw e;
   }
   if (!res.ok || !res.body) {
-    lead?.fail(`the upstream answered ${res.status}`);
+    record?.fail(`the upstream answered ${res.status}`);
     return passThrough(res, headers);
   }
-  const save = async (answer: string, meta: AnswerMeta) => {
-    try {
-      if (lead) await lead.done(answer, { metadata: meta });
-      else await c.cache!.put(key!.text, answer, { scope: key!.scope, metadata: meta });
-    } catch (e) {
-      c.report(e, 'put');
-    }
-  };
-  const saving = c.cache && key && store;
-  if (stream && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    const tee = teeSse(res.body, wire.collector(), lead ? (p) => lead!.piece(p) : undefined);
-    if (saving) {
-      const saved = tee.done.then((got) => (got && got.chunks.join('').trim() ? save(got.chunks.join(''), got) : lead?.fail('the answer is not cached')));
+  if (c.body.stream === true && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const tee = teeSse(res.body, wire.collector(), record && ((p) => record.piece(p)));
+    if (record) {
+      const saved = tee.done.then((got) => settle(record, got && { answer: got.chunks.join(''), meta: got }));
       c.waitUntil?.(saved);  // Node needs no keeping alive
     }
     return sse(tee.stream, headers);
   }
   const text = await res.text();
-  if (saving) {
+  if (record) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    const got = wire.answerOf(parsed);
-    if (got && got.answer.trim()) await save(got.answer, got.meta);
-    else lead?.fail('the answer is not cached');
-  } else {
-    lead?.fail('the answer is not stored');
+    await settle(record, wire.answerOf(parsed));
   }
   return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json', ...headers } });
+}
+
+/** Stores a cacheable answer (a blank one is not worth a lookup), or tells why there is none. */
+function settle(record: Recorder, got: { answer: string; meta: AnswerMeta } | null): Promise<void> {
+  if (got && got.answer.trim()) return record.done(got.answer, got.meta);
+  record.fail('the answer is not cached');
+  return Promise.resolve();
 }
 
 /** A stored answer in the shape the client asked for: JSON, or its stream replayed piece by
@@ -127,27 +101,16 @@ async function follow(wire: Wire, model: string, body: Record<string, unknown>, 
   const first = await join.next(0);
   if (first.end && 'failed' in first.end) return undefined;
   const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': join.similarity.toFixed(4), 'x-semcache-joined': 'true' };
-  if (body.stream !== true || !first.pieces.length) {
-    let end: FlightEnd | undefined = first.end;
-    for (let seen = first.pieces.length; !end; ) {
-      const p = await join.next(seen);
-      seen += p.pieces.length;
-      end = p.end;
-    }
+  if (body.stream !== true) {
+    const end = first.end ?? (await joinedAnswer(join));
     if ('failed' in end) return undefined;
     return reply(wire, model, body, { answer: end.answer, meta: answerMetaOf(end.metadata) }, headers);
   }
   const w = wire.writer(model, body);
   return sse(
     sseBody(async (emit) => {
-      for (let p = first, seen = 0; ; p = await join.next(seen)) {
-        for (const piece of p.pieces) w.piece(piece).forEach(emit);
-        seen += p.pieces.length;
-        if (!p.end) continue;
-        if ('failed' in p.end) throw new SemcacheError('UPSTREAM_FAILED', `the similar call this one joined failed: ${p.end.failed}`);
-        w.end(answerMetaOf(p.end.metadata)).forEach(emit);
-        return;
-      }
+      const meta = await followJoined(join, first, (piece) => w.piece(piece).forEach(emit));
+      w.end(answerMetaOf(meta)).forEach(emit);
     }),
     headers,
   );

@@ -35,32 +35,51 @@ export function teeSse(upstream: ReadableStream<Uint8Array>, collector: StreamCo
       if (piece) onPiece?.(piece);
     }
   };
-  const reader = upstream.getReader();
-  const stream = new ReadableStream<Uint8Array>({
+  const stream = tapStream(upstream, {
+    chunk: (bytes) => read(dec.decode(bytes, { stream: true })),
+    end(ok) {
+      if (ok) read(dec.decode() + '\n\n');  // an unterminated last event still counts
+      resolveDone(ok ? collector.result() : null);  // a broken or abandoned stream is not stored
+    },
+  });
+  return { stream, done };
+}
+
+/**
+ * `src` passed through, chunk by chunk as its reader pulls, with `chunk` seeing each one and
+ * `end` called once: true after the last chunk, false when the source broke or the reader
+ * cancelled (the client went away).
+ */
+export function tapStream<T>(src: ReadableStream<T>, on: { chunk(c: T): void; end(ok: boolean): void }): ReadableStream<T> {
+  const reader = src.getReader();
+  let ended = false;
+  const end = (ok: boolean) => {
+    if (!ended) on.end(ok);
+    ended = true;
+  };
+  return new ReadableStream<T>({
     async pull(controller) {
-      let r: ReadableStreamReadResult<Uint8Array>;
+      let r: ReadableStreamReadResult<T>;
       try {
         r = await reader.read();
       } catch (e) {
-        resolveDone(null);
+        end(false);
         controller.error(e);
         return;
       }
       if (r.done) {
-        read(dec.decode() + '\n\n');  // an unterminated last event still counts
-        resolveDone(collector.result());
+        end(true);
         controller.close();
         return;
       }
       controller.enqueue(r.value);
-      read(dec.decode(r.value, { stream: true }));
+      on.chunk(r.value);
     },
     cancel(reason) {
-      resolveDone(null);  // the client went away: a partial answer is not stored
+      end(false);
       return reader.cancel(reason);
     },
   });
-  return { stream, done };
 }
 
 /** An SSE body fed by `produce` (an async source of encoded events); an error from it ends the

@@ -27,6 +27,7 @@ export function tenantView(cache: SharedCache, tenant: string): HandlerCache {
   }
   return {
     get: (prompt, o) => cache.get(prompt, o),
+    begin: cache.begin && ((prompt, o) => cache.begin!(prompt, o)),
     put: (prompt, answer, o) => cache.put(prompt, answer, o),
     flush: () => cache.flush(),
     async clear(o = {}) {
