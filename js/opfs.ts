@@ -261,7 +261,11 @@ export class OpfsSemanticCache {
   private async becomeOwner(): Promise<void> {
     if (this.closing) return;
     this.owner = true;
-    this.worker = new Worker(this.o.workerUrl ?? new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name: `semcache-opfs:${this.o.name}` });
+    // `new Worker(new URL('…', import.meta.url))` as one expression: the form bundlers follow.
+    const name = `semcache-opfs:${this.o.name}`;
+    this.worker = this.o.workerUrl
+      ? new Worker(this.o.workerUrl, { type: 'module', name })
+      : new Worker(new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name });
     this.rpc = new RpcClient(this.worker);
     const args: WorkerOpenArgs = {
       name: this.o.name,

@@ -8,7 +8,8 @@
 //
 // wasm files always come from the onnxruntime-web package itself: in Node its dist/
 // folder in node_modules (found through import.meta.resolve); in a browser or worker
-// the caller passes the URL where that folder is served. Nothing is fetched from a CDN.
+// wherever the app serves them (by default where ORT's module finds them: next to itself, or
+// where a bundler emitted them). Nothing is fetched from a CDN.
 import type * as Ort from 'onnxruntime-web/wasm';
 import { SemcacheError } from '../errors.js';
 
@@ -22,8 +23,9 @@ export interface OnnxSessionOptions {
   model: Uint8Array | ArrayBuffer;
   /** Hex sha256 the bytes must have (from the model's manifest.json); checked before loading. */
   expectedSha256?: string;
-  /** URL (or file path, in Node) of onnxruntime-web's dist/ folder, ending with '/'.
-   * Required outside Node. Or ORT's per-file form, e.g. `{ mjs: './ort-wasm-simd-threaded.mjs' }`
+  /** URL (or file path, in Node) of onnxruntime-web's dist/ folder, ending with '/'. Default:
+   * node_modules in Node; elsewhere where ORT's module finds its files itself (beside it, or as
+   * a bundler emitted them). Or ORT's per-file form, e.g. `{ mjs: './ort-wasm-simd-threaded.mjs' }`
    * where the runtime has no import.meta.url to derive it from (workerd). */
   wasmPaths?: WasmPaths;
   /** wasm threads; > 1 needs cross-origin isolation in browsers. Default 1. Applies to the
@@ -102,10 +104,10 @@ export class OnnxEmbeddingSession {
     }
     const ort = (ortModule ??= opts.ort ?? (await import('onnxruntime-web/wasm')));
     if (!configured) {
+      // Elsewhere ORT's own module finds its .wasm with `new URL(file, import.meta.url)`, which
+      // bundlers (Vite, webpack 5) follow and emit, and which works unbundled from node_modules.
       const paths = opts.wasmPaths ?? (isNode() ? nodeWasmPaths() : undefined);
-      if (paths === undefined)
-        throw semcacheError('MODEL_INVALID', 'wasmPaths is required outside Node: the URL of onnxruntime-web/dist/ as served by the app');
-      ort.env.wasm.wasmPaths = typeof paths === 'string' || paths instanceof URL ? String(paths) : paths;
+      if (paths !== undefined) ort.env.wasm.wasmPaths = typeof paths === 'string' || paths instanceof URL ? String(paths) : paths;
       ort.env.wasm.numThreads = opts.numThreads ?? 1;
       ort.env.wasm.proxy = opts.proxy ?? false;
       configured = true;

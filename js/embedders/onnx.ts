@@ -29,7 +29,8 @@ export interface OnnxEmbedderOptions {
   tokenizer?: string | URL | { json: string; modelMaxLength?: number };
   /** The bundled USE lite's weights: 'q8' (default: int8 weights, ~2x faster on one sentence in
    * wasm, 7 MB instead of 28 MB, embeddings within cosine 0.998 of float32) or 'fp32' (the exact
-   * conversion of the TF.js model). Models given by URL or bytes run as they are. */
+   * conversion of the TF.js model; built in the repository, not shipped in the npm package).
+   * Models given by URL or bytes run as they are. */
   dtype?: 'q8' | 'fp32';
   /** BERT-style models: 'mean' (default) or 'cls'. */
   pooling?: 'mean' | 'cls';
@@ -46,9 +47,10 @@ export interface OnnxEmbedderOptions {
   onProgress?: (p: FetchProgress) => void;
   /** Keep downloaded files (a directory in Node, the Cache API in browsers). Default true. */
   cache?: boolean;
-  /** URL of onnxruntime-web's dist/ folder as your app serves it. Required in browsers; Node
-   * finds it in node_modules. Nothing is ever loaded from a CDN. Or ORT's per-file form
-   * (`{ mjs, wasm }`), for runtimes without import.meta.url. */
+  /** URL of onnxruntime-web's dist/ folder as your app serves it. Default: Node finds it in
+   * node_modules; a bundler (Vite, webpack 5) emits ORT's .wasm where ORT's module finds it.
+   * Nothing is ever loaded from a CDN. Or ORT's per-file form (`{ mjs, wasm }`), for runtimes
+   * without import.meta.url. */
   wasmPaths?: WasmPaths;
   /** The bundled USE lite's files, where they cannot be fetched (an edge worker imports them as
    * modules): dist/models/use-lite/manifest.json (text or parsed), the .onnx bytes of `dtype`'s
@@ -71,6 +73,18 @@ export interface UseLiteFiles {
   model: Uint8Array | ArrayBuffer;
   vocab: string;
 }
+
+// The bundled model's files, each named by a literal `new URL(…, import.meta.url)` so that
+// bundlers emit it (Vite, webpack 5, Parcel), and resolved on use: workerd has no import.meta.url.
+// The npm package carries the int8 variant only (model_q8.onnx); 'fp32' is for the repository.
+const bundled = {
+  manifest: () => new URL('../models/use-lite/manifest.json', import.meta.url),
+  vocab: () => new URL('../models/use-lite/vocab.json', import.meta.url),
+  model(dtype: 'q8' | 'fp32', file: string): URL {
+    if (dtype === 'q8' && file === 'model_q8.onnx') return new URL('../models/use-lite/model_q8.onnx', import.meta.url);
+    return new URL(file, new URL('../models/use-lite/manifest.json', import.meta.url));
+  },
+};
 
 interface Tokenize {
   (texts: string[]): Int32Array[];
@@ -100,8 +114,7 @@ export class OnnxEmbedder implements Embedder {
 
     if (options.model === undefined) {
       const files = options.files;
-      const dir = files ? undefined : new URL('../models/use-lite/', import.meta.url);
-      const manifestText = files ? files.manifest : await fetchText(new URL('manifest.json', dir), { ...fetchOpts, cache: false });
+      const manifestText = files ? files.manifest : await fetchText(bundled.manifest(), { ...fetchOpts, cache: false });
       const manifest = (typeof manifestText === 'string' ? JSON.parse(manifestText) : manifestText) as {
         format: string;
         version: number;
@@ -120,8 +133,8 @@ export class OnnxEmbedder implements Embedder {
       const [model, vocab] = files
         ? [toBytes(files.model), files.vocab]
         : await Promise.all([
-            fetchBytes(new URL(file.file, dir), { ...fetchOpts, cache: false }),
-            fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
+            fetchBytes(bundled.model(dtype, file.file), { ...fetchOpts, cache: false }),
+            fetchText(bundled.vocab(), { ...fetchOpts, cache: false }),
           ]);
       const session = await OnnxEmbeddingSession.create({ model, expectedSha256: file.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy, ort: options.ort });
       const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);

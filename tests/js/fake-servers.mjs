@@ -160,15 +160,18 @@ export function bagOfWords(text, dim) {
   return Array.from(toyVector(text, dim));
 }
 
-/** A fake OpenAI-compatible `POST /v1/embeddings`: bag-of-words vectors, counted calls. */
-export function startFakeEmbeddings({ dim = 64 } = {}) {
-  return startFake((req, res, body) => {
+/**
+ * A fake OpenAI-compatible `POST /v1/embeddings`, counting calls: bag-of-words vectors, or those
+ * of `embed` (async (texts) => vectors), e.g. a real model's.
+ */
+export function startFakeEmbeddings({ dim = 64, embed = async (texts) => texts.map((t) => bagOfWords(t, dim)) } = {}) {
+  return startFake(async (req, res, body) => {
     if (req.url !== '/v1/embeddings' || req.method !== 'POST') {
       json(res, 404, '{"error":{"message":"not found"}}');
       return;
     }
-    const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const data = inputs.map((t, index) => ({ object: 'embedding', index, embedding: bagOfWords(String(t), dim) }));
+    const inputs = (Array.isArray(body.input) ? body.input : [body.input]).map(String);
+    const data = (await embed(inputs)).map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) }));
     json(res, 200, JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 0, total_tokens: 0 } }));
   });
 }
