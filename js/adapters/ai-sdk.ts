@@ -187,9 +187,10 @@ function recorded(stream: ReadableStream<StreamPart>, record: Recorder): Readabl
         cacheable = false;
       }
     },
-    end(ok) {
+    end() {
+      // complete when the finish part came (a reader may stop right after it)
       const answer = chunks.join('');
-      if (ok && cacheable && finish && answer.trim()) void record.done(answer, { chunks, finish, usage });
+      if (cacheable && finish && answer.trim()) void record.done(answer, { chunks, finish, usage });
       else record.fail('the stream ended without a cacheable answer');
     },
   });

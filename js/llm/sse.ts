@@ -15,7 +15,7 @@ export interface StreamCollector {
 /**
  * Passes `upstream` through unchanged while `collector` reads its events; `onPiece` sees each
  * text piece as it arrives (for calls waiting on this one). `done` resolves with the collector's
- * verdict once the stream ended, or with null if it broke or its reader went away.
+ * verdict once the stream ended or its reader went away (null when no complete answer came).
  */
 export function teeSse(upstream: ReadableStream<Uint8Array>, collector: StreamCollector, onPiece?: (piece: string) => void) {
   let buffer = '';
@@ -39,7 +39,10 @@ export function teeSse(upstream: ReadableStream<Uint8Array>, collector: StreamCo
     chunk: (bytes) => read(dec.decode(bytes, { stream: true })),
     end(ok) {
       if (ok) read(dec.decode() + '\n\n');  // an unterminated last event still counts
-      resolveDone(ok ? collector.result() : null);  // a broken or abandoned stream is not stored
+      // The verdict is the protocol's, not the transport's: a reader may stop once it has the
+      // end marker ([DONE], response.completed), as the OpenAI SDK does; a stream that broke
+      // or was left before that has no complete answer and is not stored.
+      resolveDone(collector.result());
     },
   });
   return { stream, done };

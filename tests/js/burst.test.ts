@@ -6,19 +6,8 @@ import { SemanticCache } from 'semcache';
 import { createHandler, remoteUpstream } from '../../dist/server/handler.js';
 import { serveHandler, type NodeServer } from '../../dist/server/node-http.js';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
+import { BURST } from './burst-prompts.js';
 import { toyEmbedder } from './helpers.js';
-
-/** 20 paraphrases of one question: each shares all but a word or two with the others (the toy
- * embedder is a bag of words; all pairs are above 0.8). */
-const BURST = [
-  'what is the capital city of france', 'so what is the capital city of france', 'what is the capital city of france now',
-  'tell me what is the capital city of france', 'what is the capital city of france please', 'what is the capital city of france today',
-  'what is the capital city of france again', 'hey what is the capital city of france', 'what is the capital city of france exactly',
-  'what is the capital city of france anyway', 'quick what is the capital city of france', 'what is the capital city of france then',
-  'ok what is the capital city of france', 'what is the capital city of france really', 'what is the capital city of france currently',
-  'well what is the capital city of france', 'what is the capital city of france precisely', 'now what is the capital city of france',
-  'what is the capital city of france actually', 'and what is the capital city of france',
-];
 
 describe('getOrCompute', () => {
   let cache: SemanticCache;
