@@ -23,6 +23,7 @@ import { requestKey } from '../dist/llm/request-key.js';
 import { OnnxEmbedder, SemanticCache } from '../dist/node.js';
 import { parseConfig } from '../dist/server/config.js';
 import { startServer } from '../dist/server/main.js';
+import { BURST_USE as BURST } from '../tests/js/burst-prompts.mjs';
 import { startFakeUpstream } from '../tests/js/fake-servers.mjs';
 import { qqpSplit } from './lib/quality-data.mjs';
 
@@ -92,13 +93,6 @@ for (const [i, q] of questions.entries()) {
 log(`adapters: ${counted} questions hit on every path, ${partial} did not (left out)`);
 
 // Burst: the npm start server with the fake upstream behind it.
-const BURST = [
-  'How can I learn Python quickly now ?', 'How can I learn Python quickly now?', 'How can I learn Python quickly now??', 'How do I learn Python quickly now ?',
-  'How do I learn Python quickly now?', 'How can I learn Python quickly ?', 'How do I learn Python quickly now??', 'how do I learn Python quickly now?',
-  'how do I learn Python quickly now ?', 'How can I learn Python quickly??', 'How do I learn Python quickly ?', 'How can I learn Python quickly?',
-  'how do I learn Python quickly now??', 'How do I ever learn Python quickly now ?', 'How do I learn Python quickly??', 'How do I learn Python quickly?',
-  'So how do I learn Python quickly now ?', 'how do I learn Python quickly ?', 'How can I learn Python fast ?', 'how do I learn Python quickly?',
-];
 process.env.SEMCACHE_BENCH_KEY = 'sk-bench';  // a server-side key: entries are not kept per client key
 const server = await startServer(parseConfig(['--upstream', upstream.url, '--upstream-key-env', 'SEMCACHE_BENCH_KEY', '--port', '0', '--storage', 'memory']), () => {});
 upstream.delayMs = 300;

@@ -29,8 +29,9 @@ const files = {
   'src/ai-sdk.ts': `${snippet('ai-sdk')}\nexport {};\n`,
   'src/langchain.ts': `${snippet('langchain')}\nexport {};\n`,
 };
-/** The optional peers the adapters' snippets use, at the versions this repository tests. */
-const SDKS = ['openai', 'ai', '@ai-sdk/openai', '@langchain/core', '@langchain/openai'];
+/** The optional peers the adapters' snippets use, at the versions this repository tests (the AI
+ * SDK's own .d.ts needs @types/json-schema, which it does not install). */
+const SDKS = ['openai', 'ai', '@ai-sdk/openai', '@langchain/core', '@langchain/openai', '@types/json-schema'];
 
 describe('TypeScript consumer (strict)', () => {
   let dir: string;

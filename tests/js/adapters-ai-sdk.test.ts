@@ -7,7 +7,7 @@ import { generateText, streamText, wrapLanguageModel } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
 import { semanticCacheMiddleware } from 'semcache/ai-sdk';
-import { BURST } from './burst-prompts.js';
+import { BURST } from './burst-prompts.mjs';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 import { toyEmbedder } from './helpers.js';
 

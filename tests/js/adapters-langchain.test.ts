@@ -7,7 +7,7 @@ import { ChatOpenAI } from '@langchain/openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
 import { cachedStreaming, SemcacheLangChainCache, turnsOf } from 'semcache/langchain';
-import { BURST } from './burst-prompts.js';
+import { BURST } from './burst-prompts.mjs';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 import { toyEmbedder } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
 import { semanticCacheFetch, withSemanticCache } from 'semcache/openai';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
-import { BURST } from './burst-prompts.js';
+import { BURST } from './burst-prompts.mjs';
 import { toyEmbedder } from './helpers.js';
 
 let upstream: FakeUpstream;

@@ -6,7 +6,7 @@ import { SemanticCache } from 'semcache';
 import { createHandler, remoteUpstream } from '../../dist/server/handler.js';
 import { serveHandler, type NodeServer } from '../../dist/server/node-http.js';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
-import { BURST } from './burst-prompts.js';
+import { BURST } from './burst-prompts.mjs';
 import { toyEmbedder } from './helpers.js';
 
 describe('getOrCompute', () => {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BURST } from './burst-prompts.js';
+import { BURST } from './burst-prompts.mjs';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
 import { edgeMiniflare } from './miniflare.mjs';
 
