@@ -65,6 +65,8 @@ describe('Cloudflare worker project, bundled by wrangler', () => {
         EMBEDDINGS_DIMENSIONS: '512',
         EMBEDDINGS_SEND_DIMENSIONS: 'false',
         SIMILARITY_THRESHOLD: String(USE_LITE_THRESHOLD),
+        // the secret docs/install.md asks for when the client's own key reaches the upstream
+        CREDENTIAL_HASH_KEY: 'consumer-test-credential-hash-key',
       },
     });
     try {
