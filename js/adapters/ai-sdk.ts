@@ -7,7 +7,7 @@
 // Only types come from `ai`: nothing of it is loaded at run time.
 import type { LanguageModelMiddleware } from 'ai';
 import { followJoined, joinedAnswer, type Joined } from '../flights.js';
-import { consult, type CallCache, type Recorder } from '../llm/consult.js';
+import { callLLM, consult, hitHeaders, recorderOf, type CallCache, type Recorder } from '../llm/consult.js';
 import type { AnswerMeta, Usage } from '../llm/openai-chat.js';
 import { requestKey } from '../llm/request-key.js';
 import { tapStream } from '../llm/sse.js';
@@ -111,26 +111,20 @@ export function semanticCacheMiddleware(cache: CallCache, options: AiSdkCacheOpt
     }
   };
   const ask = async (params: CallOptions, model: { provider: string; modelId: string }) => consult(cache, await requestKey('chat', chatBody(params, model), { tenant: options.tenant }), { report });
-  const joinedHeaders = (j: Joined) => ({ 'x-semcache': 'hit', 'x-semcache-similarity': j.similarity.toFixed(4), 'x-semcache-joined': 'true' });
+  const joinedHeaders = (j: Joined) => hitHeaders(j.similarity, { joined: true });
 
   const middleware = {
     specificationVersion: 'v4' as const,
 
     async wrapGenerate({ doGenerate, params, model }: Wrap<'wrapGenerate'>): Promise<GenerateResult> {
       const v = await ask(params, model);
-      if ('hit' in v) return generated(model.modelId, v.hit.answer, v.hit.meta, { 'x-semcache': 'hit', 'x-semcache-similarity': v.hit.similarity.toFixed(4) });
+      if ('hit' in v) return generated(model.modelId, v.hit.answer, v.hit.meta, hitHeaders(v.hit.similarity, v.hit));
       if ('join' in v) {
         const end = await joinedAnswer(v.join);
         if (!('failed' in end)) return generated(model.modelId, end.answer, (end.metadata ?? {}) as AnswerMeta, joinedHeaders(v.join));
       }
-      const record = 'join' in v ? v.record : v.miss;
-      let r: GenerateResult;
-      try {
-        r = await doGenerate();
-      } catch (e) {
-        record?.fail((e as Error)?.message ?? String(e));
-        throw e;
-      }
+      const record = recorderOf(v);
+      const r = await callLLM(record, doGenerate);
       const text = textOf(r);
       if (text?.trim()) await record?.done(text, { finish: finishOf(r.finishReason), usage: usageOf(r.usage) });
       else record?.fail('the answer is not cached');
@@ -145,7 +139,7 @@ export function semanticCacheMiddleware(cache: CallCache, options: AiSdkCacheOpt
           for (const c of meta.chunks ?? [answer]) emit(c);
           return meta;
         });
-        return { stream, response: { headers: { 'x-semcache': 'hit', 'x-semcache-similarity': v.hit.similarity.toFixed(4) } } };
+        return { stream, response: { headers: hitHeaders(v.hit.similarity, v.hit) } };
       }
       if ('join' in v) {
         const first = await v.join.next(0);
@@ -154,14 +148,8 @@ export function semanticCacheMiddleware(cache: CallCache, options: AiSdkCacheOpt
           return { stream, response: { headers: joinedHeaders(v.join) } };
         }
       }
-      const record = 'join' in v ? v.record : v.miss;
-      let r: StreamResult;
-      try {
-        r = await doStream();
-      } catch (e) {
-        record?.fail((e as Error)?.message ?? String(e));
-        throw e;
-      }
+      const record = recorderOf(v);
+      const r = await callLLM(record, doStream);
       return record ? { ...r, stream: recorded(r.stream, record) } : r;
     },
   };

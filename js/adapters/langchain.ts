@@ -11,7 +11,7 @@ import { AIMessage, AIMessageChunk, getBufferString, type BaseMessage } from '@l
 import { ChatGenerationChunk, type Generation } from '@langchain/core/outputs';
 import { joinedAnswer, joinedPieces } from '../flights.js';
 import { sha256Hex } from '../llm/canonical.js';
-import { consult, type CallCache, type Recorder, type Verdict } from '../llm/consult.js';
+import { consult, recorderOf, type CallCache, type Recorder, type Verdict } from '../llm/consult.js';
 import type { AnswerMeta } from '../llm/openai-chat.js';
 import { requestKey } from '../llm/request-key.js';
 
@@ -71,7 +71,7 @@ export class SemcacheLangChainCache extends BaseCache<Generation[]> {
       const end = await joinedAnswer(v.join);
       if (!('failed' in end)) return generationOf(end.answer, (end.metadata ?? {}) as AnswerMeta);
     }
-    const record = 'join' in v ? v.record : v.miss;
+    const record = recorderOf(v);
     if (record) {
       const k = `${llmKey}\u0000${prompt}`;
       this.pending.get(k)?.fail('superseded');
@@ -87,7 +87,7 @@ export class SemcacheLangChainCache extends BaseCache<Generation[]> {
     if (!record) {
       // not looked up here first (a stream recorded elsewhere, a warm-up): store it all the same
       const v = await this.consult(prompt, llmKey);
-      record = 'hit' in v ? undefined : 'join' in v ? v.record : v.miss;
+      record = 'hit' in v ? undefined : recorderOf(v);
     }
     if (!record) return;
     const g = value.length === 1 ? value[0]! : undefined;
@@ -135,7 +135,7 @@ export function cachedStreaming<M extends BaseChatModel>(model: M): M {
         return;
       }
     }
-    const record = 'join' in v ? v.record : v.miss;
+    const record = recorderOf(v);
     const chunks: string[] = [];
     let cacheable = true;
     let finish: unknown;

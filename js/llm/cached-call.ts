@@ -3,7 +3,7 @@
 // for (JSON, or SSE chunk for chunk); a miss joins a similar call already in flight, or calls the
 // upstream, streams its answer through while recording it and stores it once it completed.
 import { followJoined, joinedAnswer, type Joined } from '../flights.js';
-import { consult, type CallCache, type Recorder } from './consult.js';
+import { callLLM, consult, hitHeaders, recorderOf, type CallCache, type Recorder } from './consult.js';
 import { answerMetaOf, piecesOf, type AnswerMeta } from './openai-chat.js';
 import type { RequestKey, RequestKind } from './request-key.js';
 import { sseBody, teeSse } from './sse.js';
@@ -35,22 +35,15 @@ export async function cachedCall(c: CachedCallInput): Promise<Response> {
   const model = typeof c.body.model === 'string' ? c.body.model : '';
   const v = await consult(c.cache, c.key, c);
   if ('hit' in v) {
-    const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': v.hit.similarity.toFixed(4), 'x-semcache-id': String(v.hit.id) };
-    return reply(wire, model, c.body, v.hit, headers);
+    return reply(wire, model, c.body, v.hit, hitHeaders(v.hit.similarity, v.hit));
   }
   if ('join' in v) {
     const joined = await follow(wire, model, c.body, v.join);
     if (joined) return joined;
   }
-  const record = 'join' in v ? v.record : v.miss;
+  const record = recorderOf(v);
   const headers = { 'x-semcache': 'text' in c.key && c.lookup !== false ? 'miss' : 'bypass' };
-  let res: Response;
-  try {
-    res = await c.upstream();
-  } catch (e) {
-    record?.fail((e as Error)?.message ?? String(e));
-    throw e;
-  }
+  const res = await callLLM(record, c.upstream);
   if (!res.ok || !res.body) {
     record?.fail(`the upstream answered ${res.status}`);
     return passThrough(res, headers);
@@ -100,7 +93,7 @@ function reply(wire: Wire, model: string, body: Record<string, unknown>, got: { 
 async function follow(wire: Wire, model: string, body: Record<string, unknown>, join: Joined): Promise<Response | undefined> {
   const first = await join.next(0);
   if (first.end && 'failed' in first.end) return undefined;
-  const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': join.similarity.toFixed(4), 'x-semcache-joined': 'true' };
+  const headers = hitHeaders(join.similarity, { joined: true });
   if (body.stream !== true) {
     const end = first.end ?? (await joinedAnswer(join));
     if ('failed' in end) return undefined;

@@ -73,3 +73,26 @@ export async function consult(cache: CallCache | undefined, key: RequestKey, o: 
     return { miss: put() };
   }
 }
+
+/** Who records the answer after a verdict that was no hit: the miss's recorder, or that of a
+ * joined call whose flight failed (it calls the LLM itself). */
+export const recorderOf = (v: Exclude<Verdict, { hit: unknown }>): Recorder | undefined => ('join' in v ? v.record : v.miss);
+
+/** Calls the LLM; if that throws, the recorder (and the calls that joined it) learn so at once. */
+export async function callLLM<T>(record: Recorder | undefined, call: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    record?.fail((e as Error)?.message ?? String(e));
+    throw e;
+  }
+}
+
+/** The headers that say an answer came from the cache: a stored entry (its id) or a similar call
+ * in flight that this one joined. */
+export function hitHeaders(similarity: number, from: { id: number } | { joined: true }): Record<string, string> {
+  const h: Record<string, string> = { 'x-semcache': 'hit', 'x-semcache-similarity': similarity.toFixed(4) };
+  if ('id' in from) h['x-semcache-id'] = String(from.id);
+  else h['x-semcache-joined'] = 'true';
+  return h;
+}

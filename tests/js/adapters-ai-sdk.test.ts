@@ -4,37 +4,22 @@
 // text deltas chunk for chunk; a burst of similar misses makes one call.
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SemanticCache } from 'semcache';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { semanticCacheMiddleware } from 'semcache/ai-sdk';
 import { BURST } from './burst-prompts.mjs';
-import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
-import { toyEmbedder } from './helpers.js';
+import { upstreamAndCache } from './fake-upstream.js';
 
-let upstream: FakeUpstream;
-let cache: SemanticCache;
+const ctx = upstreamAndCache();
 let provider: ReturnType<typeof createOpenAI>;
 const errors: string[] = [];
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  cache = await SemanticCache.open({ embedder: toyEmbedder(64), threshold: 0.8 });
-  provider = createOpenAI({ apiKey: 'sk-test', baseURL: `${upstream.url}/v1` });
-});
-afterAll(async () => {
-  await upstream?.close();
-  await cache?.close();
-});
-beforeEach(async () => {
-  await cache.clear();
-  upstream.calls.length = 0;
-  upstream.delayMs = 0;
+beforeAll(() => {
+  provider = createOpenAI({ apiKey: 'sk-test', baseURL: `${ctx.upstream.url}/v1` });
 });
 
 const Q = BURST[0]!;
 const PARAPHRASE = BURST[1]!;
 const OTHER = 'how tall is the highest mountain on earth';
-const middleware = () => semanticCacheMiddleware(cache, { onCacheError: (e) => errors.push(e.message) });
+const middleware = () => semanticCacheMiddleware(ctx.cache, { onCacheError: (e) => errors.push(e.message) });
 
 // Both of the provider's APIs: chat completions and (its default) responses.
 for (const api of ['chat', 'responses'] as const) {
@@ -45,19 +30,19 @@ for (const api of ['chat', 'responses'] as const) {
       const a = await generateText({ model: model(), system: 'be brief', prompt: Q, maxRetries: 0 });
       expect(a.text).toBe('Answer #34 from gpt-test.');
       expect(a.response.headers?.['x-semcache']).toBeUndefined();
-      expect(upstream.calls).toHaveLength(1);
+      expect(ctx.upstream.calls).toHaveLength(1);
       const b = await generateText({ model: model(), system: 'be brief', prompt: PARAPHRASE, maxRetries: 0 });
       expect(b.text).toBe(a.text);
       expect(b.response.headers?.['x-semcache']).toBe('hit');
       expect(b.finishReason).toBe('stop');
       expect(b.usage.inputTokens).toBe(7);  // the stored usage
-      expect(upstream.calls).toHaveLength(1);
+      expect(ctx.upstream.calls).toHaveLength(1);
       const c = await generateText({ model: model(), system: 'be brief', prompt: OTHER, maxRetries: 0 });
       expect(c.text).not.toBe(a.text);
       // another system prompt, or other settings that change the answer, are other scopes
       await generateText({ model: model(), system: 'be verbose', prompt: PARAPHRASE, maxRetries: 0 });
       await generateText({ model: model(), system: 'be brief', prompt: PARAPHRASE, temperature: 1.5, maxRetries: 0 });
-      expect(upstream.calls).toHaveLength(4);
+      expect(ctx.upstream.calls).toHaveLength(4);
       expect(errors).toEqual([]);
     });
 
@@ -66,17 +51,17 @@ for (const api of ['chat', 'responses'] as const) {
       const pieces: string[] = [];
       for await (const t of live.textStream) pieces.push(t);
       expect(pieces).toEqual(['Ans', 'wer', ' #34 from gpt-test.']);
-      expect(upstream.calls).toHaveLength(1);
+      expect(ctx.upstream.calls).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 20));
       const replay = streamText({ model: model(), prompt: PARAPHRASE, maxRetries: 0 });
       const again: string[] = [];
       for await (const t of replay.textStream) again.push(t);
       expect(again).toEqual(pieces);
       expect(await replay.finishReason).toBe('stop');
-      expect(upstream.calls).toHaveLength(1);
+      expect(ctx.upstream.calls).toHaveLength(1);
       // a streamed answer serves generateText too, and the other way round
       expect((await generateText({ model: model(), prompt: PARAPHRASE, maxRetries: 0 })).text).toBe(pieces.join(''));
-      expect(upstream.calls).toHaveLength(1);
+      expect(ctx.upstream.calls).toHaveLength(1);
     });
   });
 }
@@ -87,11 +72,11 @@ describe('bypass and burst', () => {
   it('a call with settings outside the key (topK) is not cached', async () => {
     await generateText({ model: model(), prompt: Q, topK: 5, maxRetries: 0 });
     await generateText({ model: model(), prompt: Q, topK: 5, maxRetries: 0 });
-    expect(upstream.calls).toHaveLength(2);
+    expect(ctx.upstream.calls).toHaveLength(2);
   });
 
   it('20 concurrent paraphrases make one model call, streamed or not', async () => {
-    upstream.delayMs = 300;
+    ctx.upstream.delayMs = 300;
     const texts = await Promise.all(
       BURST.map(async (prompt, i) => {
         if (i % 2) return (await generateText({ model: model(), prompt, maxRetries: 0 })).text;
@@ -100,7 +85,7 @@ describe('bypass and burst', () => {
         return t;
       }),
     );
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     expect(new Set(texts).size).toBe(1);
   });
 });

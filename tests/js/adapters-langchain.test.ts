@@ -4,30 +4,13 @@
 // `.stream()` go through the cache, replaying chunk for chunk; a burst of similar misses makes
 // one call.
 import { ChatOpenAI } from '@langchain/openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SemanticCache } from 'semcache';
+import { describe, expect, it } from 'vitest';
 import { cachedStreaming, SemcacheLangChainCache, turnsOf } from 'semcache/langchain';
 import { BURST } from './burst-prompts.mjs';
-import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
-import { toyEmbedder } from './helpers.js';
+import { upstreamAndCache } from './fake-upstream.js';
 
-let upstream: FakeUpstream;
-let cache: SemanticCache;
+const ctx = upstreamAndCache();
 const errors: string[] = [];
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  cache = await SemanticCache.open({ embedder: toyEmbedder(64), threshold: 0.8 });
-});
-afterAll(async () => {
-  await upstream?.close();
-  await cache?.close();
-});
-beforeEach(async () => {
-  await cache.clear();
-  upstream.calls.length = 0;
-  upstream.delayMs = 0;
-});
 
 const Q = BURST[0]!;
 const PARAPHRASE = BURST[1]!;
@@ -36,9 +19,9 @@ const chatModel = (o: { temperature?: number } = {}) =>
   new ChatOpenAI({
     model: 'gpt-test',
     apiKey: 'sk-test',
-    configuration: { baseURL: `${upstream.url}/v1` },
+    configuration: { baseURL: `${ctx.upstream.url}/v1` },
     maxRetries: 0,
-    cache: new SemcacheLangChainCache(cache, { onCacheError: (e) => errors.push(e.message) }),
+    cache: new SemcacheLangChainCache(ctx.cache, { onCacheError: (e) => errors.push(e.message) }),
     ...o,
   });
 
@@ -57,17 +40,17 @@ describe('ChatOpenAI with cache: new SemcacheLangChainCache(...)', () => {
     const model = chatModel();
     const a = await model.invoke([['system', 'be brief'], ['human', Q]]);
     expect(a.content).toBe('Answer #34 from gpt-test.');
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     const b = await model.invoke([['system', 'be brief'], ['human', PARAPHRASE]]);
     expect(b.content).toBe(a.content);
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     await model.invoke([['system', 'be brief'], ['human', OTHER]]);
-    expect(upstream.calls).toHaveLength(2);
+    expect(ctx.upstream.calls).toHaveLength(2);
     // LangChain's llm string (model and parameters) scopes the entries
     await chatModel({ temperature: 1.5 }).invoke([['system', 'be brief'], ['human', PARAPHRASE]]);
     // and so does the rest of the conversation
     await model.invoke([['system', 'be verbose'], ['human', PARAPHRASE]]);
-    expect(upstream.calls).toHaveLength(4);
+    expect(ctx.upstream.calls).toHaveLength(4);
     expect(errors).toEqual([]);
   });
 
@@ -76,21 +59,21 @@ describe('ChatOpenAI with cache: new SemcacheLangChainCache(...)', () => {
     const live: string[] = [];
     for await (const c of await model.stream(Q)) if (c.text) live.push(c.text);
     expect(live).toEqual(['Ans', 'wer', ' #34 from gpt-test.']);
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     const replay: string[] = [];
     for await (const c of await model.stream(PARAPHRASE)) if (c.text) replay.push(c.text);
     expect(replay).toEqual(live);
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     // the same entry answers .invoke() of a paraphrase
     expect((await model.invoke(BURST[2]!)).content).toBe(live.join(''));
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
   });
 
   it('20 concurrent paraphrases make one model call', async () => {
-    upstream.delayMs = 300;
+    ctx.upstream.delayMs = 300;
     const model = chatModel();
     const answers = await Promise.all(BURST.map((q) => model.invoke(q)));
-    expect(upstream.calls).toHaveLength(1);
+    expect(ctx.upstream.calls).toHaveLength(1);
     expect(new Set(answers.map((a) => a.content)).size).toBe(1);
   });
 });

@@ -93,7 +93,7 @@ describe('a burst of similar misses at the edge', () => {
       expect(new Set(texts).size).toBe(1);
       expect(group.filter((r) => r.headers.get('x-semcache') === 'miss')).toHaveLength(1);
     }
-    expect(a.filter((r) => r.headers.get('x-semcache-joined') === 'true').length).toBeGreaterThan(10);
+    expect(a.filter((r) => r.headers.get('x-semcache-joined') === 'true').length).toBeGreaterThan(0);
   });
 
   it('streams to the waiters as the first call produces its answer', async () => {
