@@ -12,6 +12,7 @@
 //  - Burst: 20 concurrent paraphrases of one uncached question through the `npm start` server
 //    (upstream: the fake, answering after 300 ms) — how many upstream calls they cause.
 //   node bench/adapters.mjs [--n 200] [--warmup 10]
+import os from 'node:os';
 import { createOpenAI } from '@ai-sdk/openai';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateText, wrapLanguageModel } from 'ai';
@@ -118,4 +119,5 @@ const out = {
   burst_requests: BURST.length,
 };
 log(`adapters: hit p50 ratios to get(): openai ${(out.openai_hit_p50_ms / out.cache_hit_p50_ms).toFixed(3)}, ai-sdk ${(out.ai_sdk_hit_p50_ms / out.cache_hit_p50_ms).toFixed(3)}, langchain ${(out.langchain_hit_p50_ms / out.cache_hit_p50_ms).toFixed(3)} (target <= 1.2; ${counted} hits each)`);
+log(`adapters: load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log(JSON.stringify(out));

@@ -129,7 +129,7 @@ export class ShardState {
           break;
         case 'done': {
           const leader = this.take(args[0] as string)?.leader;
-          if (!leader) throw new SemcacheError('INVALID_ARGUMENT', 'no such flight');
+          if (!leader) throw new SemcacheError('INVALID_ARGUMENT', 'no such flight (this object restarted since its begin)');
           value = await leader.done(args[1] as string, args[2] as object);
           await this.scheduleSnapshot();
           break;

@@ -85,7 +85,7 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
   };
   const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
   /** A leader whose pieces go to its shard in order, batched while an RPC is on its way. */
-  const remoteLeader = (shard: number, token: string): Leader => {
+  const remoteLeader = (shard: number, token: string, prompt: string, scope: ScopeInput): Leader => {
     let batch: string[] = [];
     let sending = Promise.resolve();
     const send = async () => {
@@ -100,7 +100,13 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
       },
       async done(answer, o = {}) {
         await sending;
-        return call<{ id: number }>(shard, 'done', [token, answer, { metadata: o.metadata, ttl: o.ttl }]);
+        try {
+          return await call<{ id: number }>(shard, 'done', [token, answer, { metadata: o.metadata, ttl: o.ttl }]);
+        } catch (e) {
+          // the object restarted since begin and forgot the flight: store the answer all the same
+          if ((e as SemcacheError).code !== 'INVALID_ARGUMENT') throw e;
+          return call<{ id: number }>(shard, 'put', [prompt, answer, { scope, metadata: o.metadata, ttl: o.ttl }]);
+        }
       },
       fail(reason) {
         void sending.then(() => call(shard, 'fail', [token, reason])).catch(() => {});
@@ -115,7 +121,7 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
       if (r.hit) return r;
       const { lead, join, ...miss } = r;
       if (join) return { ...miss, join: { similarity: join.similarity, prompt: join.prompt, next: (from: number) => call<FlightProgress>(shard, 'next', [join.token, from]) } };
-      return { ...miss, lead: remoteLeader(shard, lead!) };
+      return { ...miss, lead: remoteLeader(shard, lead!, prompt, o.scope) };
     },
     put: (prompt, answer, o = {}) => call(shardOf(o.scope, shards), 'put', [prompt, answer, { scope: o.scope, metadata: o.metadata, ttl: o.ttl }]),
     clear: async (o = {}) => {

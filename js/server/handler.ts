@@ -8,7 +8,6 @@ import type { ScopeInput } from '../scope.js';
 import { createAccess, type AccessOptions, type Caller, type ClientInfo } from './access.js';
 import { readJsonBody } from './body.js';
 import { cachedCall, type CallCache } from '../llm/cached-call.js';
-import { checkBody } from '../llm/openai-chat.js';
 import { WIRES } from '../llm/wire.js';
 import { tenantView, type SharedCache } from './tenant-view.js';
 import { callUpstream, CREDENTIAL_HEADERS, type CompletionPath, type Upstream } from './upstream.js';
@@ -187,7 +186,7 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     const kind: RequestKind | undefined = Array.isArray(b.messages) ? 'chat' : b.input !== undefined ? 'responses' : b.prompt !== undefined && b.model !== undefined ? 'completions' : undefined;
     if (kind) {
       const { answer: _a, ttl: _t, ...request_ } = b;
-      if (kind !== 'responses') checkBody(kind, request_);
+      WIRES[kind].check(request_);
       const k = await requestKey(kind, request_, { tenant: caller.tenant, credential: await credentialOf(request) });
       if ('bypass' in k) throw new SemcacheError('INVALID_REQUEST', `this request is not cacheable: ${k.bypass}`);
       ({ text, scope } = k);
