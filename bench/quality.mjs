@@ -155,7 +155,7 @@ if (embedderName === 'use') {
   const cos2 = atFalseHitRate(qqp, 'similarity', 0.02), lrn2 = atFalseHitRate(qqpL, 'score', 0.02);
   // the default setting: maxFalseHitRate 0.05, as calibrated on held-out train pairs
   const probe = await SemanticCache.open({ embedder, ...learnedOpts });
-  const defaultP = probe.stats().evaluatorThreshold;
+  const defaultP = (await probe.stats()).evaluatorThreshold;
   await probe.close();
   const mockAt = (rows, key, t, strict = false) => {
     const pass = (x) => (strict ? x > t : x >= t);

@@ -8,7 +8,7 @@
 // it is told so and calls the LLM itself. A flight nobody settles (a leader that died) stops
 // being joined once it has been silent for `waitMs`.
 import { SemcacheError } from './errors.js';
-import type { GetResult } from './semantic-cache.js';
+import type { GetResult } from './api.js';
 
 /** How a flight ended: its answer (and the stored entry's id, when known), or why it has none. */
 export type FlightEnd = { answer: string; metadata?: unknown; id: number | null } | { failed: string };

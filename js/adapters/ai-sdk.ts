@@ -8,7 +8,7 @@
 import type { LanguageModelMiddleware } from 'ai';
 import { followJoined, joinedAnswer, type Joined } from '../flights.js';
 import { callLLM, consult, hitHeaders, recorderOf, type CallCache, type Recorder } from '../llm/consult.js';
-import type { AnswerMeta, Usage } from '../llm/openai-chat.js';
+import type { AnswerMeta, Usage } from '../llm/answer.js';
 import { requestKey } from '../llm/request-key.js';
 import { tapStream } from '../llm/sse.js';
 

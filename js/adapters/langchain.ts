@@ -12,7 +12,7 @@ import { ChatGenerationChunk, type Generation } from '@langchain/core/outputs';
 import { joinedAnswer, joinedPieces } from '../flights.js';
 import { sha256Hex } from '../llm/canonical.js';
 import { consult, recorderOf, type CallCache, type Recorder, type Verdict } from '../llm/consult.js';
-import type { AnswerMeta } from '../llm/openai-chat.js';
+import type { AnswerMeta } from '../llm/answer.js';
 import { requestKey } from '../llm/request-key.js';
 
 export interface LangChainCacheOptions {

@@ -3,9 +3,10 @@
 // another tenant's rows; a tenant's scopes are spread over SHARDS_PER_TENANT objects by scope key.
 // Similar misses share one upstream call per object: the object keeps the misses in flight, the
 // worker that leads sends it the answer's pieces, the workers that joined ask it for them.
-import { SemcacheError } from '../errors.js';
+import type { SemcacheError } from '../errors.js';
+import { decodeError } from '../rpc.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
-import type { SemanticCacheStats } from '../semantic-cache.js';
+import type { SemanticCacheStats } from '../api.js';
 import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
 import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
 import type { FlightProgress, Leader } from '../flights.js';
@@ -80,8 +81,8 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
   const stub = (shard: number) => ns.get(ns.idFromName(shardName(tenant, shard)));
   const call = async <T>(shard: number, op: ShardOp, args: unknown[]): Promise<T> => {
     const r = (await stub(shard).call(op, args)) as ShardReply;
-    if (!r.ok) throw new SemcacheError(r.code, r.message);
-    return r.value as T;
+    if (r.error) throw decodeError(r.error);
+    return r.result as T;
   };
   const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
   /** A leader whose pieces go to its shard in order, batched while an RPC is on its way. */

@@ -11,7 +11,7 @@
 // wherever the app serves them (by default where ORT's module finds them: next to itself, or
 // where a bundler emitted them). Nothing is fetched from a CDN.
 import type * as Ort from 'onnxruntime-web/wasm';
-import { SemcacheError } from '../errors.js';
+import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 
 export type OrtModule = typeof Ort;
 
@@ -43,7 +43,7 @@ export type OnnxModelKind = 'pooled' | 'bert';
 /** ORT's wasm locations: a folder, or its two files by name. */
 export type WasmPaths = string | URL | { mjs?: string | URL; wasm?: string | URL };
 
-function semcacheError(code: string, message: string, cause?: unknown): SemcacheError {
+function semcacheError(code: SemcacheErrorCode, message: string, cause?: unknown): SemcacheError {
   return new SemcacheError(code, message, cause === undefined ? undefined : { cause });
 }
 
@@ -62,7 +62,7 @@ function isNode(): boolean {
 function nodeWasmPaths(): string {
   const resolve = (import.meta as ImportMeta & { resolve?: (s: string) => string }).resolve;
   if (typeof resolve !== 'function')
-    throw semcacheError('MODEL_INVALID', 'cannot locate onnxruntime-web in node_modules (import.meta.resolve missing): pass wasmPaths');
+    throw semcacheError('INVALID_ARGUMENT', 'cannot locate onnxruntime-web in node_modules (import.meta.resolve missing): pass wasmPaths');
   const entry = resolve('onnxruntime-web/wasm');
   return entry.slice(0, entry.lastIndexOf('/') + 1);
 }
@@ -177,7 +177,7 @@ export class OnnxEmbeddingSession {
     try {
       out = await session.run(feeds);
     } catch (err) {
-      throw semcacheError('EMBED_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
+      throw semcacheError('EMBEDDER_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
     }
     const e = out[this.output] as Ort.Tensor;
     const data = e.data as Float32Array;
@@ -185,11 +185,11 @@ export class OnnxEmbeddingSession {
     let result: Float32Array[];
     if (this.kind === 'pooled') {
       if (e.type !== 'float32' || e.dims.length !== 2 || e.dims[0] !== B || e.dims[1] !== D)
-        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${D}]`);
+        throw semcacheError('EMBEDDER_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${D}]`);
       result = rows.map((_, i) => data.slice(i * D, (i + 1) * D));
     } else {
       if (e.type !== 'float32' || e.dims.length !== 3 || e.dims[0] !== B || e.dims[1] !== T || e.dims[2] !== D)
-        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${T}, ${D}]`);
+        throw semcacheError('EMBEDDER_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${T}, ${D}]`);
       // x is (B, T, D); a row's vector is its CLS token or the mean of its real tokens
       result = rows.map((r, i) => {
         const v = new Float32Array(D);

@@ -4,7 +4,8 @@
 // upstream, streams its answer through while recording it and stores it once it completed.
 import { followJoined, joinedAnswer, type Joined } from '../flights.js';
 import { callLLM, consult, hitHeaders, recorderOf, type CallCache, type Recorder } from './consult.js';
-import { answerMetaOf, piecesOf, type AnswerMeta } from './openai-chat.js';
+import { answerMetaOf, type AnswerMeta } from './answer.js';
+import { piecesOf } from './openai-chat.js';
 import type { RequestKey, RequestKind } from './request-key.js';
 import { sseBody, teeSse } from './sse.js';
 import { WIRES, type Wire } from './wire.js';

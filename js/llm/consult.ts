@@ -2,9 +2,9 @@
 // before calling the LLM: a stored answer, a similar call in flight to join, or a miss whose
 // answer is to be recorded (and shared with the calls that join it while it is produced).
 import type { Joined, Leader } from '../flights.js';
-import type { GetResult, PutResult } from '../semantic-cache.js';
+import type { GetResult, PutResult } from '../api.js';
 import type { ScopeInput } from '../scope.js';
-import { answerMetaOf, type AnswerMeta } from './openai-chat.js';
+import { answerMetaOf, type AnswerMeta } from './answer.js';
 import type { RequestKey } from './request-key.js';
 import type { BeginResult } from '../flights.js';
 

@@ -1,6 +1,7 @@
 // OpenAI's chat completions and (legacy) completions as a caching proxy needs them: checking
 // requests, reading answers (JSON and SSE) and writing them back in the upstream's shape.
 import { SemcacheError } from '../errors.js';
+import { usageOf, type AnswerMeta, type Usage } from './answer.js';
 import type { StreamCollector } from './sse.js';
 
 export interface ChatMessage {
@@ -71,35 +72,6 @@ export interface CompletionExtras {
   promptTokens?: number;
   completionTokens?: number;
   finishReason?: 'stop' | 'length';
-}
-
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-/** What is stored with an answer besides its text: the stream's pieces, why it ended, its usage. */
-export interface AnswerMeta {
-  chunks?: string[];
-  finish?: 'stop' | 'length';
-  usage?: Usage;
-}
-
-const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
-/** The three token counts of an OpenAI usage object, or undefined when it has none. */
-export function usageOf(u: unknown): Usage | undefined {
-  if (!u || typeof u !== 'object') return undefined;
-  const o = u as Record<string, unknown>;
-  return { prompt_tokens: count(o.prompt_tokens), completion_tokens: count(o.completion_tokens), total_tokens: count(o.total_tokens) };
-}
-
-/** Stored metadata read back, trusting nothing about its shape. */
-export function answerMetaOf(m: unknown): AnswerMeta {
-  const o = (m && typeof m === 'object' ? m : {}) as Record<string, unknown>;
-  const chunks = Array.isArray(o.chunks) && o.chunks.every((c) => typeof c === 'string') ? (o.chunks as string[]) : undefined;
-  const finish = o.finish === 'length' ? 'length' : o.finish === 'stop' ? 'stop' : undefined;
-  return { chunks, finish, usage: usageOf(o.usage) };
 }
 
 export const extrasOf = (meta: AnswerMeta): CompletionExtras => ({

@@ -4,7 +4,7 @@
 // parts (reasoning items beside it are not replayed); function calls, built-in tools, refusals
 // and failed responses are not.
 import { SemcacheError } from '../errors.js';
-import type { AnswerMeta, Usage } from './openai-chat.js';
+import type { AnswerMeta, Usage } from './answer.js';
 import type { StreamCollector } from './sse.js';
 
 /** Checks the request body's shape; throws SemcacheError('INVALID_REQUEST') naming the problem. */

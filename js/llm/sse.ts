@@ -1,6 +1,6 @@
 // Server-sent events as the OpenAI APIs send them: reading an upstream stream while passing
 // every byte through, and writing one from events made elsewhere.
-import type { AnswerMeta } from './openai-chat.js';
+import type { AnswerMeta } from './answer.js';
 
 /** What a stream of one API kind told us: the text pieces as they come, then the verdict. */
 export interface StreamCollector {

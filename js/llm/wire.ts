@@ -2,7 +2,8 @@
 // answer (JSON or SSE) and writes one back (a hit's replay, or a call that joined another in
 // flight) in the shape its client expects.
 import type { RequestKind } from './request-key.js';
-import { answerOf, chatCollector, chatWriter, checkBody, completionJson, extrasOf, type AnswerMeta } from './openai-chat.js';
+import type { AnswerMeta } from './answer.js';
+import { answerOf, chatCollector, chatWriter, checkBody, completionJson, extrasOf } from './openai-chat.js';
 import { checkResponsesBody, responseAnswerOf, responseCollector, responseJson, responseWriter } from './openai-responses.js';
 import type { StreamCollector } from './sse.js';
 

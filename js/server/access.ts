@@ -1,7 +1,7 @@
 // Who may call what (docs/security.md has the table): the Host and Origin checks every route
 // gets, explicit CORS, the admin token for routes that write cache content directly, and the
 // tenant, taken from a verified source when the deployment has one.
-import { SemcacheError } from '../errors.js';
+import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 import { secretsEqual, sha256Hex } from '../llm/canonical.js';
 
 export interface AccessOptions {
@@ -58,7 +58,7 @@ export function createAccess(options: AccessOptions) {
   const tokenTenants = options.tenantTokens
     ? Promise.all(Object.entries(options.tenantTokens).map(async ([token, tenant]) => [await sha256Hex(token), tenant] as const)).then((e) => new Map(e))
     : undefined;
-  const deny = (code: string, message: string) => new SemcacheError(code, message);
+  const deny = (code: SemcacheErrorCode, message: string) => new SemcacheError(code, message);
 
   return {
     tenantHeader,

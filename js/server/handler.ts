@@ -1,7 +1,8 @@
 // One fetch-style handler (Request -> Response) for every place semcache serves HTTP: the Node
 // server (`npm start`) and the edge worker. An OpenAI-compatible caching proxy plus the cache's
 // own endpoints (GPTCache's server, redone), behind the checks of access.ts and body.ts.
-import { SemcacheError } from '../errors.js';
+import type { SemanticCacheApi } from '../api.js';
+import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 import { hmacHex, importHmacKey } from '../llm/canonical.js';
 import { requestKey, type RequestKind } from '../llm/request-key.js';
 import type { ScopeInput } from '../scope.js';
@@ -15,13 +16,9 @@ import { callUpstream, CREDENTIAL_HEADERS, type CompletionPath, type Upstream } 
 export { remoteUpstream, type Upstream } from './upstream.js';
 export type { ClientInfo } from './access.js';
 
-/** What the handler needs of a cache (a SemanticCache, or a proxy to one in a Durable Object):
- * `begin`, when there, lets similar misses share one upstream call. */
-export interface HandlerCache extends CallCache {
-  clear(options?: { scope?: ScopeInput }): Promise<number>;
-  stats(): object | Promise<object>;
-  flush(): Promise<void>;
-}
+/** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
+ * Durable Object): `begin`, when there, lets similar misses share one upstream call. */
+export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush'> & Pick<CallCache, 'begin'>;
 
 export interface HandlerOptions extends AccessOptions {
   /** One cache per tenant (edge: its Durable Objects), or one cache all tenants share (it must
@@ -217,7 +214,7 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
-function error(status: number, message: string, code: string, headers: Record<string, string> = {}): Response {
+function error(status: number, message: string, code: SemcacheErrorCode, headers: Record<string, string> = {}): Response {
   const type = status < 500 ? 'invalid_request_error' : 'api_error';
   return json(status, { error: { message, type, code } }, headers);
 }

@@ -3,7 +3,7 @@
 // scopes whose tenant is this one. (The edge worker needs none of this: each tenant has its own
 // Durable Objects.)
 import type { ScopeInput } from '../scope.js';
-import type { EntryInfo } from '../semantic-cache.js';
+import type { EntryInfo } from '../api.js';
 import type { HandlerCache } from './handler.js';
 
 /** A cache all tenants share: what the handler needs, plus listing entries with their scopes. */

@@ -1,5 +1,5 @@
-// The Node file store: the shared SQLite schema (sqlite-schema.ts) in one file through
-// better-sqlite3.
+// The Node file store: the shared SQLite schema and store (sqlite-schema.ts, sqlite-store.ts)
+// in one file through better-sqlite3.
 //
 // Why better-sqlite3: it is SQLite's own C amalgamation with real fsync (WAL + synchronous=FULL
 // makes every acknowledged transaction survive a SIGKILL or power loss), synchronous (so the
@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SemcacheError } from '../errors.js';
-import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { PAGE_SIZE, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { SqliteStore } from './sqlite-store.js';
 
 interface BetterStatement {
   reader: boolean;

@@ -112,7 +112,7 @@ describe('caching proxy', () => {
     const c = await chat('Rate limited?', { stream: true });
     expect(c.status).toBe(429);
     expect(upstream.calls).toHaveLength(3);
-    expect(cache.stats().entries).toBe(1);
+    expect((await cache.stats()).entries).toBe(1);
   });
 
   it('answers malformed bodies with 400 and a message', async () => {
@@ -132,7 +132,7 @@ describe('caching proxy', () => {
 
   it('skips the lookup with Cache-Control: no-cache, and storing with no-store', async () => {
     await chat('Fresh answer please', {}, { 'cache-control': 'no-store' });
-    expect(cache.stats().entries).toBe(0);
+    expect((await cache.stats()).entries).toBe(0);
     await chat('Fresh answer please');
     const c = await chat('Fresh answer please', {}, { 'cache-control': 'no-cache' });
     expect(c.headers.get('x-semcache')).toBe('bypass');

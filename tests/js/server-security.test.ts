@@ -76,7 +76,7 @@ describe('1. cache poisoning from any web page', () => {
     const victim = await ask(s, 'how can I reset my password');
     expect(victim.headers.get('x-semcache')).toBe('miss');
     expect((await victim.json()).choices[0].message.content).not.toContain('evil');
-    expect(s.cache.stats().puts).toBe(1);  // the victim's own answer only
+    expect((await s.cache.stats()).puts).toBe(1);  // the victim's own answer only
     // a cross-site completion does not spend the operator's key
     const spend = await fetch(`${s.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'text/plain', origin: 'http://evil.example' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) });
     expect(spend.status).toBe(403);
@@ -109,7 +109,7 @@ describe('1. cache poisoning from any web page', () => {
     const rebound = await raw(s.port, { path: '/cache/put', headers: { host: `evil.example:${s.port}`, origin: `http://evil.example:${s.port}`, ...JSON_TYPE }, body: '{"prompt":"q4","answer":"a"}' });
     expect(rebound.status).toBe(403);
     expect(JSON.parse(rebound.body).error.code).toBe('HOST_NOT_ALLOWED');
-    expect(s.cache.stats().entries).toBe(2);
+    expect((await s.cache.stats()).entries).toBe(2);
   });
 
   it('has CORS off by default and on only for the origins named', async () => {
@@ -152,7 +152,7 @@ describe('2. one tenant wipes all', () => {
     await ask(s, 'What does tenant A sell?', { headers: { 'x-semcache-tenant': 'A' } });
     await ask(s, 'What does tenant B sell?', { headers: { 'x-semcache-tenant': 'B' } });
     expect(await (await post(s, '/cache/clear', {}, { 'x-semcache-tenant': 'B' })).json()).toEqual({ removed: 1 });
-    expect(s.cache.stats().entries).toBe(1);
+    expect((await s.cache.stats()).entries).toBe(1);
     const t = await start({ adminToken: 'adm' });
     expect((await post(t, '/cache/clear', {}, { 'x-semcache-tenant': 'B' })).status).toBe(401);
   });
@@ -195,7 +195,7 @@ describe('4. the Host header reroutes', () => {
     const r = await raw(s.port, { path: '/v1/chat/completions', headers: { host: '127.0.0.1/cache/clear?', ...JSON_TYPE }, body });
     expect(r.status).toBe(200);
     expect(r.headers['x-semcache']).toBe('miss');
-    expect(s.cache.stats().entries).toBe(2);
+    expect((await s.cache.stats()).entries).toBe(2);
     const trace = await raw(s.port, { method: 'TRACE', path: '/v1/chat/completions', headers: { host: `127.0.0.1:${s.port}` } });
     expect(trace.status).toBe(405);
     const badHost = await raw(s.port, { path: '/v1/chat/completions', headers: { host: 'x:99999', ...JSON_TYPE }, body });
