@@ -78,6 +78,11 @@ export interface SemanticCacheOptions {
   clock?: () => number;
   /** How to load the wasm core (see loadCore). */
   wasm?: LoadCoreOptions;
+  /** A miss whose prompt would hit a prompt whose LLM call is still running (same scope, same
+   * evaluator) waits for that answer instead of calling the LLM too (getOrCompute, begin): at
+   * most this long for each piece of it, then it calls the LLM itself; 0 = never wait.
+   * Default 60,000. */
+  joinWaitMs?: number;
 }
 
 /** SemanticCache.open({storage: 'opfs', name}) in a browser page: the cache runs in a dedicated
@@ -205,6 +210,9 @@ export interface ComputeResult {
   hit: boolean;
   similarity: number | null;
   id: number | null;
+  /** The answer is that of a similar call that was in flight (this one waited for it; compute was
+   * not called): `hit` is true and `similarity` is to that call's prompt. */
+  joined?: boolean;
   /** Set when the cache failed; the answer then came from compute. */
   cacheError?: SemcacheError | Error;
 }

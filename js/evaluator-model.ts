@@ -5,8 +5,9 @@ import { SemcacheError, core } from './errors.js';
 import { fetchBytes } from './net.js';
 import type { CacheCore, EvaluatorModel, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 
-/** Loads the model into `c` and makes 'learned' its evaluator. */
-export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, source: string | URL | Uint8Array | undefined, embedder: Embedder): Promise<void> {
+/** Loads the model into `c` and makes 'learned' its evaluator. Resolves with the model's bytes
+ * (for another core that must decide the same way). */
+export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, source: string | URL | Uint8Array | undefined, embedder: Embedder): Promise<Uint8Array> {
   const bytes = source instanceof Uint8Array ? source : await fetchBytes(source ?? defaultEvaluatorModel(), { cache: false });
   const ptr = m._malloc(bytes.length);
   try {
@@ -17,6 +18,7 @@ export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, s
     m._free(ptr);
   }
   core(() => c.configure({ evaluator: 'learned' }));
+  return bytes;
 }
 
 // Resolved on use: workerd leaves import.meta.url undefined, and a module-level `new URL` would

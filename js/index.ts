@@ -45,3 +45,5 @@ export type {
   Gpt2Source,
   Gpt2WeightFormat,
 } from './gpt2.js';
+export { joinedAnswer, joinedPieces, followJoined } from './flights.js';
+export type { BeginResult, FlightEnd, FlightProgress, Joined, Leader } from './flights.js';

@@ -32,6 +32,8 @@ import { CLOSE_REPLAY_ROWS, Snapshots } from './snapshots.js';
 import { storageFor } from './storage.js';
 import type { CacheStore } from './store.js';
 import { checkAnswer, checkPrompt } from './validate.js';
+import { CacheFlights } from './cache-flights.js';
+import type { BeginResult } from './flights.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
@@ -47,6 +49,7 @@ export class SemanticCache implements SemanticCacheApi {
   private readonly c: CoreRef;
   private readonly writer: Writer;
   private readonly snapshots: Snapshots;
+  private readonly flights: CacheFlights;
   private closed = false;
   private readonly counts = { storeMs: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
 
@@ -57,12 +60,14 @@ export class SemanticCache implements SemanticCacheApi {
     private readonly embedding: Embedding,
     private readonly o: ResolvedOptions,
     seq: number,
+    evaluatorBytes?: Uint8Array,
   ) {
     this.dimensions = o.core.dimensions;
     this.threshold = o.threshold;
     this.c = { m, core: coreObj, dimensions: this.dimensions };
     this.writer = new Writer(this.c, store, seq, o.clock, this.counts, () => this.check());
     this.snapshots = new Snapshots(this.c, store, this.writer, o, this.counts, o.clock);
+    this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
 
   /**
@@ -115,7 +120,7 @@ export class SemanticCache implements SemanticCacheApi {
   ): Promise<SemanticCache> {
     c.clear();
     try {
-      if (o.evaluator === 'learned') await useLearnedEvaluator(m, c, options.evaluatorModel, embedding.embedder);
+      const learned = o.evaluator === 'learned' ? await useLearnedEvaluator(m, c, options.evaluatorModel, embedding.embedder) : undefined;
       const info = { dimensions: o.core.dimensions, space: o.core.space, embedder: embedding.embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
       const s = opened.info;
@@ -125,7 +130,7 @@ export class SemanticCache implements SemanticCacheApi {
         await store.destroy();
         opened = await store.open(info);
       }
-      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq);
+      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq, learned);
       await cache.snapshots.restore();
       return cache;
     } catch (e) {
@@ -150,8 +155,8 @@ export class SemanticCache implements SemanticCacheApi {
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
     return getOrComputeWith<{ vector: Float32Array; scope: string }>(prompt, compute, options, {
       lookup: async () => {
-        const r = await this.lookup(prompt, options);
-        return r.result.hit ? { hit: r.result } : { miss: { vector: r.vector!, scope: this.scopeOf(options.scope) } };
+        const { result: r, vector } = await this.start(prompt, options);
+        return r.hit ? { hit: r } : { miss: { vector: vector!, scope: this.scopeOf(options.scope) }, lead: r.lead, join: r.join };
       },
       store: async (answer, { vector, scope }) => {
         checkAnswer(answer, this.o.maxAnswerBytes);
@@ -162,6 +167,11 @@ export class SemanticCache implements SemanticCacheApi {
         return fromCore(e) as Error;
       },
     });
+  }
+
+  /** get() for callers that call the LLM themselves: a miss joins a similar one in flight or leads (docs/adapters.md). */
+  async begin(prompt: string, options: GetOptions = {}): Promise<BeginResult> {
+    return (await this.start(prompt, options)).result;
   }
 
   /**
@@ -279,6 +289,7 @@ export class SemanticCache implements SemanticCacheApi {
     } finally {
       this.closed = true;
       await this.snapshots.close();
+      this.flights.close();
       this.c.core.delete();
       await this.store.close();
     }
@@ -288,6 +299,12 @@ export class SemanticCache implements SemanticCacheApi {
 
   private check() {
     if (this.closed) throw new SemcacheError('CLOSED', 'this SemanticCache is closed');
+  }
+
+  private start(prompt: string, options: GetOptions) {
+    const scope = this.scopeOf(options.scope);
+    const insert = (answer: string, vector: Float32Array, o: PutOptions) => this.insert(prompt, answer, scope, vector, { ...options, ...o });
+    return this.flights.start(prompt, scope, options.threshold, () => this.lookup(prompt, options), insert);
   }
 
   private scopeOf(scope: ScopeInput): string {
