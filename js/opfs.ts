@@ -10,7 +10,7 @@
 // Embedding runs on the calling page with the page's embedder; calls carry the vector to the
 // worker (so an exact-prompt hit still pays one embedding), and getOrCompute's compute runs here.
 import { getOrComputeWith } from './compute.js';
-import { toEmbedder, type Embedder } from './embedder.js';
+import { toEmbedder, withEmbedderDefaults, type Embedder } from './embedder.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { decodeError, encodeError, RpcClient } from './rpc.js';
 import type {
@@ -268,7 +268,12 @@ export class OpfsSemanticCache {
       dimensions: this.dimensions,
       embedderId: this.embedder.id ?? 'unnamed',
       sqliteUrl: this.o.sqliteUrl,
-      options: Object.fromEntries(Object.entries(this.o).filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function')),
+      // the embedder's calibrated evaluator goes along; a URL crosses as its href
+      options: Object.fromEntries(
+        Object.entries(withEmbedderDefaults(this.o, this.embedder))
+          .filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function')
+          .map(([k, v]) => [k, v instanceof URL ? v.href : v]),
+      ),
       onCorrupt: this.o.onCorrupt,
     };
     this.ready = this.rpc.call('open', [args]);

@@ -1,5 +1,5 @@
 import type { CacheCore, CoreLookupResult, EvaluatorModel, SemcacheCoreModule } from './wasm/semcache_core.mjs';
-import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
+import { toEmbedder, withEmbedderDefaults, type EmbedFunction, type Embedder } from './embedder.js';
 import { getOrComputeWith } from './compute.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { fetchBytes } from './net.js';
@@ -33,14 +33,19 @@ export interface SemanticCacheOptions {
    * 'learned' (a trained model's probability that the two prompts ask the same thing, from the
    * cosine and lexical features — differing content words, numbers, negations, antonyms, names —
    * against a threshold calibrated for `maxFalseHitRate`; `threshold` is then not used).
-   * Default 'cosine'. */
+   * Default: the embedder's calibrated evaluator when it has one and no `threshold` is given
+   * (the bundled default model: 'learned' at maxFalseHitRate 0.02), else 'cosine'. */
   evaluator?: 'cosine' | 'margin' | 'learned';
   /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
-   * held-out QQP training pairs (e.g. 0.05 = 5%). Default 0.05. */
+   * held-out QQP pairs (e.g. 0.02 = 2%). Default 0.02. */
   maxFalseHitRate?: number;
   /** For 'learned': the model file (URL or bytes). Default: the bundled
    * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
   evaluatorModel?: string | URL | Uint8Array;
+  /** Embed the prompt's normalized form (Unicode NFKC, lower case, whitespace runs as one space:
+   * the core's normalizePrompt), so rewordings that differ only in those ways are the same text.
+   * The cached prompt keeps its original text. Default true. */
+  normalize?: boolean;
   /** Second opinion for borderline lookups (e.g. an LLM judge). Called only when the evaluator's
    * score (cosine, or probability for 'learned') of the best match lies in `band` [lo, hi];
    * its answer then decides hit or miss. A timeout or a throw counts as a miss (a throw is
@@ -238,7 +243,7 @@ export class SemanticCache {
   private readonly m: SemcacheCoreModule;
   private readonly core: CacheCore;
   private readonly store: CacheStore;
-  private readonly opts: Required<Pick<SemanticCacheOptions, 'maxPromptChars' | 'maxAnswerBytes' | 'ttl' | 'snapshotEvery'>>;
+  private readonly opts: Required<Pick<SemanticCacheOptions, 'maxPromptChars' | 'maxAnswerBytes' | 'ttl' | 'snapshotEvery' | 'normalize'>>;
   private readonly clock: () => number;
   private readonly defaultScope: string;
   readonly dimensions: number;
@@ -289,6 +294,7 @@ export class SemanticCache {
       maxAnswerBytes: o.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES,
       ttl: o.ttl ?? 0,
       snapshotEvery: o.snapshotEvery ?? 1000,
+      normalize: o.normalize ?? true,
     };
   }
 
@@ -310,6 +316,7 @@ export class SemanticCache {
   private static async openLocal(options: SemanticCacheOptions): Promise<SemanticCache> {
     if (options.embedder === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'options.embedder is required');
     const embedder = toEmbedder(options.embedder);
+    options = withEmbedderDefaults(options, embedder);
     checkNumber('ttl', options.ttl, 0);
     checkNumber('maxEntries', options.maxEntries, 0);
     checkNumber('maxBytes', options.maxBytes, 0);
@@ -724,7 +731,7 @@ export class SemanticCache {
     const t = now();
     let out: ArrayLike<number>[];
     try {
-      out = await this.embedder.embed([prompt], { signal });
+      out = await this.embedder.embed([this.opts.normalize ? this.m.normalizePrompt(prompt) : prompt], { signal });
     } catch (e) {
       if (signal?.aborted) throwIfAborted(signal);
       if (e instanceof SemcacheError) throw e;
@@ -1030,7 +1037,9 @@ function checkModelEmbedder(model: EvaluatorModel, embedder: Embedder): void {
       return;  // a hand-made model's free-form info
     }
     const id = embedder.id ?? '';
-    if (typeof family === 'string' && family && !id.startsWith(family)) {
+    // ids are NAME@sha or NAME-q8@sha: 'use-lite' must not pass for 'use-lite-cache'
+    const sameModel = (f: string) => id === f || id.startsWith(`${f}@`) || id.startsWith(`${f}-q8@`);
+    if (typeof family === 'string' && family && !sameModel(family)) {
       throw new SemcacheError(
         'INVALID_ARGUMENT',
         `the evaluator model was trained on '${family}' embeddings (its projection is fitted to them), this cache embeds with '${id || 'an unnamed embedder'}': use the '${family}' embedder or a model trained for yours (tools/train-evaluator.mjs)`,
@@ -1042,7 +1051,7 @@ function checkModelEmbedder(model: EvaluatorModel, embedder: Embedder): void {
 }
 
 /** The default maxFalseHitRate of the 'learned' evaluator (see README, Hit quality). */
-export const DEFAULT_MAX_FALSE_HIT_RATE = 0.05;
+export const DEFAULT_MAX_FALSE_HIT_RATE = 0.02;
 // Resolved on use: workerd leaves import.meta.url undefined, and a module-level `new URL` would
 // stop the whole worker from loading (edge workers pass `evaluatorModel` bytes instead).
 function defaultEvaluatorModel(): URL {
