@@ -32,6 +32,10 @@ export const DEFAULT_OUT = path.join(ROOT, 'dist/models/use-lite');
 export const MODELS = {
   'use-lite': { out: DEFAULT_OUT },
   'use-lite-cache': { out: path.join(ROOT, 'dist/models/use-lite-cache'), tuned: path.join(ROOT, 'models/use-lite-cache') },
+  // the pair model (a cross-encoder on "query </s> candidate"): the first layers of the graph,
+  // its classifier in the manifest. Measured against the default by the quality bench and not
+  // shipped (it ranks worse, see docs/quality.md): converted into build/, not dist/
+  pair: { out: path.join(ROOT, 'build/models/pair'), tuned: path.join(ROOT, 'models/pair') },
 };
 
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
@@ -58,6 +62,17 @@ function upToDate(out, src, tuned) {
   return true;
 }
 
+/** A pair model's classifier (taken out of its tensors: the graph does not use it) and depth. */
+function pairHead(tuned) {
+  const w = tuned.tensors.get('classifier.weight'), b = tuned.tensors.get('classifier.bias');
+  if (!w) return null;
+  tuned.tensors.delete('classifier.weight');
+  tuned.tensors.delete('classifier.bias');
+  const layers = new Set([...tuned.tensors.keys()].filter((n) => n.startsWith('layers.')).map((n) => n.split('.')[1])).size;
+  const m = tuned.manifest;
+  return { layers, head: { weight: Array.from(w.data), bias: b.data[0], separator: m.separator, sideTokens: m.sideTokens, calibration: m.calibration } };
+}
+
 /** tuned: a tuned model's folder (models/NAME), or none for the package's own weights. */
 export function convert({ out = DEFAULT_OUT, force = false, log = console.log, tuned: tunedDir } = {}) {
   const t0 = performance.now();
@@ -70,7 +85,8 @@ export function convert({ out = DEFAULT_OUT, force = false, log = console.log, t
   }
   const tfModel = readTfjsGraphModel(src.dir);
   const base = inspectUseLite(tfModel);
-  const spec = tuned ? withTensors(base, tuned.tensors) : base;
+  const pair = tuned ? pairHead(tuned) : null;
+  const spec = tuned ? withTensors(pair ? { ...base, layers: base.layers.slice(0, pair.layers) } : base, tuned.tensors) : base;
   const graph = buildUseLiteOnnx(spec);
   const meta = {
     'semcache.format': FORMAT,
@@ -105,6 +121,7 @@ export function convert({ out = DEFAULT_OUT, force = false, log = console.log, t
     // what the tuned weights are (models/NAME/manifest.json), and what the embedder must do to a
     // text first: the tuned model was trained on the core's normalizePrompt() form
     ...(tuned ? { tuned: tuned.summary, textNormalization: tuned.manifest.textNormalization, threshold: tuned.manifest.threshold, evaluator: tuned.manifest.evaluator } : {}),
+    ...(pair ? { pair: pair.head } : {}),
     source: { package: SOURCE_PACKAGE, version: src.version, license: src.license, tfjsOps: opHistogram(tfModel) },
     tool: { name: 'tools/convert-use', version: TOOL_VERSION },
     model: { file: 'model.onnx', sha256: sha256(bytes), bytes: bytes.length, opset: ONNX_OPSET, irVersion: 8 },

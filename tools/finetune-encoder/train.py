@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--eval-before", type=int, default=0, help="1: the calib metrics of the base model too")
+    ap.add_argument("--freeze", type=int, default=0, help="layers (and the embeddings) kept as they are")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -118,11 +120,16 @@ def main():
     aug_pos, aug_neg = d["augPos"], d["augNeg"]
     calib_texts = sorted({i for p in calib for i in p[:2]})
 
-    base = pair_metrics(embed_all(model, ids, calib_texts), calib)
-    print(f"train: calib before: {json.dumps(base)} ({time.time() - t0:.0f} s)", flush=True)
+    model.frozen = a.freeze
+    for name, p in model.named_parameters():
+        if name == "embeddings" or any(name.startswith(f"layers.{i}.") for i in range(a.freeze)):
+            p.requires_grad_(a.freeze == 0)
+    base = pair_metrics(embed_all(model, ids, calib_texts), calib) if a.eval_before else None
+    if base:
+        print(f"train: calib before: {json.dumps(base)} ({time.time() - t0:.0f} s)", flush=True)
 
     steps = int(a.epochs * len(train) / a.batch)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=a.lr, weight_decay=0.01)
     warm = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
     order = []
@@ -180,7 +187,7 @@ def main():
     last = [sum(h[0] for h in hist[-20:]) / min(20, len(hist)), sum(h[1] for h in hist[-20:]) / min(20, len(hist))]
     meta = {
         "recipe": RECIPE_VERSION, "seed": a.seed, "steps": steps, "epochs": a.epochs, "batch": a.batch, "augPos": a.aug_pos,
-        "augNeg": a.aug_neg, "lr": a.lr, "scale": a.scale, "mnrl": a.mnrl, "maxLen": a.max_len, "dataSeed": d["seed"],
+        "augNeg": a.aug_neg, "freeze": a.freeze, "lr": a.lr, "scale": a.scale, "mnrl": a.mnrl, "maxLen": a.max_len, "dataSeed": d["seed"],
         "trainSeconds": round(train_s), "lossFirst": [round(x, 4) for x in first], "lossLast": [round(x, 4) for x in last],
         "calibBefore": base, "calibAfter": after,
     }
