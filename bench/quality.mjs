@@ -15,7 +15,7 @@
 // Thresholds: "at 5% / 2%" and "at <= 1% / 2% wrong" are oracle thresholds chosen on the
 // reported rows themselves (the usual way to compare rankings); "default" is the setting a user
 // gets, calibrated on the QQP calib part only. Embeddings are cached on disk (build/embed-cache).
-//   node bench/quality.mjs [--settings a,b] [--limit N] [--baseline-model FILE]
+//   node bench/quality.mjs [--settings a,b] [--limit N] [--baseline-model FILE] [--evaluator-model FILE]
 import fs from 'node:fs';
 import { OnnxEmbedder, SemanticCache, USE_LITE_THRESHOLD } from 'semcache';
 import { qqpSplit } from './lib/quality-data.mjs';
@@ -51,7 +51,8 @@ const SETTINGS = {
   use_lite: async () => ({ embedder: embedders.original, extra: {}, defaultThreshold: USE_LITE_THRESHOLD }),
   tuned_cosine: async () => ({ embedder: embedders.tuned, extra: { evaluator: 'cosine' }, defaultThreshold: tuned.defaultThreshold }),
   tuned_learned: async () => {
-    const model = tuned.defaultEvaluator?.evaluatorModel;
+    // --evaluator-model FILE: another evaluator model for the tuned encoder (training experiments)
+    const model = arg('--evaluator-model') ? new Uint8Array(fs.readFileSync(arg('--evaluator-model'))) : tuned.defaultEvaluator?.evaluatorModel;
     const extra = { evaluator: 'learned', ...(model ? { evaluatorModel: model } : {}) };
     return { embedder: embedders.tuned, extra: { ...extra, maxFalseHitRate: 1 }, defaultThreshold: await learnedThreshold(embedders.tuned, extra, 0.02) };
   },

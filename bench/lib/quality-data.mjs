@@ -22,8 +22,17 @@ export function mockData() {
   return JSON.parse(fs.readFileSync(path.join(SHARED, 'data/gptcache-mock/mock_data.json'), 'utf8'));
 }
 
-/** What the core's normalizePrompt does, in JS (for grouping only): NFKC, lower case, one space. */
+/** Texts that group into one question for the split: NFKC, lower case, one space. (The split was
+ * made with this key; the cache's normalizePrompt also drops quotes and end marks: embedKey.) */
 export const groupKey = (s) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+
+/** The core's normalizePrompt in JS: the text the cache embeds (tests/js/normalize.test.ts holds
+ * the two equal on random strings). */
+export function embedKey(s) {
+  const base = s.normalize('NFKC').toLowerCase();
+  const collapse = (t) => t.replace(/\s+/g, ' ').trim();
+  return collapse(base.replace(/["“”„«»]/g, '').replace(/^[\s¿¡.?!,;:]+|[\s.?!,;:]+$/g, '')) || collapse(base);
+}
 
 /** Which part a component goes to, from the hash of its smallest question: stable across runs. */
 function partOf(key) {

@@ -9,10 +9,10 @@
 //    counts as wrong here);
 //  - mock: GPTCache's mock_data, every `origin` in one scope, query every `similar`;
 //  - probes: tests/js/quality-probes.mjs, every cached question in one scope.
-// Warming the embedding cache: the cache embeds a prompt's normalized form, which groupKey
+// Warming the embedding cache: the cache embeds a prompt's normalized form, which embedKey
 // spells in JS.
 import { SemanticCache } from 'semcache';
-import { groupKey, mockData } from './quality-data.mjs';
+import { embedKey, mockData } from './quality-data.mjs';
 import { probeCases } from '../../tests/js/quality-probes.mjs';
 
 const EVERYTHING = { threshold: -1 };
@@ -21,7 +21,7 @@ const best = (r) => ({ score: r.score ?? -Infinity, similarity: r.similarity ?? 
 
 /** extra: cache options of the setting (evaluator...); returns [{score, similarity, label, query, matched}] */
 export async function runSingle(embedder, pairs, extra = {}) {
-  await embedder.embed(pairs.flatMap((p) => [p.a, p.b]).map(groupKey));
+  await embedder.embed(pairs.flatMap((p) => [p.a, p.b]).map(embedKey));
   const cache = await open(embedder, extra);
   const out = [];
   for (const p of pairs) {
@@ -44,20 +44,20 @@ export async function runPopulated(embedder, pairs, extra = {}) {
     while (cls.get(x) !== x) x = cls.get(x);
     return x;
   };
-  for (const p of pairs) for (const k of [groupKey(p.a), groupKey(p.b)]) if (!cls.has(k)) cls.set(k, k);
-  for (const p of pairs) if (p.label === 1) cls.set(find(groupKey(p.a)), find(groupKey(p.b)));
-  const cached = [...new Map(pairs.map((p) => [groupKey(p.a), p.a])).values()];
+  for (const p of pairs) for (const k of [embedKey(p.a), embedKey(p.b)]) if (!cls.has(k)) cls.set(k, k);
+  for (const p of pairs) if (p.label === 1) cls.set(find(embedKey(p.a)), find(embedKey(p.b)));
+  const cached = [...new Map(pairs.map((p) => [embedKey(p.a), p.a])).values()];
   // a `b` cached verbatim (it is another pair's `a`) would be an exact repeat, not a rewording
-  const cachedKeys = new Set(cached.map(groupKey));
-  const queries = pairs.filter((p) => p.label === 1 && !cachedKeys.has(groupKey(p.b)));
-  await embedder.embed([...cached, ...queries.map((p) => p.b)].map(groupKey));
+  const cachedKeys = new Set(cached.map(embedKey));
+  const queries = pairs.filter((p) => p.label === 1 && !cachedKeys.has(embedKey(p.b)));
+  await embedder.embed([...cached, ...queries.map((p) => p.b)].map(embedKey));
   const cache = await open(embedder, extra);
   for (const q of cached) await cache.put(q, 'a');
   const out = [];
   for (const p of queries) {
     const r = await cache.get(p.b);
-    const m = r.matchedPrompt === undefined ? null : groupKey(r.matchedPrompt);
-    const right = m !== null && cls.has(m) && find(m) === find(groupKey(p.b));
+    const m = r.matchedPrompt === undefined ? null : embedKey(r.matchedPrompt);
+    const right = m !== null && cls.has(m) && find(m) === find(embedKey(p.b));
     out.push({ ...best(r), right, query: p.b });
   }
   await cache.close();
@@ -67,7 +67,7 @@ export async function runPopulated(embedder, pairs, extra = {}) {
 /** [{score, similarity, right, query, matched}] */
 export async function runMock(embedder, extra = {}) {
   const data = mockData();
-  await embedder.embed(data.flatMap((d) => [d.origin, d.similar]).map(groupKey));
+  await embedder.embed(data.flatMap((d) => [d.origin, d.similar]).map(embedKey));
   const cache = await open(embedder, extra);
   // 35 origins appear twice: the second put replaces the first, and a hit on the entry holding
   // the query's own origin text is right whichever pair put it.

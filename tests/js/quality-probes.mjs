@@ -60,7 +60,7 @@ export const PROBES = [
   },
   {
     cached: 'What is the boiling point of water at sea level?',
-    hit: [["what's the boiling point of water at sea level", 'case'], ["At sea level, what is water's boiling point?", 'paraphrase']],
+    hit: [["what's the boiling point of water at sea level", 'paraphrase'], ["At sea level, what is water's boiling point?", 'paraphrase']],
     miss: [['What is the freezing point of water at sea level?', 'polarity'], ['What is the boiling point of water at 3000 meters?', 'unit']],
   },
   {

@@ -5,9 +5,10 @@
 //    by the converter's own reader (tools/convert-use/use-lite.mjs);
 //  - fidelity.json: the fidelity sentences' token ids and the converted fp32 ONNX model's
 //    embeddings of them (ONNX Runtime), which the torch forward pass must reproduce;
-//  - data.json: QQP train and calib pairs, normalized by the core (normalizePrompt) and
-//    tokenized by the core's SentencePiece, plus each train question's rewording and near miss
-//    (augment.mjs) in the same form.
+//  - data.json: QQP train and calib pairs in lower case with NFKC and one space (groupKey: the
+//    cache's normalizePrompt without its punctuation step: the model learns end marks and quotes
+//    from the rewordings, and the cache drops them besides), tokenized by the core's
+//    SentencePiece, plus each train question's rewording and near miss (augment.mjs).
 //   node tools/finetune-encoder/prepare.mjs [--out build/finetune] [--seed N]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { readTfjsGraphModel } from '../convert-use/tfjs-graph.mjs';
 import { inspectUseLite, specTensors, specConstants } from '../convert-use/use-lite.mjs';
 import { writeSafetensors } from '../convert-use/safetensors.mjs';
 import { fidelitySentences } from '../convert-use/fidelity-sentences.mjs';
-import { qqpSplit, SHARED } from '../../bench/lib/quality-data.mjs';
+import { groupKey, qqpSplit, SHARED } from '../../bench/lib/quality-data.mjs';
 import { hash32, reword, nearMiss } from './augment.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -66,7 +67,7 @@ async function main() {
   fs.writeFileSync(path.join(out, 'fidelity.json'), JSON.stringify({ ids: fidIds, emb: fidEmb }));
 
   // ---- training data ----
-  const norm = (s) => M.normalizePrompt(s.toWellFormed());
+  const norm = (s) => groupKey(s.toWellFormed());
   const texts = [], index = new Map();
   const id = (raw) => {
     const n = norm(raw);
