@@ -1,13 +1,19 @@
-// GPT-2 decode speed with and without the KV cache, per weight format, for brown-gpt2 (read from
-// disk) and a randomly initialised 124M-shaped model. The same source runs natively and as
-// build/wasm/bench_gpt2.cjs under Node. Prints one JSON line.
+// GPT-2 decode speed with and without the KV cache, per weight format, for brown-gpt2 (trained
+// weights read from disk) and a 124M-shaped model with random weights (seeded): the latter is for
+// speed only, since random weights say nothing about fidelity; fidelity figures come from
+// brown-gpt2 alone. The same source runs natively and as build/wasm/bench_gpt2.cjs under Node.
+// Prints one JSON line.
 //   bench_gpt2 <brown-gpt2 dir> [--quick]
 // Per model and format:
 //   kv_tok_s_C     tokens/s (wall clock; cpu_* the same by process CPU time) of cached steps that end at context length C (C = 32, 128, 256)
 //   nokv_tok_s_256 tokens/s when each token recomputes the whole 256-token sequence
-//   max_logit_err  max |logit - f32 logit| on a fixed prompt
+// brown-gpt2 only (fidelity, on the prompt of its reference.json):
+//   max_logit_err  max |logit - f32 logit| after the prompt
 //   greedy_agree   fraction of f32's 64 greedy tokens that this format also ranks first, fed the
 //                  same sequence (teacher-forced)
+//   logits_first16 the first 16 logits after the prompt, argmax / max_logit over all of them,
+//   greedy_32      this format's own greedy continuation (32 tokens): bench/gpt2.mjs compares
+//                  these with reference.json (the checkpoint's logits from its trainer)
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -86,6 +92,11 @@ struct Quality {
 struct Result {
   Rate kv[3], nokv;
   double load_ms = 0, weight_mb = 0, err = 0, agree = 0;
+  bool fidelity = false;  // trained weights: the quality fields below are measured
+  std::vector<float> first16;
+  int argmax_id = -1;
+  float max_logit = 0;
+  std::vector<int> greedy32;
 };
 
 const int kContexts[3] = {32, 128, 256};
@@ -109,6 +120,20 @@ void quality(Model& m, const std::vector<int>& prompt, Quality& q, Result& r) {
   const int V = m.config().vocab_size;
   m.set_kv_cache(true);
   const float* l = m.prefill(prompt.data(), int(prompt.size()));
+  r.fidelity = true;
+  r.first16.assign(l, l + std::min(16, V));
+  r.argmax_id = argmax(l, V);
+  r.max_logit = l[r.argmax_id];
+  {
+    // this format's own greedy continuation, on a fresh pass so the checks below start clean
+    int t = r.argmax_id;
+    for (int i = 0; i < 32; i++) {
+      r.greedy32.push_back(t);
+      const float* nl = m.step(t);
+      t = argmax(nl, V);
+    }
+    l = m.prefill(prompt.data(), int(prompt.size()));
+  }
   if (q.logits.empty()) {  // this is the f32 model: record the reference
     q.logits.assign(l, l + V);
     q.seq = prompt;
@@ -136,9 +161,18 @@ void print_result(const char* fmt, const Result& r, bool last) {
   std::printf(
       "\"%s\":{\"kv_tok_s_32\":%.2f,\"kv_tok_s_128\":%.2f,\"kv_tok_s_256\":%.2f,\"nokv_tok_s_256\":%.3f,"
       "\"cpu_kv_tok_s_32\":%.2f,\"cpu_kv_tok_s_128\":%.2f,\"cpu_kv_tok_s_256\":%.2f,\"cpu_nokv_tok_s_256\":%.3f,"
-      "\"max_logit_err\":%.5f,\"greedy_agree\":%.4f,\"weight_mb\":%.1f,\"load_ms\":%.0f}%s",
+      "\"weight_mb\":%.1f,\"load_ms\":%.0f",
       fmt, r.kv[0].wall, r.kv[1].wall, r.kv[2].wall, r.nokv.wall, r.kv[0].cpu, r.kv[1].cpu, r.kv[2].cpu, r.nokv.cpu,
-      r.err, r.agree, r.weight_mb, r.load_ms, last ? "" : ",");
+      r.weight_mb, r.load_ms);
+  if (r.fidelity) {
+    std::printf(",\"max_logit_err\":%.5f,\"greedy_agree\":%.4f,\"argmax\":%d,\"max_logit\":%.6f,\"logits_first16\":[",
+                r.err, r.agree, r.argmax_id, r.max_logit);
+    for (size_t i = 0; i < r.first16.size(); i++) std::printf("%s%.6f", i ? "," : "", r.first16[i]);
+    std::printf("],\"greedy_32\":[");
+    for (size_t i = 0; i < r.greedy32.size(); i++) std::printf("%s%d", i ? "," : "", r.greedy32[i]);
+    std::printf("]");
+  }
+  std::printf("}%s", last ? "" : ",");
 }
 
 }  // namespace
@@ -160,7 +194,7 @@ int main(int argc, char** argv) {
   std::printf("{\"build\":\"%s\",\"models\":{", build);
   for (int which = 0; which < 2; which++) {
     const bool brown = which == 0;
-    std::printf("\"%s\":{", brown ? "brown_gpt2" : "gpt2_124m");
+    std::printf("\"%s\":{", brown ? "brown_gpt2" : "gpt2_124m_random_weights");
     Quality q;
     for (int f = 0; f < 3; f++) {
       Result r;
@@ -176,8 +210,8 @@ int main(int argc, char** argv) {
       r.weight_mb = m->weight_bytes() / 1e6;
       const int V = m->config().vocab_size;
       std::vector<int> toks = random_tokens(256, V, 7);
-      std::vector<int> prompt = brown ? std::vector<int>{464, 1255, 286, 262, 3071, 373} : random_tokens(8, V, 8);
-      quality(*m, prompt, q, r);
+      // reference.json's prompt; random weights get no fidelity figures (they would mean nothing)
+      if (brown) quality(*m, {464, 1255, 286, 262, 3071, 373}, q, r);
       const int steps = quick ? 4 : (brown ? 16 : 8);
       for (int i = 0; i < 3; i++) r.kv[i] = kv_tok_s(*m, toks, kContexts[i], steps);
       r.nokv = nokv_tok_s(*m, toks, 256, quick ? 1 : (brown ? 4 : 1));

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // The SemanticCache API at 100k entries (in-memory store, embedding excluded: the embedder looks
-// precomputed vectors up). Measures put and get throughput and latency (hits and misses).
+// precomputed vectors up). Measures put and get throughput and latency (hits and misses): speed
+// only. The queries are synthetic, built to hit (a cached vector plus noise, cosine ~0.99) or to
+// miss (a random direction, cosine ~0) so that each timed path is the one named; that they do is
+// checked (the bench fails otherwise), not reported as hit quality, which this data cannot
+// measure (the index's recall on it is bench ann's). Hit quality on real questions:
+// `npm run bench -- quality`.
 //   node bench/cache.mjs [--n 100000] [--dim 512] [--gets 5000]
+import os from 'node:os';
 import { SemanticCache } from 'semcache';
 
 const arg = (k, d) => {
@@ -50,7 +56,7 @@ for (const p of prompts) {
 }
 const putS = (performance.now() - t0) / 1000;
 
-// Hits: a paraphrase vector near a cached one; misses: vectors from unseen directions.
+// Hits: a vector near a cached one; misses: vectors from unseen directions.
 const hitQ = [], missQ = [];
 for (let i = 0; i < gets; i++) {
   const src = prompts[(i * 7919) % n];
@@ -77,8 +83,13 @@ await timeGets(hitQ.slice(0, 200));  // warm-up
 const h = await timeGets(hitQ);
 const m = await timeGets(missQ);
 const exact = await timeGets(prompts.slice(0, gets));
-const stats = cache.stats();
+const stats = await cache.stats();
 await cache.close();
+// The timed paths must be the ones named. HNSW may lose a few near neighbours (recall < 1, see
+// bench ann), so up to 1% of the hit queries may miss; more would mean the workload is not
+// what the figures say.
+if (h.hits < 0.99 * gets || m.hits !== 0 || exact.hits !== gets)
+  throw new Error(`bench cache: workload broken (hits ${h.hits}/${gets}, misses that hit ${m.hits}, exact hits ${exact.hits}/${gets})`);
 
 console.log(
   JSON.stringify({
@@ -91,12 +102,11 @@ console.log(
     get_hit_per_s: Math.round(gets / h.s),
     get_hit_p50_ms: r3(pct(h.lat, 0.5)),
     get_hit_p99_ms: r3(pct(h.lat, 0.99)),
-    hit_rate: r3(h.hits / gets),
     get_miss_per_s: Math.round(gets / m.s),
     get_miss_p50_ms: r3(pct(m.lat, 0.5)),
     get_miss_p99_ms: r3(pct(m.lat, 0.99)),
-    false_hit_rate: r3(m.hits / gets),
     get_exact_per_s: Math.round(gets / exact.s),
     get_exact_p50_ms: r3(pct(exact.lat, 0.5)),
+    load_avg_1m: r3(os.loadavg()[0]),
   }),
 );

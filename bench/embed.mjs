@@ -1,20 +1,30 @@
 #!/usr/bin/env node
-// Embed benchmark: the converted USE-lite ONNX model on ONNX Runtime Web (wasm, in Node)
-// against the original TF.js model on tfjs-backend-cpu, on the same 12-token QQP questions.
-// Tokenization (the package's reference JS tokenizer) is done up front and not timed:
-// both sides get the same ids. Each configuration runs in its own process, because ORT's
-// thread count is fixed once its wasm is loaded.
+// Embed benchmark: USE lite, one 12-token QQP question per inference, the same token ids for
+// every runtime (tokenized up front, not timed). Two comparisons, each of like with like:
+//   fp32 vs fp32: the exact float32 ONNX conversion on ONNX Runtime Web (wasm, 1 thread, in Node)
+//     against the original TF.js model on TF.js's fastest backend that runs here offline,
+//     tfjs-backend-wasm (SIMD, 1 thread); tfjs-backend-cpu (the wrapper's own) is reported too;
+//   int8 vs fp32: the default int8 model (model_q8.onnx) against fp32, both on ONNX Runtime.
+// Every configuration gets the same warm-up (WARMUP runs) and the same number of timed runs
+// (--runs, default RUNS), in its own process (ORT's thread count is fixed once its wasm loads).
 //
-// Prints one JSON line last:
-//   {"p50_ms", "sentences_per_s", "tfjs_sentences_per_s", "speedup_vs_tfjs", ...}
-// where p50_ms / sentences_per_s are single prompts, one session.run each, 1 wasm thread
-// (what a page without cross-origin isolation gets), with the default int8 model (model_q8.onnx);
-// fp32_* are the exact float32 conversion in the same conditions, *_2t the default with 2
-// threads, fp32_batch16_sentences_per_s 16 prompts per run (the int8 model runs one text per
-// run: its activation scales are per tensor). The machine may be shared: cpu_ms_per_sentence
-// (process CPU time) and load_avg_1m say how much of the wall time was really ours.
-// chromium_p50_ms / chromium_fp32_p50_ms: the same single-prompt runs in a Chromium page, back to
-// back; chromium_after_idle_p50_ms: int8 runs each after 200 ms idle, as a page asks questions.
+// Prints one JSON line last (times per prompt; ratios are p50 over p50):
+//   p50_ms, p90_ms, sentences_per_s        int8 default, ORT, 1 thread
+//   fp32_p50_ms, fp32_sentences_per_s      fp32, ORT, 1 thread
+//   tfjs_p50_ms, tfjs_sentences_per_s      fp32, TF.js on tfjs_backend ('wasm'), 1 thread
+//   fp32_speedup_vs_tfjs                   tfjs_p50_ms / fp32_p50_ms    (fp32 against fp32)
+//   fp32_speedup_vs_tfjs_cpu_time          the same by process CPU time per sentence (steadier
+//                                          than wall time when the machine is shared)
+//   int8_speedup_vs_fp32                   fp32_p50_ms / p50_ms         (both ORT)
+//   tfjs_cpu_p50_ms, tfjs_cpu_sentences_per_s   fp32, TF.js on tfjs-backend-cpu
+//   p50_ms_2t, sentences_per_s_2t          int8 with 2 ORT threads
+//   fp32_batch16_sentences_per_s           fp32, 16 prompts per run (the int8 model runs one
+//                                          text per run: its activation scales are per tensor)
+//   chromium_p50_ms / chromium_fp32_p50_ms the same single-prompt runs in a Chromium page, back
+//                                          to back; chromium_after_idle_p50_ms: int8, each run
+//                                          after 200 ms idle (IDLE_RUNS runs), as a page asks
+//   warmup_runs, timed_runs; cpu_ms_per_sentence (process CPU time) and load_avg_1m say how much
+//   of the wall time was ours on a shared machine.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +40,9 @@ const SHARED = process.env.SEMCACHE_SHARED_DIR || path.resolve(ROOT, '../shared'
 const MODEL_DIR = path.join(ROOT, 'dist/models', process.argv.includes('--model') ? process.argv[process.argv.indexOf('--model') + 1] : 'use-lite');
 const PROMPT_TOKENS = 12;
 const N_SENTENCES = 64;
+const WARMUP = 30;
+const RUNS = 200;
+const IDLE_RUNS = 60;
 
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
@@ -50,7 +63,7 @@ async function prompts() {
   return out;
 }
 
-async function benchOurs(threads, runs, dtype) {
+async function benchOurs(threads, runs, dtype, warmup) {
   const ort = await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = path.dirname(require.resolve('onnxruntime-web')) + '/';
   ort.env.wasm.numThreads = threads;
@@ -67,7 +80,7 @@ async function benchOurs(threads, runs, dtype) {
       lengths: new ort.Tensor('int32', Int32Array.from(rows.map((r) => r.length)), [rows.length]),
     };
   };
-  for (let i = 0; i < 30; i++) await session.run(feeds([sentences[i % sentences.length]]));
+  for (let i = 0; i < warmup; i++) await session.run(feeds([sentences[i % sentences.length]]));
   const times = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -89,23 +102,28 @@ async function benchOurs(threads, runs, dtype) {
   return { threads, p50_ms: quantile(times, 0.5), p90_ms: quantile(times, 0.9), sentences_per_s: runs / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / runs, batch16_sentences_per_s: (batches * 16) / (batchTotal / 1000) };
 }
 
-async function benchTfjs(n) {
+async function benchTfjs(backend, runs, warmup) {
   const { loadReferenceModel } = await import('../tools/convert-use/tfjs-reference.mjs');
-  const ref = await loadReferenceModel();
-  const sentences = (await prompts()).slice(0, n);
-  for (let i = 0; i < 3; i++) await ref.embedIds([sentences[i]]);
+  const ref = await loadReferenceModel({ backend, threads: 1 });
+  const sentences = await prompts();
+  for (let i = 0; i < warmup; i++) await ref.embedIds([sentences[i % sentences.length]]);
   const times = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (const s of sentences) { const t = performance.now(); await ref.embedIds([s]); times.push(performance.now() - t); }
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const [v] = await ref.embedIds([sentences[i % sentences.length]]);
+    if (v.length !== 512) throw new Error('bad output');
+    times.push(performance.now() - t);
+  }
   const total = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { p50_ms: quantile(times, 0.5), sentences_per_s: sentences.length / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / sentences.length };
+  return { backend: ref.backend, p50_ms: quantile(times, 0.5), p90_ms: quantile(times, 0.9), sentences_per_s: runs / (total / 1000), cpu_ms_per_sentence: (cpu.user + cpu.system) / 1000 / runs };
 }
 
 /** The same single-prompt runs in Chromium (a page, ORT's wasm build, 1 thread: a page without
  * cross-origin isolation gets no more), served by the package's own static server. */
-async function benchChromium(dtypes, runs) {
+async function benchChromium(dtypes, runs, warmup) {
   const { chromium } = await import('playwright-core');
   const { parseConfig } = await import('../dist/server/config.js');
   const { startServer } = await import('../dist/server/main.js');
@@ -115,7 +133,7 @@ async function benchChromium(dtypes, runs) {
     const page = await browser.newPage();
     await page.goto(`${server.url}/cache/stats`);
     const sentences = (await prompts()).map((r) => Array.from(r));
-    return await page.evaluate(async ({ dtypes, runs, sentences }) => {
+    return await page.evaluate(async ({ dtypes, runs, warmup, idleRuns, sentences }) => {
       const ort = await import('/ort/ort.wasm.bundle.min.mjs');
       ort.env.wasm.wasmPaths = '/ort/';
       ort.env.wasm.numThreads = 1;
@@ -126,7 +144,7 @@ async function benchChromium(dtypes, runs) {
         const bytes = new Uint8Array(await (await fetch(`/dist/models/use-lite/${file}`)).arrayBuffer());
         const session = await ort.InferenceSession.create(bytes);
         const feeds = (ids) => ({ input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]), lengths: new ort.Tensor('int32', Int32Array.of(ids.length), [1]) });
-        for (let i = 0; i < 50; i++) await session.run(feeds(sentences[i % sentences.length]));
+        for (let i = 0; i < warmup; i++) await session.run(feeds(sentences[i % sentences.length]));
         const times = [];
         for (let i = 0; i < runs; i++) {
           const f = feeds(sentences[i % sentences.length]);
@@ -138,7 +156,7 @@ async function benchChromium(dtypes, runs) {
         out[dtype] = { p50_ms: times[Math.floor(runs / 2)], p90_ms: times[Math.floor(runs * 0.9)] };
         // As a page asks: after the user typed for a while, not straight after the last run.
         const idle = [];
-        for (let i = 0; i < 60; i++) {
+        for (let i = 0; i < idleRuns; i++) {
           await new Promise((r) => setTimeout(r, 200));
           const f = feeds(sentences[i % sentences.length]);
           const t = performance.now();
@@ -146,11 +164,11 @@ async function benchChromium(dtypes, runs) {
           idle.push(performance.now() - t);
         }
         idle.sort((a, b) => a - b);
-        out[dtype].after_idle_p50_ms = idle[30];
+        out[dtype].after_idle_p50_ms = idle[Math.floor(idleRuns / 2)];
         await session.release();
       }
       return out;
-    }, { dtypes, runs, sentences });
+    }, { dtypes, runs, warmup, idleRuns: IDLE_RUNS, sentences });
   } finally {
     await browser.close();
     await server.close();
@@ -158,52 +176,63 @@ async function benchChromium(dtypes, runs) {
 }
 
 const worker = opt('--worker');
+const runs = +opt('--runs', RUNS);
 if (worker) {
-  const res = worker === 'tfjs' ? await benchTfjs(+opt('--n', N_SENTENCES)) : await benchOurs(+opt('--threads', 1), +opt('--runs', 400), opt('--dtype', 'q8'));
+  const res = worker === 'tfjs'
+    ? await benchTfjs(opt('--backend', 'wasm'), runs, WARMUP)
+    : await benchOurs(+opt('--threads', 1), runs, opt('--dtype', 'q8'), WARMUP);
   process.stdout.write(JSON.stringify(res) + '\n');
 } else {
   const { convert, MODELS } = await import('../tools/convert-use/convert.mjs');
   convert({ log: (m) => console.error(m) });
   convert({ out: MODELS['use-lite-cache'].out, tuned: MODELS['use-lite-cache'].tuned, log: (m) => console.error(m) });
   const self = fileURLToPath(import.meta.url);
-  const run = (...a) => {
-    const out = execFileSync(process.execPath, [self, '--worker', ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return JSON.parse(out.trim().split('\n').pop());
+  const run = (label, ...a) => {
+    const out = execFileSync(process.execPath, [self, '--worker', ...a, '--runs', String(runs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const res = JSON.parse(out.trim().split('\n').pop());
+    console.error(`${label}: ${JSON.stringify(res)}`);
+    return res;
   };
-  const t1 = run('ours', '--threads', '1');
-  console.error(`ours, 1 thread: ${JSON.stringify(t1)}`);
+  const t1 = run('ORT int8, 1 thread', 'ours', '--threads', '1');
   // the default model (fine-tuned, same architecture): the same runs, right after
-  const d1 = run('ours', '--threads', '1', '--model', 'use-lite-cache');
-  console.error(`default (use-lite-cache), 1 thread: ${JSON.stringify(d1)}`);
+  const d1 = run('ORT int8, 1 thread, default (use-lite-cache)', 'ours', '--threads', '1', '--model', 'use-lite-cache');
   const bytesOf = (name) => JSON.parse(fs.readFileSync(path.join(ROOT, 'dist/models', name, 'manifest.json'), 'utf8')).variants.q8.bytes;
-  const f1 = run('ours', '--threads', '1', '--dtype', 'fp32');
-  console.error(`ours fp32, 1 thread: ${JSON.stringify(f1)}`);
-  const t2 = run('ours', '--threads', '2');
-  console.error(`ours, 2 threads: ${JSON.stringify(t2)}`);
-  const tf = run('tfjs');
-  console.error(`tfjs cpu: ${JSON.stringify(tf)}`);
-  const ch = await benchChromium(['q8', 'fp32'], 400);
-  console.error(`ours in Chromium, 1 thread: ${JSON.stringify(ch)}`);
+  const f1 = run('ORT fp32, 1 thread', 'ours', '--threads', '1', '--dtype', 'fp32');
+  const t2 = run('ORT int8, 2 threads', 'ours', '--threads', '2');
+  const tf = run('TF.js fp32, wasm backend, 1 thread', 'tfjs', '--backend', 'wasm');
+  const tfc = run('TF.js fp32, cpu backend', 'tfjs', '--backend', 'cpu');
+  const ch = await benchChromium(['q8', 'fp32'], runs, WARMUP);
+  console.error(`ORT in Chromium, 1 thread: ${JSON.stringify(ch)}`);
   const r = (x, d = 2) => Number(x.toFixed(d));
   console.log(JSON.stringify({
     p50_ms: r(t1.p50_ms),
     sentences_per_s: r(t1.sentences_per_s, 1),
-    tfjs_sentences_per_s: r(tf.sentences_per_s, 2),
-    speedup_vs_tfjs: r(t1.sentences_per_s / tf.sentences_per_s, 1),
-    threads: 1,
-    prompt_tokens: PROMPT_TOKENS,
-    p90_ms: r(t1.p90_ms),
-    dtype: 'q8',
     fp32_p50_ms: r(f1.p50_ms),
     fp32_sentences_per_s: r(f1.sentences_per_s, 1),
+    tfjs_backend: tf.backend,
+    tfjs_p50_ms: r(tf.p50_ms),
+    tfjs_sentences_per_s: r(tf.sentences_per_s, 1),
+    fp32_speedup_vs_tfjs: r(tf.p50_ms / f1.p50_ms, 1),
+    fp32_speedup_vs_tfjs_cpu_time: r(tf.cpu_ms_per_sentence / f1.cpu_ms_per_sentence, 1),
+    int8_speedup_vs_fp32: r(f1.p50_ms / t1.p50_ms),
+    tfjs_cpu_p50_ms: r(tfc.p50_ms, 1),
+    tfjs_cpu_sentences_per_s: r(tfc.sentences_per_s, 2),
+    threads: 1,
+    prompt_tokens: PROMPT_TOKENS,
+    warmup_runs: WARMUP,
+    timed_runs: runs,
+    p90_ms: r(t1.p90_ms),
+    fp32_p90_ms: r(f1.p90_ms),
+    tfjs_p90_ms: r(tf.p90_ms),
+    dtype: 'q8',
     fp32_batch16_sentences_per_s: r(f1.batch16_sentences_per_s, 1),
     p50_ms_2t: r(t2.p50_ms),
     sentences_per_s_2t: r(t2.sentences_per_s, 1),
     chromium_p50_ms: r(ch.q8.p50_ms),
     chromium_fp32_p50_ms: r(ch.fp32.p50_ms),
     chromium_after_idle_p50_ms: r(ch.q8.after_idle_p50_ms),
-    tfjs_p50_ms: r(tf.p50_ms, 1),
     cpu_ms_per_sentence: r(t1.cpu_ms_per_sentence),
+    fp32_cpu_ms_per_sentence: r(f1.cpu_ms_per_sentence),
     tfjs_cpu_ms_per_sentence: r(tf.cpu_ms_per_sentence, 1),
     // the default model, tuned for caching: same graph, same size, same speed expected
     default_model: 'use-lite-cache',

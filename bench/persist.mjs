@@ -83,7 +83,7 @@ async function timedOpen(file) {
   const t0 = performance.now();
   const cache = await SemanticCache.open({ embedder, storage: 'file', path: file, index, maxEntries: 0 });
   const ms = performance.now() - t0;
-  const entries = cache.stats().entries;
+  const entries = (await cache.stats()).entries;
   const probe = await cache.get('stored prompt 777');
   if (entries !== N || !probe.hit) throw new Error(`bench: reopened ${entries} entries, probe hit ${probe.hit}`);
   return { ms, cache };

@@ -41,7 +41,7 @@ const embedders = { tuned: tuned && cachedEmbedder(tuned), original: cachedEmbed
 /** The learned evaluator's probability threshold for a false-hit rate, as a cache computes it. */
 async function learnedThreshold(embedder, extra, rate) {
   const c = await SemanticCache.open({ embedder, evaluator: 'learned', ...extra, maxFalseHitRate: rate });
-  const t = c.stats().evaluatorThreshold;
+  const t = (await c.stats()).evaluatorThreshold;
   await c.close();
   return t;
 }

@@ -45,6 +45,28 @@ CacheConfig parseConfig(const val& o, const CacheConfig& base) {
   return c;
 }
 
+// Every field parseConfig reads, as JS sees them: CacheCore.defaults() and config().
+val configOut(const CacheConfig& c) {
+  val o = val::object();
+  o.set("dimensions", c.index.dim);
+  o.set("space", std::string(spaceName(c.index.space)));
+  o.set("M", c.index.M);
+  o.set("efConstruction", c.index.efConstruction);
+  o.set("efSearch", c.index.efSearch);
+  o.set("seed", c.index.seed);
+  o.set("flatLimit", c.index.flatLimit);
+  o.set("eviction", std::string(policyName(c.policy)));
+  o.set("maxEntries", double(c.maxEntries));
+  o.set("maxBytes", double(c.maxBytes));
+  o.set("evictFraction", c.evictFraction);
+  o.set("threshold", c.threshold);
+  o.set("evaluator", c.evaluator);
+  o.set("margin", c.margin);
+  o.set("maxFalseHitRate", c.maxFalseHitRate);
+  o.set("candidates", c.candidates);
+  return o;
+}
+
 std::string hex64(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -82,6 +104,8 @@ class CacheCore {
   static CacheCore* create(val config) {
     return guard([&] { return new CacheCore(parseConfig(config, CacheConfig{})); });
   }
+  static val defaults() { return configOut(CacheConfig{}); }
+  val config() const { return configOut(cache_.config()); }
 
   // JS writes a query or entry vector here (dimensions floats) before lookup/put/restore.
   uintptr_t vectorBuffer() { return reinterpret_cast<uintptr_t>(vec_.data()); }
@@ -122,9 +146,6 @@ class CacheCore {
       checkLength(n);
       Entry e;
       e.id = row["id"].as<uint32_t>();
-      std::string prompt = row["prompt"].as<std::string>();
-      e.promptHash = Cache::hashPrompt(prompt);
-      e.sig = makeSignature(prompt);
       e.offset = opt<float>(row, "thresholdOffset", 0.f);
       if (!std::isfinite(e.offset)) throw Error(codes::kNotFinite, "thresholdOffset must be finite");
       e.answerBytes = row["answerBytes"].as<uint32_t>();
@@ -132,7 +153,7 @@ class CacheCore {
       e.lastAccess = row["lastAccess"].as<double>();
       e.expiresAt = row["expiresAt"].as<double>();
       e.hits = row["hits"].as<uint32_t>();
-      cache_.restore(e, row["scope"].as<std::string>(), vec_.data(), n);
+      cache_.restore(e, row["scope"].as<std::string>(), row["prompt"].as<std::string>(), vec_.data(), n);
       return 0;
     });
   }
@@ -148,6 +169,15 @@ class CacheCore {
   void clear() { cache_.clear(); }
   val purgeExpired(double now) { return guard([&] { return idsOut(cache_.purgeExpired(now)); }); }
   val enforceLimits(double now) { return guard([&] { return idsOut(cache_.enforceLimits(now)); }); }
+  // protect: ids (an array) that must stay.
+  val evict(double n, double now, val protect) {
+    return guard([&] {
+      if (!(n >= 0 && n <= 4294967295.0)) throw Error(codes::kInvalidArgument, "evict needs a count in 0..2^32-1");
+      auto keep = protect.isUndefined() || protect.isNull() ? std::vector<uint32_t>{}
+                                                           : emscripten::convertJSArrayToNumberVector<uint32_t>(protect);
+      return idsOut(cache_.evict(size_t(n), now, keep));
+    });
+  }
   void configure(val config) { guard([&] { cache_.configure(parseConfig(config, cache_.config())); return 0; }); }
 
   val entry(uint32_t id) {
@@ -356,14 +386,17 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("clear", &CacheCore::clear)
       .function("purgeExpired", &CacheCore::purgeExpired)
       .function("enforceLimits", &CacheCore::enforceLimits)
+      .function("evict", &CacheCore::evict)
       .function("configure", &CacheCore::configure)
+      .function("config", &CacheCore::config)
       .function("entry", &CacheCore::entry)
       .function("ids", &CacheCore::ids)
       .function("vector", &CacheCore::vector)
       .function("stats", &CacheCore::stats)
       .function("snapshot", &CacheCore::snapshot)
       .function("loadSnapshot", &CacheCore::loadSnapshot)
-      .class_function("hashPrompt", &CacheCore::hashPrompt);
+      .class_function("hashPrompt", &CacheCore::hashPrompt)
+      .class_function("defaults", &CacheCore::defaults);
 
   using semcache::bind::EvaluatorModelCore;
   emscripten::class_<EvaluatorModelCore>("EvaluatorModel")

@@ -30,13 +30,13 @@ auto guard(F&& f) -> decltype(f()) {
     code = e.code();
     message = e.what();
   } catch (const std::bad_alloc&) {
-    code = "OUT_OF_MEMORY";
+    code = codes::kOutOfMemory;
     message = "out of memory in the wasm core";
   } catch (const std::exception& e) {
-    code = "INTERNAL";
+    code = codes::kInternal;
     message = e.what();
   } catch (...) {
-    code = "INTERNAL";
+    code = codes::kInternal;
     message = "unknown C++ exception";
   }
   throwJs(code, message);

@@ -7,6 +7,7 @@ import type { TextModule } from './text.js';
 
 export interface SemcacheCoreError {
   name: 'SemcacheError';
+  /** One of src/common/error.h's codes (documented in js/errors.ts). */
   code: string;
   message: string;
 }
@@ -108,7 +109,12 @@ export interface CacheCore {
   clear(): void;
   purgeExpired(now: number): Uint32Array;
   enforceLimits(now: number): Uint32Array;
+  /** Removes up to n entries whatever the limits: expired ones first, then by the eviction
+   * policy, never those in `protect`. Returns their ids. */
+  evict(n: number, now: number, protect?: ArrayLike<number>): Uint32Array;
   configure(config: CoreConfig): void;
+  /** The configuration in force, every field set. */
+  config(): Required<CoreConfig>;
   entry(id: number): CoreEntry | null;
   ids(scope: string): Uint32Array;
   vector(id: number): Float32Array;
@@ -121,6 +127,8 @@ export interface CacheCore {
 export interface CacheCoreConstructor {
   new (config: CoreConfig): CacheCore;
   hashPrompt(prompt: string): string;
+  /** Every field's default (src/cache/cache.h CacheConfig): the defaults of SemanticCache too. */
+  defaults(): Required<CoreConfig>;
 }
 
 export interface EvaluatorWeights {

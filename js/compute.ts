@@ -1,8 +1,8 @@
 // getOrCompute's contract, one implementation for the in-process cache and the OPFS proxy: look
 // up; on a miss run compute and store its answer. A cache failure never fails the call: compute
 // still answers, and the failure is reported in `cacheError` and to `onCacheError`.
+import type { ComputeFunction, ComputeResult, GetOrComputeOptions } from './api.js';
 import type { SemcacheError } from './errors.js';
-import type { ComputeResult, GetOrComputeOptions } from './semantic-cache.js';
 
 type Hit = { answer: string; similarity: number; id: number };
 
@@ -17,7 +17,7 @@ export interface ComputeSteps<K> {
 
 export async function getOrComputeWith<K>(
   prompt: string,
-  compute: (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string,
+  compute: ComputeFunction,
   options: GetOrComputeOptions,
   steps: ComputeSteps<K>,
 ): Promise<ComputeResult> {

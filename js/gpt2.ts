@@ -8,6 +8,7 @@
 //     output += t.text;
 //   console.log(gpt2.lastStats);   // { tokensPerSecond, kvCache, prefillMs, ... }
 import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats, type Gpt2TokenEvent } from './gpt2/engine.js';
+import type { Gpt2Events, Gpt2Protocol } from './gpt2/protocol.js';
 import type { Gpt2Progress, Gpt2Source } from './gpt2/source.js';
 import { SemcacheError, abortError } from './errors.js';
 import { RpcClient, type RpcPort } from './rpc.js';
@@ -41,7 +42,7 @@ export class Gpt2 {
   private constructor(
     readonly info: Gpt2Info,
     private engine: Gpt2Engine | undefined,
-    private rpc: RpcClient | undefined,
+    private rpc: RpcClient<Gpt2Protocol, Gpt2Events> | undefined,
   ) {}
 
   /** True when the model runs in a dedicated worker. */
@@ -62,14 +63,14 @@ export class Gpt2 {
       throw new SemcacheError('INVALID_ARGUMENT', 'worker: true needs a Worker (a browser); pass worker: false here');
     const worker =
       typeof useWorker === 'object' ? useWorker : new Worker(new URL('./workers/gpt2-worker.js', import.meta.url), { type: 'module' });
-    const rpc = new RpcClient(worker as unknown as RpcPort);
+    const rpc = new RpcClient<Gpt2Protocol, Gpt2Events>(worker as unknown as RpcPort);
     try {
       // bytes sources: an ArrayBuffer of weights is transferred; a Uint8Array (maybe a view of
       // something bigger the caller keeps) is copied
       const transfer = source && 'weights' in source && source.weights instanceof ArrayBuffer ? [source.weights] : [];
-      const info = await rpc.call<Gpt2Info>('load', [source, options.format ?? 'f32', options.cache], {
+      const info = await rpc.call('load', [source, options.format ?? 'f32', options.cache], {
         transfer,
-        onEvent: (p) => options.onProgress?.(p as Gpt2Progress),
+        onEvent: (p) => options.onProgress?.(p),
         signal: options.signal,
       });
       return new Gpt2(info, undefined, rpc);
@@ -100,9 +101,9 @@ export class Gpt2 {
     let wake: (() => void) | undefined;
     let end: { stats: Gpt2Stats | undefined } | { error: unknown } | undefined;
     const call = rpc
-      .call<Gpt2Stats | undefined>('generate', [prompt, rest], {
+      .call('generate', [prompt, rest], {
         onEvent: (t) => {
-          tokens.push(t as Gpt2TokenEvent);
+          tokens.push(t);
           wake?.();
         },
         signal: ctl.signal,

@@ -1,22 +1,33 @@
 export { SemanticCache } from './semantic-cache.js';
 export type {
+  SemanticCacheApi,
+  OpfsCache,
   SemanticCacheOptions,
+  OpfsCacheOptions,
+  VerifierOptions,
+  CallOptions,
   GetOptions,
   PutOptions,
   GetOrComputeOptions,
+  ClearOptions,
+  EntriesOptions,
+  ComputeFunction,
   GetResult,
+  GetHit,
+  GetMiss,
   PutResult,
   ComputeResult,
+  FeedbackResult,
   Candidate,
   EntryInfo,
   SemanticCacheStats,
   Timings,
-} from './semantic-cache.js';
-export { SemcacheError } from './errors.js';
+} from './api.js';
+export { ERROR_CODES, SemcacheError, isErrorCode } from './errors.js';
 export type { SemcacheErrorCode } from './errors.js';
 export type { Embedder, EmbedFunction } from './embedder.js';
 export type { CacheStore, CacheRow, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';
-export type { OpfsCacheOptions, OpfsSemanticCache } from './opfs.js';
+export type { OpfsSemanticCache } from './opfs.js';
 export { MemoryStore } from './stores/memory.js';
 export { scopeKey } from './scope.js';
 export type { Scope, ScopeInput } from './scope.js';

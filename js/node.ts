@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SemcacheError } from './errors.js';
 import { platform } from './platform.js';
-import { registerStorage } from './semantic-cache.js';
+import { registerStorage } from './storage.js';
 import { NodeSqliteStore } from './stores/node-sqlite.js';
 import { setDefaultWasmBinary } from './wasm.js';
 
@@ -34,9 +34,11 @@ platform.writeCached = async (key, bytes) => {
 };
 setDefaultWasmBinary(() => readFile(new URL('./wasm/semcache_core.wasm', import.meta.url)));
 
-registerStorage('file', (o) => {
-  if (typeof o.path !== 'string' || !o.path) throw new SemcacheError('INVALID_ARGUMENT', "storage: 'file' needs a path");
-  return new NodeSqliteStore(o.path, { onCorrupt: o.onCorrupt });
+registerStorage('file', {
+  store: (o) => {
+    if (typeof o.path !== 'string' || !o.path) throw new SemcacheError('INVALID_ARGUMENT', "storage: 'file' needs a path");
+    return new NodeSqliteStore(o.path, { onCorrupt: o.onCorrupt });
+  },
 });
 
 export * from './index.js';

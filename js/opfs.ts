@@ -1,81 +1,78 @@
 // SemanticCache.open({storage: 'opfs', name}) on a page: the cache (wasm core + SQLite on OPFS)
-// runs in a dedicated worker (workers/opfs-worker.ts); this object is its proxy.
+// runs in a dedicated worker (workers/opfs-worker.ts); this object is its proxy. Both sides speak
+// js/rpc.ts with the verbs of workers/opfs-protocol.ts.
 //
 // Several tabs: opfs-sahpool holds its files exclusively, so one tab per cache name owns the
-// worker. Ownership is a Web Lock; every other tab sends its calls over a BroadcastChannel to the
-// owner, which runs them in its worker and answers. When the owner closes (or its tab goes away,
-// which releases the lock), the next tab queued on the lock starts a worker and announces itself;
+// worker. Ownership is a Web Lock; every other tab sends its calls to the owner (js/tabs.ts),
+// which runs them in its worker and answers. When the owner closes (or its tab goes away, which
+// releases the lock), the next tab queued on the lock starts a worker and announces itself;
 // callers then resend what was unanswered (the owner drops duplicates it already ran).
 //
-// Embedding runs on the calling page with the page's embedder; calls carry the vector to the
-// worker (so an exact-prompt hit still pays one embedding), and getOrCompute's compute runs here.
-import { getOrComputeWith } from './compute.js';
-import { toEmbedder, withEmbedderDefaults, type Embedder } from './embedder.js';
-import { SemcacheError, throwIfAborted } from './errors.js';
-import { decodeError, encodeError, RpcClient } from './rpc.js';
+// Embedding runs on the calling page with the page's embedder (js/embedding.ts, as in-process);
+// calls carry the vector to the worker, so an exact-prompt hit still pays one embedding. The
+// verifier runs here too: the worker asks for it with an event of the lookup (VerifyEvent), and
+// getOrCompute's compute runs here.
 import type {
+  ClearOptions,
+  ComputeFunction,
   ComputeResult,
+  EntriesOptions,
   EntryInfo,
   FeedbackResult,
   GetOptions,
   GetOrComputeOptions,
   GetResult,
+  OpfsCache,
+  OpfsCacheOptions,
   PutOptions,
   PutResult,
-  SemanticCacheOptions,
   SemanticCacheStats,
-} from './semantic-cache.js';
-import type { ScopeInput } from './scope.js';
-import { checkPrompt, checkVector, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
-import type { WorkerOpenArgs } from './workers/opfs-worker.js';
+} from './api.js';
+import { getOrComputeWith } from './compute.js';
+import { withEmbedderDefaults } from './embedder.js';
+import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
+import { SemcacheError } from './errors.js';
+import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
+import { TabChannel } from './tabs.js';
+import { checkPrompt, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
+import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
+import { loadCore } from './wasm.js';
+import {
+  RELAYED_VERBS,
+  type OpfsEvents,
+  type OpfsProtocol,
+  type RelayedVerb,
+  type VerifyEvent,
+  type WireGetOptions,
+  type WorkerCacheOptions,
+} from './workers/opfs-protocol.js';
 
-export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm'> {
-  storage: 'opfs';
-  /** The cache's name: one SQLite database (and one OPFS pool directory) per name and origin. */
-  name: string;
-  /** The worker script. Default: dist/workers/opfs-worker.js next to this module. */
-  workerUrl?: string | URL;
-  /** Where the worker imports @sqlite.org/sqlite-wasm from, for pages without a bundler. */
-  sqliteUrl?: string;
-}
+type Verb = keyof OpfsProtocol & string;
 
-type Pending = { verb: string; args: unknown[]; resolve: (v: unknown) => void; reject: (e: Error) => void; retries: number };
-type Msg =
-  | { t: 'call'; from: string; id: number; verb: string; args: unknown[] }
-  | { t: 'reply'; to: string; id: number; result?: unknown; error?: { code: string; message: string } }
-  | { t: 'owner'; from: string };
-
-const LOCAL_ONLY = new Set(['embedder', 'storage', 'name', 'workerUrl', 'sqliteUrl', 'onCorrupt', 'store', 'clock', 'wasm']);
 /** Owner-side failures after which a call is worth sending again to the next owner. */
-const RETRYABLE = new Set(['CLOSED', 'WORKER_DIED', 'OWNER_GONE']);
+const RETRY_ON = ['CLOSED', 'WORKER_DIED'] as const;
 
-export class OpfsSemanticCache {
-  readonly dimensions: number;
-  threshold = 0;
-  private readonly tab = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-  private readonly channel: BroadcastChannel;
+export class OpfsSemanticCache implements OpfsCache {
+  private _threshold = 0;
+  private readonly tabs: TabChannel;
+  /** This tab's calls while another tab owns the worker. */
+  private readonly remote: RpcClient<OpfsProtocol, OpfsEvents>;
   private readonly lockAbort = new AbortController();
-  private readonly pending = new Map<number, Pending>();
-  private readonly served = new Map<string, Promise<unknown>>();
-  private nextId = 1;
   private owner = false;
   private closing = false;
   private closed = false;
-  private readonly embedded = { calls: 0, ms: 0 };  // this page's embedder, for stats()
   private worker?: Worker;
-  private rpc?: RpcClient;
+  private rpc?: RpcClient<OpfsProtocol, OpfsEvents>;
   private ready?: Promise<unknown>;
   private release?: () => void;
-  private lockDone?: Promise<unknown>;
 
   private constructor(
     private readonly o: OpfsCacheOptions,
-    private readonly embedder: Embedder,
-    dimensions: number,
+    private readonly embedding: Embedding,
   ) {
-    this.dimensions = dimensions;
-    this.channel = new BroadcastChannel(`semcache-opfs:${o.name}`);
-    this.channel.onmessage = (e) => this.onChannel(e.data as Msg);
+    this.tabs = new TabChannel(`semcache-opfs:${o.name}`, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
+    this.remote = new RpcClient<OpfsProtocol, OpfsEvents>(this.tabs.port, { retryOn: RETRY_ON });
+    this.tabs.whenOwnerChanges(() => this.remote.resend());
   }
 
   static async open(o: OpfsCacheOptions): Promise<OpfsSemanticCache> {
@@ -83,23 +80,20 @@ export class OpfsSemanticCache {
     if (typeof navigator === 'undefined' || !navigator.locks || typeof BroadcastChannel === 'undefined' || typeof Worker === 'undefined') {
       throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a browser page with Web Locks, BroadcastChannel and workers");
     }
-    if (o.embedder === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'options.embedder is required');
-    const embedder = toEmbedder(o.embedder);
-    let dimensions = o.dimensions ?? embedder.dimensions;
-    if (dimensions === undefined) {
-      const [v] = await embedder.embed(['dimension probe']);
-      dimensions = v?.length ?? 0;
-    }
-    const c = new OpfsSemanticCache(o, embedder, dimensions);
-    c.lockDone = navigator.locks
-      .request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner())
-      .catch(() => {});
+    const embedder = embedderOf(o);
+    o = withEmbedderDefaults(o, embedder);
+    checkVerifier(o.verifier);
+    const dimensions = await resolveDimensions(o.dimensions, embedder);
+    // the page embeds, so the page normalizes (the same core function the worker has)
+    const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
+    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions, normalize));
+    void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});
     try {
-      const s = await c.call<SemanticCacheStats>('stats', []);
+      const s = await c.call('stats', []);
       if (s.dimensions !== dimensions) {
         throw new SemcacheError('STORE_MISMATCH', `the cache '${o.name}' is open with ${s.dimensions}-d vectors in another tab, this page embeds ${dimensions}-d`);
       }
-      c.threshold = s.threshold;
+      c._threshold = s.threshold;
     } catch (e) {
       await c.close().catch(() => {});
       throw e;
@@ -107,7 +101,15 @@ export class OpfsSemanticCache {
     return c;
   }
 
-  /** Whether this tab runs the worker (tests and UIs). */
+  get dimensions(): number {
+    return this.embedding.dimensions;
+  }
+
+  /** The threshold the worker's cache uses (the owner's options). */
+  get threshold(): number {
+    return this._threshold;
+  }
+
   get isOwner(): boolean {
     return this.owner;
   }
@@ -116,7 +118,7 @@ export class OpfsSemanticCache {
     const t0 = performance.now();
     const vector = await this.vectorOf(prompt, options);
     const embedMs = options.vector === undefined ? performance.now() - t0 : 0;
-    const r = await this.call<GetResult>('get', [prompt, { ...plain(options), vector }]);
+    const r = await this.lookup(prompt, options, vector);
     // The worker timed its part; the embedding happened here.
     if (r.timings) r.timings = { ...r.timings, embedMs, totalMs: performance.now() - t0 };
     return r;
@@ -124,27 +126,22 @@ export class OpfsSemanticCache {
 
   async put(prompt: string, answer: string, options: PutOptions = {}): Promise<PutResult> {
     const vector = await this.vectorOf(prompt, options);
-    return this.call('put', [prompt, answer, { ...plain(options), vector }]);
+    return this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
   }
 
   /** As SemanticCache.getOrCompute: compute runs on this page; cache failures never fail the call. */
-  async getOrCompute(
-    prompt: string,
-    compute: (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string,
-    options: GetOrComputeOptions = {},
-  ): Promise<ComputeResult> {
-    return getOrComputeWith(prompt, compute, options, {
+  async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
+    return getOrComputeWith<Float32Array>(prompt, compute, options, {
       lookup: async () => {
         const vector = await this.vectorOf(prompt, options);
-        const r = await this.call<GetResult>('get', [prompt, { ...plain(options), vector: vector.slice() }]);
+        const r = await this.lookup(prompt, options, vector);
         return r.hit ? { hit: r } : { miss: vector };
       },
-      store: async (answer, vector) => (await this.call<PutResult>('put', [prompt, answer, { ...plain(options), vector }])).id,
+      store: async (answer, vector) => (await this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }])).id,
       failure: (e) => e as Error,
     });
   }
 
-  /** As SemanticCache.feedback: the entry's threshold offset, persisted with its row. */
   feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult> {
     return this.call('feedback', [id, { correct: verdict?.correct }]);
   }
@@ -153,41 +150,37 @@ export class OpfsSemanticCache {
     return this.call('delete', [id]);
   }
 
-  clear(options: { scope?: ScopeInput } = {}): Promise<number> {
+  clear(options: ClearOptions = {}): Promise<number> {
     return this.call('clear', [options]);
   }
 
-  entries(options: { scope?: ScopeInput; limit?: number; offset?: number } = {}): Promise<EntryInfo[]> {
+  entries(options: EntriesOptions = {}): Promise<EntryInfo[]> {
     return this.call('entries', [options]);
   }
 
-  /** The worker's stats (asynchronous here, unlike SemanticCache.stats), with this page's
-   * embeddings in `embedCalls` and `time.embedMs` (each tab embeds for itself). */
+  /** The worker's stats, with this page's embeddings in `embedCalls` and `time.embedMs` (each
+   * tab embeds for itself). */
   async stats(): Promise<SemanticCacheStats> {
-    const s = await this.call<SemanticCacheStats>('stats', []);
-    return { ...s, embedCalls: this.embedded.calls, time: { ...s.time, embedMs: this.embedded.ms } };
+    const s = await this.call('stats', []);
+    return { ...s, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
   }
 
   flush(): Promise<void> {
     return this.call('flush', []);
   }
 
-  /** SQLite's PRAGMA integrity_check on the database: 'ok' when sound. */
   integrityCheck(): Promise<string> {
     return this.call('integrityCheck', []);
   }
 
-  /** Rows in the database (not the index): what survived. */
   rowCount(): Promise<number> {
     return this.call('count', []);
   }
 
-  /** The SQLite database's size in bytes. */
   databaseBytes(): Promise<number> {
     return this.call('databaseBytes', []);
   }
 
-  /** Kills the worker without closing anything, as a crash would (tests). */
   terminateWorker(): void {
     this.rpc?.terminate('the worker was terminated');
   }
@@ -196,6 +189,7 @@ export class OpfsSemanticCache {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.closing = true;
+    this.tabs.stopServing();
     try {
       if (this.owner && this.rpc) {
         await this.ready?.catch(() => {});
@@ -208,83 +202,72 @@ export class OpfsSemanticCache {
       this.rpc?.terminate('the cache was closed');
       this.lockAbort.abort();
       this.release?.();
-      const left = [...this.pending.values()];
-      this.pending.clear();
-      for (const p of left) p.reject(new SemcacheError('CLOSED', 'this cache was closed'));
-      this.channel.close();
+      this.remote.fail(new SemcacheError('CLOSED', 'this cache was closed'));
+      this.tabs.close();
     }
   }
 
   // ---- internals ----
 
+  /** The prompt's vector (checked as in-process), as a copy of its own: it crosses to the worker. */
   private async vectorOf(prompt: string, options: GetOptions): Promise<Float32Array> {
     checkPrompt(prompt, this.o.maxPromptChars ?? DEFAULT_MAX_PROMPT_CHARS);
-    throwIfAborted(options.signal);
-    if (options.vector !== undefined) return checkVector(options.vector, this.dimensions, 'options.vector').slice();
-    let out: ArrayLike<number>[];
-    const t0 = performance.now();
+    return (await this.embedding.vectorOf(prompt, options)).slice();
+  }
+
+  private lookup(prompt: string, options: GetOptions, vector: Float32Array): Promise<GetResult> {
+    const v = this.o.verifier;
+    const wire: WireGetOptions = { scope: options.scope, threshold: options.threshold, vector };
+    if (!v) return this.call('get', [prompt, wire]);
+    wire.verifier = { band: v.band, timeoutMs: v.timeoutMs };
+    return this.call('get', [prompt, wire], { onEvent: (e) => void this.verify(e) });
+  }
+
+  /** The worker's lookup asks this page's verifier; it takes the answer if it comes in time. */
+  private async verify(e: VerifyEvent) {
+    const v = this.o.verifier!;
+    let verdict: boolean | { error: string };
     try {
-      out = await this.embedder.embed([prompt], { signal: options.signal });
-      this.embedded.calls++;
-      this.embedded.ms += performance.now() - t0;
-    } catch (e) {
-      throwIfAborted(options.signal);
-      if (e instanceof SemcacheError) throw e;
-      throw new SemcacheError('EMBEDDER_FAILED', `the embedder failed: ${(e as Error)?.message ?? e}`, { cause: e });
+      const signal = AbortSignal.timeout(v.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS);
+      verdict = (await v.fn(e.query, e.cachedPrompt, e.cachedAnswer, { signal })) === true;
+    } catch (err) {
+      reportVerifierError(v, err);
+      verdict = { error: String((err as Error)?.message ?? err) };
     }
-    if (!Array.isArray(out) || out.length !== 1) throw new SemcacheError('EMBEDDER_FAILED', 'the embedder did not return one vector for one text');
-    // A copy: its buffer is transferred to the worker.
-    return Float32Array.from(checkVector(out[0], this.dimensions, 'the embedding'));
+    // Too late or the worker went away: the lookup is a miss either way.
+    await this.call('verdict', [e.token, verdict]).catch(() => {});
   }
 
-  private call<T>(verb: string, args: unknown[]): Promise<T> {
+  private call<V extends Verb>(verb: V, args: RpcArgs<OpfsProtocol[V]>, options: RpcCallOptions<V extends keyof OpfsEvents ? OpfsEvents[V] : unknown> = {}): Promise<RpcResult<OpfsProtocol[V]>> {
     if (this.closed || this.closing) return Promise.reject(new SemcacheError('CLOSED', 'this cache is closed'));
-    if (this.owner) return this.local(verb, args) as Promise<T>;
-    return new Promise<T>((resolve, reject) => {
-      const id = this.nextId++;
-      this.pending.set(id, { verb, args, resolve: resolve as (v: unknown) => void, reject, retries: 0 });
-      this.send(id);
-    });
+    // Nothing is transferred: the vectors are copies already, and a resend needs them intact.
+    const o = { ...options, transfer: [] };
+    return (this.owner ? this.local(verb, args, o) : this.remote.call(verb, args, o)) as Promise<RpcResult<OpfsProtocol[V]>>;
   }
 
-  private send(id: number) {
-    const p = this.pending.get(id);
-    if (p) this.channel.postMessage({ t: 'call', from: this.tab, id, verb: p.verb, args: p.args } satisfies Msg);
-  }
-
-  private async local(verb: string, args: unknown[]): Promise<unknown> {
+  private async local<V extends Verb>(verb: V, args: RpcArgs<OpfsProtocol[V]>, options: RpcCallOptions<never>): Promise<unknown> {
     await this.ready;
-    return this.rpc!.call(verb, args);
+    return this.rpc!.call(verb, args, options as RpcCallOptions);
   }
 
   /** Runs while this tab holds the lock; resolves (releasing it) when this cache closes. */
   private async becomeOwner(): Promise<void> {
     if (this.closing) return;
     this.owner = true;
-    this.worker = new Worker(this.o.workerUrl ?? new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name: `semcache-opfs:${this.o.name}` });
-    this.rpc = new RpcClient(this.worker);
-    const args: WorkerOpenArgs = {
-      name: this.o.name,
-      dimensions: this.dimensions,
-      embedderId: this.embedder.id ?? 'unnamed',
-      sqliteUrl: this.o.sqliteUrl,
-      // the embedder's calibrated evaluator goes along; a URL crosses as its href
-      options: Object.fromEntries(
-        Object.entries(withEmbedderDefaults(this.o, this.embedder))
-          .filter(([k, v]) => !LOCAL_ONLY.has(k) && typeof v !== 'function')
-          .map(([k, v]) => [k, v instanceof URL ? v.href : v]),
-      ),
-      onCorrupt: this.o.onCorrupt,
-    };
-    this.ready = this.rpc.call('open', [args]);
-    this.ready.catch(() => {});
-    // Calls this tab had sent to the previous owner now run here.
-    const mine = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of mine) this.local(p.verb, p.args).then(p.resolve, p.reject);
+    // `new Worker(new URL('…', import.meta.url))` as one expression: the form bundlers follow.
+    const name = `semcache-opfs:${this.o.name}`;
+    this.worker = this.o.workerUrl
+      ? new Worker(this.o.workerUrl, { type: 'module', name })
+      : new Worker(new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name });
+    this.rpc = new RpcClient<OpfsProtocol, OpfsEvents>(this.worker);
+    this.ready = this.rpc.call('open', [
+      { name: this.o.name, dimensions: this.dimensions, embedderId: this.embedding.embedder.id ?? 'unnamed', sqliteUrl: this.o.sqliteUrl, options: workerOptions(this.o), onCorrupt: this.o.onCorrupt },
+    ]);
+    this.tabs.serve<OpfsProtocol, OpfsEvents>(() => this.relay());
+    // Announced once open: every tab, this one included, resends what it sent the last owner.
     await this.ready.then(
-      () => this.channel.postMessage({ t: 'owner', from: this.tab } satisfies Msg),
-      () => {},
+      () => this.tabs.announce(),
+      (e: Error) => this.remote.fail(e as SemcacheError),
     );
     await new Promise<void>((r) => {
       this.release = r;
@@ -292,48 +275,31 @@ export class OpfsSemanticCache {
     });
   }
 
-  private onChannel(m: Msg) {
-    if (this.closed) return;
-    if (m.t === 'call' && this.owner && !this.closing) {
-      const key = `${m.from}:${m.id}`;
-      let p = this.served.get(key);
-      if (!p) {
-        p = this.local(m.verb, m.args);
-        this.served.set(key, p);
-        if (this.served.size > 4096) this.served.delete(this.served.keys().next().value!);
-      }
-      p.then(
-        (result) => this.reply({ t: 'reply', to: m.from, id: m.id, result }),
-        (e) => this.reply({ t: 'reply', to: m.from, id: m.id, error: encodeError(e) }),
-      );
-    } else if (m.t === 'reply' && m.to === this.tab) {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if (m.error && RETRYABLE.has(m.error.code) && p.retries < 5) {
-        p.retries++;  // the owner went away mid-call: the next owner's announcement resends it
-        return;
-      }
-      this.pending.delete(m.id);
-      if (m.error) p.reject(decodeError(m.error));
-      else p.resolve(m.result);
-    } else if (m.t === 'owner' && !this.owner) {
-      for (const id of this.pending.keys()) this.send(id);
+  /** The owner's handlers for one calling tab: each verb runs in this tab's worker, once per call
+   * id (a resent call gets the first run's answer), with its events passed back. */
+  private relay(): RpcHandlers<OpfsProtocol, OpfsEvents> {
+    const served = new Map<number, Promise<unknown>>();
+    const handlers: Record<string, (this: RpcContext, ...args: unknown[]) => Promise<unknown>> = {};
+    for (const verb of RELAYED_VERBS) {
+      const owner = this;
+      handlers[verb] = function (this: RpcContext, ...args: unknown[]) {
+        let p = served.get(this.id);
+        if (!p) {
+          p = owner.local(verb as RelayedVerb, args as never, { onEvent: (e: unknown) => this.emit(e), signal: this.signal } as RpcCallOptions<never>);
+          served.set(this.id, p);
+          if (served.size > 4096) served.delete(served.keys().next().value!);
+        }
+        return p;
+      };
     }
-  }
-
-  private reply(m: Msg) {
-    if (this.closed) return;
-    try {
-      this.channel.postMessage(m);
-    } catch (e) {
-      if (m.t === 'reply') this.channel.postMessage({ t: 'reply', to: m.to, id: m.id, error: encodeError(e) } satisfies Msg);
-    }
+    return handlers as unknown as RpcHandlers<OpfsProtocol, OpfsEvents>;
   }
 }
 
-/** The options a worker can receive: data only (no signal, no callbacks). */
-function plain(o: GetOrComputeOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of ['scope', 'threshold', 'ttl', 'metadata'] as const) if (o[k] !== undefined) out[k] = o[k];
-  return out;
+/** The options the worker's cache opens with: data only (the embedder and verifier stay here). */
+function workerOptions(o: OpfsCacheOptions): WorkerCacheOptions {
+  const { embedder: _e, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, evaluatorModel, ...data } = o;
+  if (evaluatorModel === undefined || evaluatorModel instanceof Uint8Array) return { ...data, evaluatorModel };
+  // A relative URL means this page's, not the worker script's.
+  return { ...data, evaluatorModel: new URL(evaluatorModel, globalThis.location?.href).href };
 }

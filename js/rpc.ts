@@ -1,11 +1,14 @@
-// The one request/response protocol semcache speaks to its workers:
+// The one request/response protocol semcache speaks to its workers and between tabs:
 //   request  {id, verb, args}        response {id, result} | {id, error: {code, message}}
 //   events   {id, event}             any number, for call `id`, before its response (progress, tokens)
 //   cancel   {id, cancel: true}      aborts the handler's signal; the call still ends with a response
 // Buffers listed as transfer move instead of being copied. Errors come back as SemcacheError with
 // their code. When the other side dies (the worker's error event, terminate(), close()), every
 // pending call is rejected: nobody waits forever.
-import { SemcacheError, abortError } from './errors.js';
+//
+// A protocol is an interface of verbs, `verb(...args): result`, imported by both sides (e.g.
+// js/workers/opfs-protocol.ts); an events map types what each verb's handler emits.
+import { SemcacheError, abortError, errorFromCode } from './errors.js';
 
 export interface RpcRequest {
   id: number;
@@ -16,7 +19,12 @@ export interface RpcRequest {
 export interface RpcResponse {
   id: number;
   result?: unknown;
-  error?: { code: string; message: string };
+  error?: RpcError;
+}
+
+export interface RpcError {
+  code: string;
+  message: string;
 }
 
 export interface RpcEvent {
@@ -24,11 +32,21 @@ export interface RpcEvent {
   event: unknown;
 }
 
-export interface RpcCallOptions {
+/** The shape of a protocol: verb -> (args) => result. */
+export type RpcVerbs<P> = { [V in keyof P]: (...args: never[]) => unknown };
+/** An untyped protocol: any verb, any args (tests, ad-hoc workers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyVerbs = Record<string, (...args: any[]) => unknown>;
+/** A verb's args and (awaited) result. */
+export type RpcArgs<F> = F extends (...args: infer A) => unknown ? A : never;
+export type RpcResult<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
+type EventOf<E, V> = V extends keyof E ? E[V] : unknown;
+
+export interface RpcCallOptions<Ev = unknown> {
   /** Buffers to move to the worker (default: those of typed arrays in args). */
   transfer?: Transferable[];
   /** Receives the events the handler emits for this call, in order, before the call settles. */
-  onEvent?: (event: unknown) => void;
+  onEvent?: (event: Ev) => void;
   /**
    * Aborting sends a cancel to the handler (its context's signal); the call then settles when the
    * worker answers, with ABORTED whatever the answer, so the worker is done with it by then.
@@ -36,11 +54,21 @@ export interface RpcCallOptions {
   signal?: AbortSignal;
 }
 
+export interface RpcClientOptions {
+  /**
+   * Error codes meaning "the serving side went away, its successor can answer": a call that gets
+   * one stays pending (up to `maxRetries` times) until resend() sends it again.
+   */
+  retryOn?: readonly string[];
+  /** Default 5. */
+  maxRetries?: number;
+}
+
 /** `this` of a handler: the call's id, its cancel signal, and a way to stream events back. */
-export interface RpcContext {
+export interface RpcContext<Ev = unknown> {
   readonly id: number;
   readonly signal: AbortSignal;
-  emit(event: unknown, transfer?: Transferable[]): void;
+  emit(event: Ev, transfer?: Transferable[]): void;
 }
 
 /** Anything with postMessage and message events: Worker, DedicatedWorkerGlobalScope, MessagePort. */
@@ -50,14 +78,14 @@ export interface RpcPort {
   removeEventListener(type: 'message', listener: (e: MessageEvent) => void): void;
 }
 
-export function encodeError(e: unknown): { code: string; message: string } {
+export function encodeError(e: unknown): RpcError {
   const err = e as { code?: unknown; message?: unknown; name?: unknown };
   const code = typeof err?.code === 'string' ? err.code : err?.name === 'QuotaExceededError' ? 'QUOTA_EXCEEDED' : 'INTERNAL';
   return { code, message: String(err?.message ?? e) };
 }
 
-export function decodeError(e: { code: string; message: string }): SemcacheError {
-  return new SemcacheError(e.code, e.message);
+export function decodeError(e: RpcError): SemcacheError {
+  return errorFromCode(e.code, e.message);
 }
 
 /** Buffers of typed arrays found at the top level of args (or one level down in arrays). */
@@ -75,6 +103,7 @@ export function transferablesOf(args: unknown[]): Transferable[] {
 }
 
 interface Pending {
+  request: RpcRequest;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onEvent?: (event: unknown) => void;
@@ -82,19 +111,26 @@ interface Pending {
   aborted?: SemcacheError;
   /** Drops the abort listener. */
   settled: () => void;
+  retries: number;
 }
 
-/** The calling side. */
-export class RpcClient {
+/** The calling side. P: the protocol's verbs; E: the events each verb's handler emits. */
+export class RpcClient<P extends RpcVerbs<P> = AnyVerbs, E = Record<never, never>> {
   private next = 1;
   private pending = new Map<number, Pending>();
   private dead?: SemcacheError;
+  private readonly retryOn: ReadonlySet<string>;
+  private readonly maxRetries: number;
   private readonly onMessage = (e: MessageEvent) => {
     const m = e.data as RpcResponse & Partial<RpcEvent>;
     const p = m && typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
     if (!p) return;
     if ('event' in m) {
       if (!p.aborted) p.onEvent?.(m.event);
+      return;
+    }
+    if (m.error && !p.aborted && this.retryOn.has(m.error.code) && p.retries < this.maxRetries) {
+      p.retries++;  // stays pending: resend() gives it to the successor
       return;
     }
     this.pending.delete(m.id);
@@ -104,7 +140,12 @@ export class RpcClient {
     else p.resolve(m.result);
   };
 
-  constructor(private readonly port: RpcPort) {
+  constructor(
+    private readonly port: RpcPort,
+    options: RpcClientOptions = {},
+  ) {
+    this.retryOn = new Set(options.retryOn ?? []);
+    this.maxRetries = options.maxRetries ?? 5;
     port.addEventListener('message', this.onMessage);
     const w = port as { addEventListener(t: string, l: (e: Event) => void): void };
     // A worker that throws at top level or fails to load: nothing it owed will ever arrive.
@@ -117,14 +158,19 @@ export class RpcClient {
   }
 
   /** `options` may be the transfer list alone. */
-  call<T = unknown>(verb: string, args: unknown[] = [], options: Transferable[] | RpcCallOptions = {}): Promise<T> {
-    const o: RpcCallOptions = Array.isArray(options) ? { transfer: options } : options;
+  call<V extends keyof P & string>(
+    verb: V,
+    args: RpcArgs<P[V]> = [] as unknown as RpcArgs<P[V]>,
+    options: Transferable[] | RpcCallOptions<EventOf<E, V>> = {},
+  ): Promise<RpcResult<P[V]>> {
+    const o = (Array.isArray(options) ? { transfer: options } : options) as RpcCallOptions;
     if (this.dead) return Promise.reject(this.dead);
     const { signal } = o;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, onEvent: o.onEvent, settled: () => {} };
+    const request: RpcRequest = { id, verb, args: args as unknown[] };
+    return new Promise<RpcResult<P[V]>>((resolve, reject) => {
+      const p: Pending = { request, resolve: resolve as (v: unknown) => void, reject, onEvent: o.onEvent, settled: () => {}, retries: 0 };
       if (signal) {
         const onAbort = () => {
           if (p.aborted || !this.pending.has(id)) return;
@@ -140,13 +186,25 @@ export class RpcClient {
       }
       this.pending.set(id, p);
       try {
-        this.port.postMessage({ id, verb, args } satisfies RpcRequest, o.transfer ?? transferablesOf(args));
+        this.port.postMessage(request, o.transfer ?? transferablesOf(request.args));
       } catch (e) {
         this.pending.delete(id);
         p.settled();
         reject(new SemcacheError('INVALID_ARGUMENT', `cannot send ${verb} to the worker: ${(e as Error).message}`));
       }
     });
+  }
+
+  /** Sends every pending call again, as it was (nothing transferred): for ports whose serving
+   * side can change (tabs), after a successor announced itself. It drops duplicates by id. */
+  resend(): void {
+    for (const p of this.pending.values()) {
+      try {
+        this.port.postMessage(p.request);
+      } catch {
+        // still nobody to send to: the next resend() tries again
+      }
+    }
   }
 
   /** Rejects every pending call and all later ones with `error`. */
@@ -168,14 +226,22 @@ export class RpcClient {
   }
 }
 
-export type RpcHandlers = Record<string, (this: RpcContext, ...args: never[]) => unknown>;
+/** A handler per verb, called with the request's args and, as `this`, its RpcContext. */
+export type RpcHandlers<P extends RpcVerbs<P> = AnyVerbs, E = Record<never, never>> = {
+  [V in keyof P]: (this: RpcContext<EventOf<E, V>>, ...args: RpcArgs<P[V]>) => RpcResult<P[V]> | Promise<RpcResult<P[V]>>;
+};
 
 /**
  * The serving side: answers each request with its handler's result (or error). A handler is
  * called with the request's args and, as `this`, its RpcContext (events, cancel signal).
  */
-export function serveRpc(port: RpcPort, handlers: RpcHandlers, transferResult = (r: unknown) => transferablesOf([r])): () => void {
+export function serveRpc<P extends RpcVerbs<P> = AnyVerbs, E = Record<never, never>>(
+  port: RpcPort,
+  handlers: RpcHandlers<P, E>,
+  transferResult = (r: unknown) => transferablesOf([r]),
+): () => void {
   const running = new Map<number, AbortController>();
+  const table = handlers as unknown as Record<string, (this: RpcContext, ...a: unknown[]) => unknown>;
   const onMessage = async (e: MessageEvent) => {
     const m = e.data as RpcRequest & { cancel?: boolean };
     if (!m || typeof m.id !== 'number') return;
@@ -184,7 +250,7 @@ export function serveRpc(port: RpcPort, handlers: RpcHandlers, transferResult = 
       return;
     }
     if (typeof m.verb !== 'string') return;
-    const h = Object.prototype.hasOwnProperty.call(handlers, m.verb) ? handlers[m.verb] : undefined;
+    const h = Object.prototype.hasOwnProperty.call(table, m.verb) ? table[m.verb] : undefined;
     const ctl = new AbortController();
     const id = m.id;
     const ctx: RpcContext = {
@@ -198,7 +264,7 @@ export function serveRpc(port: RpcPort, handlers: RpcHandlers, transferResult = 
     let res: RpcResponse;
     try {
       if (!h) throw new SemcacheError('INVALID_ARGUMENT', `unknown verb '${m.verb}'`);
-      res = { id, result: await (h as (this: RpcContext, ...a: unknown[]) => unknown).apply(ctx, m.args ?? []) };
+      res = { id, result: await h.apply(ctx, m.args ?? []) };
     } catch (err) {
       res = { id, error: encodeError(err) };
     } finally {

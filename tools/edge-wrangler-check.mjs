@@ -19,9 +19,11 @@ if (!wrangler) {
 const persist = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-wrangler-'));
 const up = await startFakeUpstream(), emb = await startFakeEmbeddings({ dim: 64 });
 const onnx = process.argv.includes('--onnx');
+// pass-through mode (the fake LLM takes any key): entries are kept per client key, hashed with this
+const credential = ['--var', 'CREDENTIAL_HASH_KEY:wrangler-check'];
 const vars = onnx
-  ? ['-c', 'wrangler.onnx.toml', '--var', `UPSTREAM_BASE_URL:${up.url}`]
-  : ['--var', `UPSTREAM_BASE_URL:${up.url}`, '--var', `EMBEDDINGS_URL:${emb.url}`, '--var', 'EMBEDDINGS_DIMENSIONS:64', '--var', 'EMBEDDINGS_SEND_DIMENSIONS:false', '--var', 'SIMILARITY_THRESHOLD:0.8'];
+  ? ['-c', 'wrangler.onnx.toml', '--var', `UPSTREAM_BASE_URL:${up.url}`, ...credential]
+  : [...credential, '--var', `UPSTREAM_BASE_URL:${up.url}`, '--var', `EMBEDDINGS_URL:${emb.url}`, '--var', 'EMBEDDINGS_DIMENSIONS:64', '--var', 'EMBEDDINGS_SEND_DIMENSIONS:false', '--var', 'SIMILARITY_THRESHOLD:0.8'];
 const questions = onnx
   ? ['How do I learn Python quickly?', 'What is the fastest way to learn Python?']
   : ['What is the capital city of France?', 'so what is the capital city of france'];
@@ -33,7 +35,7 @@ child.stdout.on('data', (d) => (log += d));
 child.stderr.on('data', (d) => (log += d));
 try {
   for (let i = 0; i < 60 && !/Ready on/.test(log); i++) await new Promise((r) => setTimeout(r, 500));
-  const chat = (c) => fetch('http://127.0.0.1:8799/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: c }] }) });
+  const chat = (c) => fetch('http://127.0.0.1:8799/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: c }] }) });
   const seen = [];
   for (const q of questions) {
     const r = await chat(q);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every test suite: ctest (native C++), then Vitest (JS against the wasm build).
+// Runs every test suite: ctest (native C++), then Vitest (JS against the wasm build), then the
+// consumer suite (the packed tarball installed into fresh projects).
 // Ends with one line `N passed, N failed` summing all runners; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,20 +38,34 @@ if (m) {
 if (ctest.status !== 0 && !(m && Number(m[1]) > 0)) broken = true;
 
 // Vitest: read its JSON report for the counts.
-const report = path.join(out, 'vitest.json');
-fs.rmSync(report, { force: true });
-const vitest = spawnSync(
-  process.execPath,
-  [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: 'inherit' },
-);
-if (fs.existsSync(report)) {
-  const r = JSON.parse(fs.readFileSync(report, 'utf8'));
-  passed += r.numPassedTests;
-  failed += r.numFailedTests;
-  if (r.numTotalTests === 0 || (vitest.status !== 0 && r.numFailedTests === 0)) broken = true;
-} else {
-  broken = true;
+function vitest(name, args) {
+  const report = path.join(out, `${name}.json`);
+  fs.rmSync(report, { force: true });
+  const t0 = performance.now();
+  const run = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    { cwd: root, stdio: 'inherit' },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  if (fs.existsSync(report)) {
+    const r = JSON.parse(fs.readFileSync(report, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    if (r.numTotalTests === 0 || (run.status !== 0 && r.numFailedTests === 0)) broken = true;
+  } else {
+    broken = true;
+  }
+  return seconds;
+}
+
+const extra = process.argv.slice(2);
+vitest('vitest', extra);
+// The consumer suite (tests/consumers): the packed tarball in fresh Node, Vite, worker and
+// TypeScript projects. Skipped when arguments pick tests of the main suite.
+if (!extra.length) {
+  const seconds = vitest('consumers', ['--config', 'tests/consumers/vitest.config.ts']);
+  console.log(`consumer suite: ${seconds.toFixed(0)} s`);
 }
 
 if (broken) failed = Math.max(failed, 1);

@@ -12,8 +12,27 @@ export interface EdgeEnv {
   CACHE: DurableObjectNamespaceLike;
   /** The OpenAI-compatible LLM, e.g. https://api.openai.com (with or without /v1). */
   UPSTREAM_BASE_URL?: string;
-  /** Secret. When set it replaces the client's Authorization; when absent the client's is passed on. */
+  /** Secret. When set it replaces the client's Authorization; when absent the client's is passed on
+   * and entries are kept per client credential (then CREDENTIAL_HASH_KEY is required). */
   UPSTREAM_API_KEY?: string;
+  /** Secret: the key of the hash of clients' credentials in pass-through mode. */
+  CREDENTIAL_HASH_KEY?: string;
+  /** Secret: the token (X-Semcache-Admin-Token) that /cache/put, /cache/clear and /cache/flush
+   * need. Without it those routes are off. */
+  ADMIN_TOKEN?: string;
+  /** Secret: verified tenants through an authenticating proxy that sends it in
+   * X-Semcache-Proxy-Secret with the tenant header; other requests are refused. */
+  TENANT_PROXY_SECRET?: string;
+  /** Secret: verified tenants by token, a JSON object {"token": "tenant"} (X-Semcache-Tenant-Token). */
+  TENANT_TOKENS?: string;
+  /** Comma-separated origins that may call from other sites (CORS). Default none. */
+  CORS_ORIGINS?: string;
+  /** Largest request body in bytes. Default 1,048,576. */
+  MAX_BODY_BYTES?: string;
+  /** The request body must arrive within this many ms. Default 30,000. */
+  BODY_TIMEOUT_MS?: string;
+  /** The upstream must answer, and keep streaming, within this many ms. Default 60,000. */
+  UPSTREAM_TIMEOUT_MS?: string;
   /** "remote" (default): an OpenAI-compatible embeddings API (EMBEDDINGS_*). "use-lite": the
    * bundled int8 Universal Sentence Encoder lite, run in the isolate with ONNX Runtime Web; needs
    * the worker entry that carries it (workers/edge/worker-onnx.mjs). */
@@ -68,6 +87,11 @@ export interface EdgeConfig {
   tenantHeader: string;
   snapshotDelayMs: number;
   maxShardsPerIsolate: number;
+  corsOrigins: string[];
+  tenantTokens?: Record<string, string>;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  upstreamTimeoutMs: number;
 }
 
 export function edgeConfig(env: EdgeEnv): EdgeConfig {
@@ -96,6 +120,20 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
   const send = remote ? (env.EMBEDDINGS_SEND_DIMENSIONS ?? 'false') : 'false';
   if (send !== 'true' && send !== 'false') throw bad(`EMBEDDINGS_SEND_DIMENSIONS must be true or false, got ${JSON.stringify(send)}`);
   if (send === 'true' && !dims) throw bad('EMBEDDINGS_SEND_DIMENSIONS needs EMBEDDINGS_DIMENSIONS');
+  if (!env.UPSTREAM_API_KEY && !env.CREDENTIAL_HASH_KEY) {
+    throw bad('without UPSTREAM_API_KEY the client\'s own key reaches the upstream, and entries are kept per key: set the secret CREDENTIAL_HASH_KEY (any long random string)');
+  }
+  let tenantTokens: Record<string, string> | undefined;
+  if (env.TENANT_TOKENS) {
+    try {
+      tenantTokens = JSON.parse(env.TENANT_TOKENS);
+    } catch {
+      tenantTokens = undefined;
+    }
+    if (!tenantTokens || typeof tenantTokens !== 'object' || Array.isArray(tenantTokens) || !Object.values(tenantTokens).every((t) => typeof t === 'string' && t)) {
+      throw bad('TENANT_TOKENS must be a JSON object {"token": "tenant"}');
+    }
+  }
   return {
     upstreamBaseUrl: url('UPSTREAM_BASE_URL'),
     embedder,
@@ -112,5 +150,10 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     tenantHeader: env.TENANT_HEADER || 'x-semcache-tenant',
     snapshotDelayMs: num('SNAPSHOT_DELAY_MS', 30_000, 0, 86_400_000, true),
     maxShardsPerIsolate: num('MAX_SHARDS_PER_ISOLATE', 4, 1, 1000, true),
+    corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    tenantTokens,
+    maxBodyBytes: num('MAX_BODY_BYTES', 1 << 20, 1, 100 << 20, true),
+    bodyTimeoutMs: num('BODY_TIMEOUT_MS', 30_000, 1, 600_000, true),
+    upstreamTimeoutMs: num('UPSTREAM_TIMEOUT_MS', 60_000, 1, 3_600_000, true),
   };
 }

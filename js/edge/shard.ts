@@ -4,14 +4,16 @@
 import type { Embedder } from '../embedder.js';
 import { remoteEmbedder } from '../embedders/remote.js';
 import { SemcacheError } from '../errors.js';
+import { encodeError, type RpcError } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
 import { DurableObjectStore, type DurableObjectStorageLike } from '../stores/durable-object.js';
 import type { LoadCoreOptions } from '../wasm.js';
 import { edgeConfig, type EdgeEnv } from './config.js';
 
-/** What crosses the RPC boundary: a value, or a SemcacheError's code and message (workerd keeps
- * only an Error's message across RPC, and the handler maps codes to HTTP statuses). */
-export type ShardReply = { ok: true; value: unknown } | { ok: false; code: string; message: string };
+/** What crosses the RPC boundary: js/rpc.ts's response without the id (workerd's RPC pairs
+ * calls and answers itself): a result, or an error's code and message (workerd keeps only an
+ * Error's message across RPC, and the handler maps codes to HTTP statuses). */
+export type ShardReply = { result: unknown; error?: undefined } | { error: RpcError };
 export type ShardOp = 'get' | 'put' | 'clear' | 'stats' | 'flush';
 
 export interface DurableObjectStateLike {
@@ -105,7 +107,7 @@ export class ShardState {
         case 'stats': {
           // Whether a restart would load the index snapshot (true) or rebuild it from the rows.
           const { seq, snapshotSeq } = this.store!.seqs();
-          value = { ...cache.stats(), snapshotCurrent: snapshotSeq === seq };
+          value = { ...(await cache.stats()), snapshotCurrent: snapshotSeq === seq };
           break;
         }
         case 'flush':
@@ -115,10 +117,9 @@ export class ShardState {
         default:
           throw new SemcacheError('INVALID_ARGUMENT', `unknown shard operation ${String(op)}`);
       }
-      return { ok: true, value };
+      return { result: value };
     } catch (e) {
-      const code = e instanceof SemcacheError ? e.code : 'INTERNAL';
-      return { ok: false, code, message: (e as Error)?.message ?? String(e) };
+      return { error: encodeError(e) };
     } finally {
       this.busy--;
     }

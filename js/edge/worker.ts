@@ -1,9 +1,9 @@
 // The edge worker's fetch: the shared handler (js/server/handler.ts) with the cache in Durable
 // Objects. Each tenant has its own objects (`${tenant}#${shard}`), so no lookup can ever reach
 // another tenant's rows; a tenant's scopes are spread over SHARDS_PER_TENANT objects by scope key.
-import { SemcacheError } from '../errors.js';
+import { decodeError } from '../rpc.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
-import type { SemanticCacheStats } from '../semantic-cache.js';
+import type { SemanticCacheStats } from '../api.js';
 import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
 import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
 import type { ShardOp, ShardReply } from './shard.js';
@@ -15,21 +15,40 @@ export interface ExecutionContextLike {
 /** The worker's `fetch(request, env, ctx)`. */
 export function createEdgeFetch(options: { onCacheError?: (e: Error, where: string) => void } = {}) {
   const onCacheError = options.onCacheError ?? ((e: Error, where: string) => console.error(`semcache cache ${where} failed: ${e.message}`));
-  return async function fetch(request: Request, env: EdgeEnv, ctx: ExecutionContextLike): Promise<Response> {
-    let cfg;
-    try {
-      cfg = edgeConfig(env);
-    } catch (e) {
-      return Response.json({ error: { message: (e as Error).message, type: 'api_error', code: 'CONFIG' } }, { status: 500 });
+  // One handler per env (an isolate sees the same env object): hashing the tenant tokens and
+  // importing the credential key happen once, not per request.
+  const handlers = new WeakMap<EdgeEnv, ReturnType<typeof createHandler>>();
+  const handlerFor = (env: EdgeEnv) => {
+    let handler = handlers.get(env);
+    if (!handler) {
+      const cfg = edgeConfig(env);
+      handler = createHandler({
+        cache: (tenant) => tenantCache(env.CACHE, tenant, cfg.shardsPerTenant),
+        upstream: remoteUpstream(cfg.upstreamBaseUrl, { apiKey: env.UPSTREAM_API_KEY || undefined }),
+        credentialHashKey: env.CREDENTIAL_HASH_KEY || undefined,
+        tenantHeader: cfg.tenantHeader,
+        adminToken: env.ADMIN_TOKEN || undefined,
+        tenantProxySecret: env.TENANT_PROXY_SECRET || undefined,
+        tenantTokens: cfg.tenantTokens,
+        corsOrigins: cfg.corsOrigins,
+        maxBodyBytes: cfg.maxBodyBytes,
+        bodyTimeoutMs: cfg.bodyTimeoutMs,
+        upstreamTimeoutMs: cfg.upstreamTimeoutMs,
+        onCacheError,
+      });
+      handlers.set(env, handler);
     }
-    const handler = createHandler({
-      cache: (tenant) => tenantCache(env.CACHE, tenant, cfg.shardsPerTenant),
-      upstream: remoteUpstream(cfg.upstreamBaseUrl, { apiKey: env.UPSTREAM_API_KEY || undefined }),
-      tenantHeader: cfg.tenantHeader,
-      waitUntil: (p) => ctx.waitUntil(p),
-      onCacheError,
-    });
-    return handler(request);
+    return handler;
+  };
+  return async function fetch(request: Request, env: EdgeEnv, ctx: ExecutionContextLike): Promise<Response> {
+    let handler;
+    try {
+      handler = handlerFor(env);
+    } catch (e) {
+      return Response.json({ error: { message: (e as Error).message, type: 'api_error', code: 'CONFIG' } }, { status: 500, headers: { 'x-semcache': 'bypass' } });
+    }
+    // No client address: at the edge no caller is on loopback, so the local-only write rights never apply.
+    return handler(request, { waitUntil: (p) => ctx.waitUntil(p) });
   };
 }
 
@@ -58,8 +77,8 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
   const stub = (shard: number) => ns.get(ns.idFromName(shardName(tenant, shard)));
   const call = async <T>(shard: number, op: ShardOp, args: unknown[]): Promise<T> => {
     const r = (await stub(shard).call(op, args)) as ShardReply;
-    if (!r.ok) throw new SemcacheError(r.code, r.message);
-    return r.value as T;
+    if (r.error) throw decodeError(r.error);
+    return r.result as T;
   };
   const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
   return {

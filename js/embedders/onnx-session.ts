@@ -8,9 +8,10 @@
 //
 // wasm files always come from the onnxruntime-web package itself: in Node its dist/
 // folder in node_modules (found through import.meta.resolve); in a browser or worker
-// the caller passes the URL where that folder is served. Nothing is fetched from a CDN.
+// wherever the app serves them (by default where ORT's module finds them: next to itself, or
+// where a bundler emitted them). Nothing is fetched from a CDN.
 import type * as Ort from 'onnxruntime-web/wasm';
-import { SemcacheError } from '../errors.js';
+import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 
 export type OrtModule = typeof Ort;
 
@@ -22,8 +23,9 @@ export interface OnnxSessionOptions {
   model: Uint8Array | ArrayBuffer;
   /** Hex sha256 the bytes must have (from the model's manifest.json); checked before loading. */
   expectedSha256?: string;
-  /** URL (or file path, in Node) of onnxruntime-web's dist/ folder, ending with '/'.
-   * Required outside Node. Or ORT's per-file form, e.g. `{ mjs: './ort-wasm-simd-threaded.mjs' }`
+  /** URL (or file path, in Node) of onnxruntime-web's dist/ folder, ending with '/'. Default:
+   * node_modules in Node; elsewhere where ORT's module finds its files itself (beside it, or as
+   * a bundler emitted them). Or ORT's per-file form, e.g. `{ mjs: './ort-wasm-simd-threaded.mjs' }`
    * where the runtime has no import.meta.url to derive it from (workerd). */
   wasmPaths?: WasmPaths;
   /** wasm threads; > 1 needs cross-origin isolation in browsers. Default 1. Applies to the
@@ -41,7 +43,7 @@ export type OnnxModelKind = 'pooled' | 'bert';
 /** ORT's wasm locations: a folder, or its two files by name. */
 export type WasmPaths = string | URL | { mjs?: string | URL; wasm?: string | URL };
 
-function semcacheError(code: string, message: string, cause?: unknown): SemcacheError {
+function semcacheError(code: SemcacheErrorCode, message: string, cause?: unknown): SemcacheError {
   return new SemcacheError(code, message, cause === undefined ? undefined : { cause });
 }
 
@@ -60,7 +62,7 @@ function isNode(): boolean {
 function nodeWasmPaths(): string {
   const resolve = (import.meta as ImportMeta & { resolve?: (s: string) => string }).resolve;
   if (typeof resolve !== 'function')
-    throw semcacheError('MODEL_INVALID', 'cannot locate onnxruntime-web in node_modules (import.meta.resolve missing): pass wasmPaths');
+    throw semcacheError('INVALID_ARGUMENT', 'cannot locate onnxruntime-web in node_modules (import.meta.resolve missing): pass wasmPaths');
   const entry = resolve('onnxruntime-web/wasm');
   return entry.slice(0, entry.lastIndexOf('/') + 1);
 }
@@ -102,10 +104,10 @@ export class OnnxEmbeddingSession {
     }
     const ort = (ortModule ??= opts.ort ?? (await import('onnxruntime-web/wasm')));
     if (!configured) {
+      // Elsewhere ORT's own module finds its .wasm with `new URL(file, import.meta.url)`, which
+      // bundlers (Vite, webpack 5) follow and emit, and which works unbundled from node_modules.
       const paths = opts.wasmPaths ?? (isNode() ? nodeWasmPaths() : undefined);
-      if (paths === undefined)
-        throw semcacheError('MODEL_INVALID', 'wasmPaths is required outside Node: the URL of onnxruntime-web/dist/ as served by the app');
-      ort.env.wasm.wasmPaths = typeof paths === 'string' || paths instanceof URL ? String(paths) : paths;
+      if (paths !== undefined) ort.env.wasm.wasmPaths = typeof paths === 'string' || paths instanceof URL ? String(paths) : paths;
       ort.env.wasm.numThreads = opts.numThreads ?? 1;
       ort.env.wasm.proxy = opts.proxy ?? false;
       configured = true;
@@ -175,7 +177,7 @@ export class OnnxEmbeddingSession {
     try {
       out = await session.run(feeds);
     } catch (err) {
-      throw semcacheError('EMBED_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
+      throw semcacheError('EMBEDDER_FAILED', `ONNX Runtime run failed: ${(err as Error).message}`, err);
     }
     const e = out[this.output] as Ort.Tensor;
     const data = e.data as Float32Array;
@@ -183,11 +185,11 @@ export class OnnxEmbeddingSession {
     let result: Float32Array[];
     if (this.kind === 'pooled') {
       if (e.type !== 'float32' || e.dims.length !== 2 || e.dims[0] !== B || e.dims[1] !== D)
-        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${D}]`);
+        throw semcacheError('EMBEDDER_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${D}]`);
       result = rows.map((_, i) => data.slice(i * D, (i + 1) * D));
     } else {
       if (e.type !== 'float32' || e.dims.length !== 3 || e.dims[0] !== B || e.dims[1] !== T || e.dims[2] !== D)
-        throw semcacheError('EMBED_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${T}, ${D}]`);
+        throw semcacheError('EMBEDDER_FAILED', `model returned ${e.type} [${e.dims}], expected float32 [${B}, ${T}, ${D}]`);
       // x is (B, T, D); a row's vector is its CLS token or the mean of its real tokens
       result = rows.map((r, i) => {
         const v = new Float32Array(D);

@@ -32,7 +32,8 @@ export interface OnnxEmbedderOptions {
   tokenizer?: string | URL | { json: string; modelMaxLength?: number };
   /** A bundled model's weights: 'q8' (default: int8 weights, ~2x faster on one sentence in
    * wasm, 7 MB instead of 28 MB, embeddings within cosine 0.998 of float32) or 'fp32' (the exact
-   * conversion). Models given by URL or bytes run as they are. */
+   * conversion; built in the repository, not shipped in the npm package). Models given by URL
+   * or bytes run as they are. */
   dtype?: 'q8' | 'fp32';
   /** BERT-style models: 'mean' (default) or 'cls'. */
   pooling?: 'mean' | 'cls';
@@ -49,9 +50,10 @@ export interface OnnxEmbedderOptions {
   onProgress?: (p: FetchProgress) => void;
   /** Keep downloaded files (a directory in Node, the Cache API in browsers). Default true. */
   cache?: boolean;
-  /** URL of onnxruntime-web's dist/ folder as your app serves it. Required in browsers; Node
-   * finds it in node_modules. Nothing is ever loaded from a CDN. Or ORT's per-file form
-   * (`{ mjs, wasm }`), for runtimes without import.meta.url. */
+  /** URL of onnxruntime-web's dist/ folder as your app serves it. Default: Node finds it in
+   * node_modules; a bundler (Vite, webpack 5) emits ORT's .wasm where ORT's module finds it.
+   * Nothing is ever loaded from a CDN. Or ORT's per-file form (`{ mjs, wasm }`), for runtimes
+   * without import.meta.url. */
   wasmPaths?: WasmPaths;
   /** A bundled model's files, where they cannot be fetched (an edge worker imports them as
    * modules): dist/models/NAME/manifest.json (text or parsed), the .onnx bytes of `dtype`'s
@@ -95,6 +97,27 @@ interface BundledManifest {
   evaluator?: { file: string; maxFalseHitRate: number };
 }
 
+// The default model's files, each named by a literal `new URL(…, import.meta.url)` so that
+// bundlers emit it (Vite, webpack 5, Parcel), and resolved on use: workerd has no import.meta.url.
+// The npm package carries the default's int8 variant only (model_q8.onnx) and the evaluator it
+// was calibrated with; 'fp32' and the original 'use-lite' are built in the repository (the package
+// budget holds one encoder), found beside the default's directory.
+const defaultFiles = {
+  manifest: () => new URL('../models/use-lite-cache/manifest.json', import.meta.url),
+  vocab: () => new URL('../models/use-lite-cache/vocab.json', import.meta.url),
+  q8: () => new URL('../models/use-lite-cache/model_q8.onnx', import.meta.url),
+  evaluator: () => new URL('../models/evaluator/model.bin', import.meta.url),
+};
+function bundledUrl(name: BundledModel, file: string): URL {
+  if (name === DEFAULT_MODEL) {
+    if (file === 'manifest.json') return defaultFiles.manifest();
+    if (file === 'vocab.json') return defaultFiles.vocab();
+    if (file === 'model_q8.onnx') return defaultFiles.q8();
+    if (file === '../evaluator/model.bin') return defaultFiles.evaluator();
+  }
+  return new URL(`../${name}/${file}`, defaultFiles.manifest());
+}
+
 interface Tokenize {
   (texts: string[]): Int32Array[];
   dispose(): void;
@@ -125,9 +148,8 @@ export class OnnxEmbedder implements Embedder {
     const bundled = options.model === undefined ? (options.files ? null : DEFAULT_MODEL) : bundledName(options.model);
     if (bundled !== undefined) {
       const files = options.files;
-      const dir = files ? undefined : new URL(`../models/${bundled}/`, import.meta.url);
       const where = `dist/models/${bundled ?? '(files)'}/manifest.json`;
-      const manifestText = files ? files.manifest : await fetchText(new URL('manifest.json', dir), { ...fetchOpts, cache: false });
+      const manifestText = files ? files.manifest : await fetchText(bundledUrl(bundled!, 'manifest.json'), { ...fetchOpts, cache: false });
       const manifest = (typeof manifestText === 'string' ? JSON.parse(manifestText) : manifestText) as BundledManifest;
       if (manifest?.format !== 'semcache-onnx-model' || manifest.version !== 1) {
         throw new SemcacheError('UNSUPPORTED_VERSION', `${where} is ${manifest?.format} v${manifest?.version}, expected semcache-onnx-model v1`);
@@ -140,8 +162,8 @@ export class OnnxEmbedder implements Embedder {
       const [model, vocab] = files
         ? [toBytes(files.model), files.vocab]
         : await Promise.all([
-            fetchBytes(new URL(file.file, dir), { ...fetchOpts, cache: false }),
-            fetchText(new URL('vocab.json', dir), { ...fetchOpts, cache: false }),
+            fetchBytes(bundledUrl(bundled!, file.file), { ...fetchOpts, cache: false }),
+            fetchText(bundledUrl(bundled!, 'vocab.json'), { ...fetchOpts, cache: false }),
           ]);
       const session = await OnnxEmbeddingSession.create({ model, expectedSha256: file.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy, ort: options.ort });
       const normalize = manifest.textNormalization === 'normalizePrompt';
@@ -149,7 +171,7 @@ export class OnnxEmbedder implements Embedder {
       const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens, normalize);
       const threshold = options.threshold ?? manifest.threshold ?? USE_LITE_THRESHOLD;
       const ev = manifest.evaluator;
-      const evaluatorModel = !ev ? undefined : files ? (files.evaluator && toBytes(files.evaluator)) : new URL(ev.file, dir);
+      const evaluatorModel = !ev ? undefined : files ? files.evaluator && toBytes(files.evaluator) : bundledUrl(bundled!, ev.file);
       const defaultEvaluator = evaluatorModel && ev ? { evaluator: 'learned' as const, evaluatorModel, maxFalseHitRate: ev.maxFalseHitRate } : undefined;
       return new OnnxEmbedder(session, tokenize, `${manifest.name}${dtype === 'q8' ? '-q8' : ''}@${file.sha256.slice(0, 12)}`, threshold, dtype === 'q8' ? 1 : batchSize, defaultEvaluator);
     }

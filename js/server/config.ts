@@ -25,6 +25,23 @@ export interface ServerConfig {
   /** SQLite file for the cache, or 'memory'. */
   storage: string;
   quiet: boolean;
+  /** Environment variable holding the admin token (/cache/put, /cache/clear, /cache/flush). */
+  adminTokenEnv: string;
+  /** Origins allowed to call from another site (CORS); none by default. */
+  corsOrigins: string[];
+  /** Host names the server answers to ('*': any); default: loopback names when bound to
+   * loopback, else any. */
+  allowedHosts?: string[];
+  tenantHeader: string;
+  /** Environment variable with the secret an authenticating proxy sends with the tenant header. */
+  tenantProxySecretEnv?: string;
+  /** Environment variable with a JSON object {token: tenant} of tenant tokens. */
+  tenantTokensEnv?: string;
+  /** Environment variable with the key of the hash that keeps pass-through credentials apart. */
+  credentialKeyEnv: string;
+  maxBodyBytes: number;
+  bodyTimeout: number;
+  upstreamTimeout: number;
 }
 
 export const HELP = `semcache server: the offline web demo and an OpenAI-compatible caching endpoint
@@ -52,12 +69,31 @@ usage: npm start -- [options]
   --ttl MS              entry lifetime in ms (default 0 = forever)
   --storage PATH        where the cache persists (default .cache/semcache.db); 'memory' for none
   --config FILE         JSON file with any of these options (camelCase keys: maxEntries, …)
+  --admin-token-env V   environment variable with the admin token that /cache/put, /cache/clear
+                        and /cache/flush need (X-Semcache-Admin-Token; default
+                        SEMCACHE_ADMIN_TOKEN); if unset, those routes answer only same-origin
+                        requests from loopback
+  --cors-origin LIST    comma-separated origins allowed to call from other sites (default none)
+  --allowed-hosts LIST  Host names to answer to (default: localhost, 127.0.0.1, [::1] when bound
+                        to loopback, else any; '*' = any)
+  --tenant-header H     header naming the tenant (default x-semcache-tenant)
+  --tenant-proxy-secret-env V  environment variable with the secret that an authenticating proxy
+                        sends in X-Semcache-Proxy-Secret; then only such requests are served
+  --tenant-tokens-env V environment variable with a JSON object {"token": "tenant", …}; then
+                        clients send X-Semcache-Tenant-Token and the tenant is the token's
+  --credential-key-env V  environment variable with the key of the hash that keeps clients'
+                        own API keys apart in pass-through mode (default SEMCACHE_CREDENTIAL_KEY;
+                        if unset, a random key kept next to the storage file)
+  --max-body-bytes N    largest request body in bytes (default 1048576)
+  --body-timeout MS     the request body must arrive within MS (default 30000)
+  --upstream-timeout MS the upstream must answer, and keep streaming, within MS (default 60000)
   --quiet               no request log
   --help                this text
 
 Endpoints: POST /v1/chat/completions, POST /v1/completions (streaming and not),
 POST /cache/get, /cache/put, /cache/clear, /cache/flush, GET /cache/stats, and the demo at /.
-Every completion response carries X-Semcache: hit | miss | bypass (and X-Semcache-Similarity).`;
+Every response carries X-Semcache: hit | miss | bypass (and X-Semcache-Similarity on hits).
+Who may call what: docs/security.md.`;
 
 const DEFAULTS: ServerConfig = {
   port: 8787,
@@ -73,6 +109,13 @@ const DEFAULTS: ServerConfig = {
   ttl: 0,
   storage: '.cache/semcache.db',
   quiet: false,
+  adminTokenEnv: 'SEMCACHE_ADMIN_TOKEN',
+  corsOrigins: [],
+  tenantHeader: 'x-semcache-tenant',
+  credentialKeyEnv: 'SEMCACHE_CREDENTIAL_KEY',
+  maxBodyBytes: 1 << 20,
+  bodyTimeout: 30_000,
+  upstreamTimeout: 60_000,
 };
 
 export class ConfigError extends Error {}
@@ -99,6 +142,16 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         storage: { type: 'string' },
         config: { type: 'string' },
         quiet: { type: 'boolean' },
+        'admin-token-env': { type: 'string' },
+        'cors-origin': { type: 'string' },
+        'allowed-hosts': { type: 'string' },
+        'tenant-header': { type: 'string' },
+        'tenant-proxy-secret-env': { type: 'string' },
+        'tenant-tokens-env': { type: 'string' },
+        'credential-key-env': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'body-timeout': { type: 'string' },
+        'upstream-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -117,7 +170,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       throw new ConfigError(`cannot read config file ${v.config}: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new ConfigError(`config file ${v.config} must hold a JSON object`);
-    const known = new Set([...Object.keys(DEFAULTS), 'upstream', 'threshold']);
+    const known = new Set([...Object.keys(DEFAULTS), 'upstream', 'threshold', 'allowedHosts', 'tenantProxySecretEnv', 'tenantTokensEnv']);
     for (const k of Object.keys(file)) if (!known.has(k)) throw new ConfigError(`config file ${v.config}: unknown option '${k}'`);
   }
   const flag: Partial<Record<keyof ServerConfig, unknown>> = {
@@ -136,6 +189,16 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     ttl: v.ttl,
     storage: v.storage,
     quiet: v.quiet,
+    adminTokenEnv: v['admin-token-env'],
+    corsOrigins: v['cors-origin'],
+    allowedHosts: v['allowed-hosts'],
+    tenantHeader: v['tenant-header'],
+    tenantProxySecretEnv: v['tenant-proxy-secret-env'],
+    tenantTokensEnv: v['tenant-tokens-env'],
+    credentialKeyEnv: v['credential-key-env'],
+    maxBodyBytes: v['max-body-bytes'],
+    bodyTimeout: v['body-timeout'],
+    upstreamTimeout: v['upstream-timeout'],
   };
   const envs: Partial<Record<keyof ServerConfig, unknown>> = { port: env.PORT, upstream: env.SEMCACHE_UPSTREAM };
   const pick = (k: keyof ServerConfig) => flag[k] ?? file[k] ?? envs[k] ?? DEFAULTS[k];
@@ -160,6 +223,14 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       throw new ConfigError(`upstream must be an http(s) URL, got '${upstream}'`);
     }
   }
+  const list = (k: keyof ServerConfig): string[] | undefined => {
+    const raw = pick(k);
+    if (raw === undefined) return undefined;
+    const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+    return items.map((x) => x.trim()).filter(Boolean);
+  };
+  const optional = (k: keyof ServerConfig) => (pick(k) === undefined ? undefined : String(pick(k)));
+  const hosts = list('allowedHosts');
   return {
     port: num('port', 0, 65535)!,
     host: String(pick('host')),
@@ -176,5 +247,15 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     ttl: num('ttl', 0)!,
     storage: String(pick('storage')),
     quiet: Boolean(pick('quiet')),
+    adminTokenEnv: String(pick('adminTokenEnv')),
+    corsOrigins: list('corsOrigins')!,
+    allowedHosts: hosts,
+    tenantHeader: String(pick('tenantHeader')),
+    tenantProxySecretEnv: optional('tenantProxySecretEnv'),
+    tenantTokensEnv: optional('tenantTokensEnv'),
+    credentialKeyEnv: String(pick('credentialKeyEnv')),
+    maxBodyBytes: num('maxBodyBytes', 1, 1 << 30)!,
+    bodyTimeout: num('bodyTimeout', 1, 3_600_000)!,
+    upstreamTimeout: num('upstreamTimeout', 1, 3_600_000)!,
   };
 }

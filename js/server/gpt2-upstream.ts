@@ -1,10 +1,11 @@
 // The bundled GPT-2 as an OpenAI-compatible upstream, in-process: the same request semantics
-// as a remote LLM (JSON or SSE, max_tokens, temperature, top_p, seed, stop), so the caching
+// as a remote LLM (JSON or SSE, max_tokens / max_completion_tokens, temperature, top_p, seed,
+// stop, stream_options.include_usage), so the caching
 // handler cannot tell them apart. Generations run one at a time (one model, one KV cache).
 import type { Gpt2 } from '../gpt2.js';
 import { firstStop } from '../gpt2/engine.js';
 import { completionChunks, completionJson, SSE_DONE, textOf, type ChatRequest, type Endpoint } from './openai.js';
-import type { Upstream } from './handler.js';
+import type { Upstream } from './upstream.js';
 
 export interface Gpt2UpstreamOptions {
   /** Model name reported in responses. */
@@ -46,9 +47,16 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
     async fetch(path, init) {
       const endpoint: Endpoint = path === '/v1/chat/completions' ? 'chat' : 'completions';
       const body = JSON.parse(init.body) as ChatRequest;
-      const maxTokens = Math.min(body.max_tokens ?? options.defaultMaxTokens ?? 48, options.maxTokensLimit ?? 256);
-      if (!(maxTokens >= 1)) return errorResponse(400, '`max_tokens` must be >= 1');
+      // max_completion_tokens is the newer name of max_tokens (chat); either limits the answer
+      const asked = body.max_completion_tokens ?? body.max_tokens;
+      if (asked !== undefined && asked !== null && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1)) {
+        return errorResponse(400, '`max_tokens` / `max_completion_tokens` must be an integer >= 1');
+      }
+      const maxTokens = Math.min((asked as number | null | undefined) ?? options.defaultMaxTokens ?? 48, options.maxTokensLimit ?? 256);
+      if ((body.n ?? 1) !== 1) return errorResponse(400, 'this model answers one choice per request (`n` must be 1)');
+      if (Array.isArray(body.prompt) && body.prompt.length !== 1) return errorResponse(400, 'this model answers one prompt per request: send `prompt` as a string');
       const prompt = endpoint === 'chat' ? chatPrompt(body.messages ?? []) : String(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt ?? '');
+      const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const stops = stopList(body.stop, endpoint);
       const gen = {
         maxTokens,
@@ -104,6 +112,10 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
               const stats = model.lastStats!;
               options.onStats?.(stats);
               send(null, stats.stopReason === 'maxTokens' ? 'length' : 'stop', false);
+              if (includeUsage) {
+                const p = stats.promptTokens, c = stats.generatedTokens;
+                controller.enqueue(chunk.usage({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c }));
+              }
               controller.enqueue(SSE_DONE.slice());
               controller.close();
             } catch (e) {

@@ -1,7 +1,6 @@
 // The slice of the OpenAI HTTP API a caching proxy needs: reading requests, deciding the cache
 // key and scope, and writing completions (JSON and SSE) in the upstream's shape.
 import { SemcacheError } from '../errors.js';
-import type { Scope } from '../scope.js';
 
 export interface ChatMessage {
   role: string;
@@ -37,65 +36,6 @@ export function textOf(content: ChatMessage['content']): string {
   return '';
 }
 
-/**
- * Temperature buckets: answers at 0 and at 1.2 are different products; answers at 0.7 and 0.8
- * are not worth separate cache entries.
- */
-export function temperatureBucket(t: number | undefined): string {
-  if (t === undefined) return 'default';
-  if (t <= 0) return '0';
-  if (t <= 0.4) return 'low';
-  if (t <= 1) return 'mid';
-  return 'high';
-}
-
-export interface CacheKey {
-  /** The text looked up by meaning: the last user message (chat) or the prompt (completions). */
-  prompt: string;
-  /** Everything else that changes the answer; two scopes never share entries. */
-  scope: Scope;
-}
-
-/**
- * The cache key of a request, or a reason it must not be cached. The conversation before the
- * last user message is part of the scope (hashed), so a follow-up question is only answered
- * from the cache in the same conversation context.
- */
-export function cacheKeyOf(endpoint: Endpoint, body: ChatRequest, tenant: string): CacheKey | { uncacheable: string } {
-  if ((body.n ?? 1) !== 1) return { uncacheable: 'n != 1' };
-  if (body.tools || body.functions) return { uncacheable: 'tools or functions in the request' };
-  const params: Record<string, unknown> = {
-    endpoint,
-    temperature: temperatureBucket(body.temperature),
-  };
-  for (const k of ['top_p', 'max_tokens', 'response_format', 'stop', 'seed'] as const) if (body[k] !== undefined) params[k] = body[k];
-  let prompt: string;
-  if (endpoint === 'chat') {
-    const messages = body.messages ?? [];
-    let last = -1;
-    for (let i = messages.length - 1; i >= 0; i--) {
-      if (messages[i]?.role === 'user') {
-        last = i;
-        break;
-      }
-    }
-    if (last < 0) return { uncacheable: 'no user message' };
-    prompt = textOf(messages[last]!.content);
-    params.system = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => textOf(m.content));
-    const before = messages.slice(0, last).filter((m) => m.role !== 'system' && m.role !== 'developer');
-    if (before.length) params.history = before.map((m) => [m.role, textOf(m.content)]);
-  } else {
-    if (Array.isArray(body.prompt)) {
-      if (body.prompt.length !== 1) return { uncacheable: 'a batch of prompts' };
-      prompt = String(body.prompt[0]);
-    } else {
-      prompt = String(body.prompt ?? '');
-    }
-  }
-  if (!prompt.trim()) return { uncacheable: 'empty prompt' };
-  return { prompt, scope: { model: String(body.model ?? ''), params, tenant } };
-}
-
 /** Checks the request body's shape; throws SemcacheError('INVALID_REQUEST') naming the problem. */
 export function checkBody(endpoint: Endpoint, body: unknown): ChatRequest {
   const bad = (m: string) => new SemcacheError('INVALID_REQUEST', m);
@@ -124,12 +64,48 @@ export function checkBody(endpoint: Endpoint, body: unknown): ChatRequest {
 let counter = 0;
 const newId = (prefix: string) => `${prefix}-semcache-${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-/** What a generation cost and why it ended; a cached answer costs no tokens and ends with 'stop'. */
+/** What a generation cost and why it ended (a cached answer replays what its generation
+ * reported; one put by hand reports 0 tokens and 'stop'). */
 export interface CompletionExtras {
   promptTokens?: number;
   completionTokens?: number;
   finishReason?: 'stop' | 'length';
 }
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** What is stored with an answer besides its text: the stream's pieces, why it ended, its usage. */
+export interface AnswerMeta {
+  chunks?: string[];
+  finish?: 'stop' | 'length';
+  usage?: Usage;
+}
+
+const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+/** The three token counts of an OpenAI usage object, or undefined when it has none. */
+export function usageOf(u: unknown): Usage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const o = u as Record<string, unknown>;
+  return { prompt_tokens: count(o.prompt_tokens), completion_tokens: count(o.completion_tokens), total_tokens: count(o.total_tokens) };
+}
+
+/** Stored metadata read back, trusting nothing about its shape. */
+export function answerMetaOf(m: unknown): AnswerMeta {
+  const o = (m && typeof m === 'object' ? m : {}) as Record<string, unknown>;
+  const chunks = Array.isArray(o.chunks) && o.chunks.every((c) => typeof c === 'string') ? (o.chunks as string[]) : undefined;
+  const finish = o.finish === 'length' ? 'length' : o.finish === 'stop' ? 'stop' : undefined;
+  return { chunks, finish, usage: usageOf(o.usage) };
+}
+
+export const extrasOf = (meta: AnswerMeta): CompletionExtras => ({
+  promptTokens: meta.usage?.prompt_tokens,
+  completionTokens: meta.usage?.completion_tokens,
+  finishReason: meta.finish,
+});
 
 /** A non-streamed completion carrying an answer, in the shape of the endpoint. */
 export function completionJson(endpoint: Endpoint, model: string, text: string, extras: CompletionExtras = {}) {
@@ -169,7 +145,7 @@ export function completionChunks(endpoint: Endpoint, model: string) {
   const id = newId(endpoint === 'chat' ? 'chatcmpl' : 'cmpl');
   const created = Math.floor(Date.now() / 1000);
   const enc = new TextEncoder();
-  return (delta: string | null, finish: string | null, first = false): Uint8Array => {
+  const chunk = (delta: string | null, finish: string | null, first = false): Uint8Array => {
     const choice =
       endpoint === 'chat'
         ? { index: 0, delta: delta === null ? {} : first ? { role: 'assistant', content: delta } : { content: delta }, finish_reason: finish, logprobs: null }
@@ -177,15 +153,23 @@ export function completionChunks(endpoint: Endpoint, model: string) {
     const obj = { id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model, choices: [choice] };
     return enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
   };
+  /** The chunk `stream_options.include_usage` asks for: no choices, the usage. */
+  chunk.usage = (usage: Usage) => {
+    const obj = { id, object: endpoint === 'chat' ? 'chat.completion.chunk' : 'text_completion', created, model, choices: [], usage };
+    return enc.encode(`data: ${JSON.stringify(obj)}\n\n`);
+  };
+  return chunk;
 }
 
-/** SSE chunks replaying `pieces` (the original stream's deltas when we have them). */
-export function completionStream(endpoint: Endpoint, model: string, pieces: string[]): ReadableStream<Uint8Array> {
+/** SSE chunks replaying `pieces` (the original stream's deltas when we have them), the stored
+ * finish reason, and a usage chunk when `usage` is given (the client asked with include_usage). */
+export function completionStream(endpoint: Endpoint, model: string, pieces: string[], end: { finish?: string; usage?: Usage } = {}): ReadableStream<Uint8Array> {
   const chunk = completionChunks(endpoint, model);
   return new ReadableStream({
     start(controller) {
       pieces.forEach((p, i) => controller.enqueue(chunk(p, null, i === 0)));
-      controller.enqueue(chunk(null, 'stop'));
+      controller.enqueue(chunk(null, end.finish ?? 'stop'));
+      if (end.usage) controller.enqueue(chunk.usage(end.usage));
       controller.enqueue(SSE_DONE.slice());
       controller.close();
     },
@@ -197,47 +181,53 @@ export function piecesOf(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [text];
 }
 
-/** The answer text of a non-streamed upstream completion, or null if it is not cacheable. */
-export function answerOf(endpoint: Endpoint, json: unknown): string | null {
+/** The answer of a non-streamed upstream completion with its finish reason and usage, or null
+ * if it is not cacheable. */
+export function answerOf(endpoint: Endpoint, json: unknown): { answer: string; meta: AnswerMeta } | null {
   const choices = (json as { choices?: unknown[] })?.choices;
   if (!Array.isArray(choices) || choices.length !== 1) return null;
   const c = choices[0] as { message?: ChatMessage; text?: string; finish_reason?: string };
   if (c.finish_reason && c.finish_reason !== 'stop' && c.finish_reason !== 'length') return null;
+  const meta: AnswerMeta = { finish: c.finish_reason === 'length' ? 'length' : 'stop', usage: usageOf((json as { usage?: unknown }).usage) };
   if (endpoint === 'chat') {
     if (!c.message || c.message.tool_calls) return null;
-    return typeof c.message.content === 'string' ? c.message.content : null;
+    return typeof c.message.content === 'string' ? { answer: c.message.content, meta } : null;
   }
-  return typeof c.text === 'string' ? c.text : null;
+  return typeof c.text === 'string' ? { answer: c.text, meta } : null;
 }
 
 /**
  * Reads an SSE stream of completion chunks, passing every byte through, and collects the
- * text deltas. `done` resolves with the pieces when the stream ended cleanly with [DONE] and a
- * cacheable finish reason, else null.
+ * text deltas, the finish reason and the usage. `done` resolves with them when the stream ended
+ * cleanly with [DONE] and a cacheable finish reason, else null.
  */
 export function teeCompletionStream(endpoint: Endpoint, upstream: ReadableStream<Uint8Array>) {
   const pieces: string[] = [];
   let finished = false;
+  let finish: AnswerMeta['finish'];
+  let usage: Usage | undefined;
   let cacheable = true;
   let sawDone = false;
   let buffer = '';
   const dec = new TextDecoder();
-  let resolveDone!: (p: string[] | null) => void;
-  const done = new Promise<string[] | null>((r) => (resolveDone = r));
+  let resolveDone!: (p: AnswerMeta & { chunks: string[] } | null) => void;
+  const done = new Promise<AnswerMeta & { chunks: string[] } | null>((r) => (resolveDone = r));
   const handleEvent = (data: string) => {
     if (data === '[DONE]') {
       sawDone = true;
       return;
     }
     try {
-      const obj = JSON.parse(data) as { choices?: { delta?: ChatMessage; text?: string; finish_reason?: string | null }[] };
+      const obj = JSON.parse(data) as { choices?: { delta?: ChatMessage; text?: string; finish_reason?: string | null }[]; usage?: unknown };
+      if (obj.usage) usage = usageOf(obj.usage);
       for (const c of obj.choices ?? []) {
         const t = endpoint === 'chat' ? c.delta?.content : c.text;
         if (endpoint === 'chat' && c.delta?.tool_calls) cacheable = false;
         if (typeof t === 'string' && t) pieces.push(t);
         if (c.finish_reason) {
           finished = true;
-          if (c.finish_reason !== 'stop' && c.finish_reason !== 'length') cacheable = false;
+          if (c.finish_reason === 'stop' || c.finish_reason === 'length') finish = c.finish_reason;
+          else cacheable = false;
         }
       }
       if ((obj.choices?.length ?? 0) > 1) cacheable = false;
@@ -263,7 +253,7 @@ export function teeCompletionStream(endpoint: Endpoint, upstream: ReadableStream
         }
       },
       flush() {
-        resolveDone(cacheable && finished && sawDone ? pieces : null);
+        resolveDone(cacheable && finished && sawDone ? { chunks: pieces, finish, usage } : null);
       },
     }),
   );

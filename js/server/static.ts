@@ -1,7 +1,7 @@
 // Static files for the web demo: the page itself, its workers' entries (workers/browser/), the
 // package's dist/ (JS, wasm, converted models), ONNX Runtime Web's wasm, the GPT-2 checkpoint
-// and its tokenizer files. Only these
-// folders are reachable; paths are resolved and checked to stay inside them.
+// and its tokenizer files. Only these folders are reachable: a path is resolved to its real
+// path (symbolic links followed) and served only if that stays inside the mount's real folder.
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -30,11 +30,31 @@ export function staticMounts(root: string, gpt2Dir: string): [string, string][] 
   ];
 }
 
-/** A node:http fallback: answers GET/HEAD for files under the mounts, else returns false. */
+/** The real path of a folder (symbolic links resolved), or undefined when it does not exist. */
+function realDir(dir: string): string | undefined {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A node:http fallback: answers GET/HEAD for files under the mounts, else returns false.
+ * A request from a foreign Origin (another site's script) is left to the handler, which refuses it.
+ */
 export function staticFiles(root: string, gpt2Dir: string) {
-  const mounts = staticMounts(root, gpt2Dir);
+  const roots = staticMounts(root, gpt2Dir).map(([prefix, dir]) => [prefix, dir, realDir(dir)] as const);
   return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      try {
+        if (new URL(origin).host !== (req.headers.host ?? '').toLowerCase()) return false;
+      } catch {
+        return false;
+      }
+    }
     let pathname: string;
     try {
       pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -42,16 +62,19 @@ export function staticFiles(root: string, gpt2Dir: string) {
       return false;
     }
     if (pathname === '/') pathname = '/index.html';
-    for (const [prefix, dir] of mounts) {
-      if (!pathname.startsWith(prefix)) continue;
-      const file = path.resolve(dir, pathname.slice(prefix.length));
-      if (!file.startsWith(dir + path.sep)) return false;
+    for (const [prefix, dir, real] of roots) {
+      if (!pathname.startsWith(prefix) || !real) continue;
+      const asked = path.resolve(dir, pathname.slice(prefix.length));
+      if (!asked.startsWith(dir + path.sep)) return false;
+      let file: string;
       let stat: fs.Stats;
       try {
+        file = fs.realpathSync(asked);
         stat = fs.statSync(file);
       } catch {
         continue;
       }
+      if (!file.startsWith(real + path.sep)) return false;  // a link out of the served folder
       if (!stat.isFile()) continue;
       res.writeHead(200, {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',

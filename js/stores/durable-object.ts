@@ -2,14 +2,16 @@
 // shard: its rows are the truth, the index snapshot is kept in 1 MiB chunks (DO SQL refuses
 // values over 2 MB).
 //
-// The schema and the store logic are the shared ones (sqlite-schema.ts: entries, tombstones,
-// meta, snapshot_chunks), driven through a small adapter: DO SQL is synchronous like the other
-// bindings, takes its parameters as exec(sql, ...bindings), returns BLOBs as ArrayBuffer and
-// refuses BEGIN/COMMIT (transactions go through storage.transactionSync). Objects written by the
-// earlier DO-only schema (meta.schema = 1) are migrated in place when opened.
+// The schema and the store logic are the shared ones (sqlite-schema.ts and sqlite-store.ts:
+// entries, tombstones, meta, snapshot_chunks), driven through a small adapter: DO SQL is
+// synchronous like the other bindings, takes its parameters as exec(sql, ...bindings), returns
+// BLOBs as ArrayBuffer and refuses BEGIN/COMMIT (transactions go through
+// storage.transactionSync). Objects written by the earlier DO-only schema (meta.schema = 1) are
+// migrated in place when opened.
 import { SemcacheError } from '../errors.js';
 import type { StoreBatch, StoreInfo } from '../store.js';
-import { SqliteStore, tablesOf, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { tablesOf, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { SqliteStore } from './sqlite-store.js';
 
 /** The slice of workerd's SqlStorage this store uses. */
 export interface SqlStorageLike {

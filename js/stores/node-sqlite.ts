@@ -1,5 +1,5 @@
-// The Node file store: the shared SQLite schema (sqlite-schema.ts) in one file through
-// better-sqlite3.
+// The Node file store: the shared SQLite schema and store (sqlite-schema.ts, sqlite-store.ts)
+// in one file through better-sqlite3.
 //
 // Why better-sqlite3: it is SQLite's own C amalgamation with real fsync (WAL + synchronous=FULL
 // makes every acknowledged transaction survive a SIGKILL or power loss), synchronous (so the
@@ -7,12 +7,14 @@
 // no node:sqlite, and the wasm builds' Node file VFSes either keep the database in memory
 // (@sqlite.org/sqlite-wasm's Node build) or are not built for crash safety. Its install script
 // would try a prebuilt download outside the npm registry, so package.json denies it (allowScripts)
-// and tools/setup.sh compiles it with node-gyp against the local Node headers instead.
+// and tools/setup.sh compiles it with node-gyp against the local Node headers instead. For the
+// package's users it is an optional peer dependency: only `storage: 'file'` needs it.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SemcacheError } from '../errors.js';
-import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { PAGE_SIZE, type SqlDb, type SqlStatement } from './sqlite-schema.js';
+import { SqliteStore } from './sqlite-store.js';
 
 interface BetterStatement {
   reader: boolean;
@@ -38,7 +40,7 @@ function better(): BetterCtor {
   } catch (e) {
     throw new SemcacheError(
       'STORE_FAILED',
-      `the file store needs better-sqlite3 built for this Node (run tools/setup.sh or \`npx node-gyp rebuild\` in node_modules/better-sqlite3): ${(e as Error).message}`,
+      `storage: 'file' needs the better-sqlite3 package built for this Node: \`npm install better-sqlite3\` and allow its install script (docs/install.md; in this repository tools/setup.sh builds it): ${(e as Error).message}`,
       { cause: e },
     );
   }

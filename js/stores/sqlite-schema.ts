@@ -1,9 +1,9 @@
-// The one SQLite schema of semcache and the store logic over it, shared by the Node file store
-// (better-sqlite3), the browser OPFS store (@sqlite.org/sqlite-wasm, opfs-sahpool) and the
-// Durable Object store (ctx.storage.sql). All three bindings are synchronous, so one class drives
-// any of them through a small adapter (SqlDb); only opening the database differs.
+// The one SQLite schema of semcache, shared by the Node file store (better-sqlite3), the browser
+// OPFS store (@sqlite.org/sqlite-wasm, opfs-sahpool) and the Durable Object store
+// (ctx.storage.sql): tables, statements, migrations, and rows as CacheRows. The store logic over
+// it is sqlite-store.ts.
 import { SemcacheError } from '../errors.js';
-import type { CacheRow, CacheStore, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from '../store.js';
+import type { CacheRow } from '../store.js';
 
 /**
  * 1: the first shared schema. 2: entries carry their feedback offset (threshold_offset), touches
@@ -51,7 +51,7 @@ export function tablesOf(prefix = '') {
   if (!/^[A-Za-z0-9_]*$/.test(prefix)) throw new SemcacheError('INVALID_ARGUMENT', `tablePrefix must be [A-Za-z0-9_]*, got ${JSON.stringify(prefix)}`);
   return { meta: `${prefix}meta`, entries: `${prefix}entries`, tombstones: `${prefix}tombstones`, chunks: `${prefix}snapshot_chunks`, seqIndex: `${prefix}entries_seq` };
 }
-type Tables = ReturnType<typeof tablesOf>;
+export type Tables = ReturnType<typeof tablesOf>;
 
 // `seq` on a row is the batch that last put or touched it, `tombstones` the batch that deleted an
 // id: together they say what changed after a snapshot, so an open can load the snapshot and
@@ -111,23 +111,7 @@ export function statementsOf(t: Tables) {
 }
 /** The statements over the default tables. */
 export const SQL = statementsOf(tablesOf(''));
-type Statements = Record<keyof typeof SQL, SqlStatement>;
-
-export interface SqliteStoreOptions {
-  /** A corrupt database: 'error' (default) throws CORRUPT_DATABASE; 'reset' wipes it and starts fresh. */
-  onCorrupt?: 'error' | 'reset';
-  /** Prefix of every table name. Default ''. */
-  tablePrefix?: string;
-  /** Snapshot BLOB rows are cut at this size. Default 1 MiB. */
-  chunkBytes?: number;
-  /** Rows per scan page. Default 2000. */
-  pageRows?: number;
-  /**
-   * A snapshot checkpoint commits its chunks in transactions of about this many milliseconds
-   * and yields between them, so writers wait at most that long. Default 20.
-   */
-  checkpointSliceMs?: number;
-}
+export type Statements = Record<keyof typeof SQL, SqlStatement>;
 
 /** A SQLite error: the message and, where the binding tells it, the primary result code name. */
 export function sqliteCode(e: unknown): string {
@@ -138,393 +122,62 @@ export function sqliteCode(e: unknown): string {
   return '';
 }
 
-/** Lets queued events run (puts arriving while a checkpoint is written). */
-const yieldTurn = (): Promise<void> =>
-  typeof setImmediate === 'function' ? new Promise((r) => setImmediate(r)) : new Promise((r) => setTimeout(r, 0));
-
 /**
- * The CacheStore over any SqlDb. `openDb` opens (or creates) the database; `wipe` deletes it
- * (for onCorrupt: 'reset' and destroy()). Every apply is one transaction: durable when the
- * binding's commit is (journal + fsync, set up by the caller's pragmas; the output gate on DOs).
+ * Brings the tables to SCHEMA_VERSION (call it in the open's transaction). Versions this code knows
+ * are migrated in place; the snapshot is dropped on the way (an accelerator: the next open
+ * rebuilds it from the rows). A newer version is refused: this code would misread it.
  */
-export class SqliteStore implements CacheStore {
-  protected db?: SqlDb;
-  private st?: Statements;
-  private seq = 0;
-  protected readonly t: Tables;
-  private readonly onCorrupt: 'error' | 'reset';
-  private readonly chunkBytes: number;
-  private readonly pageRows: number;
-  private readonly sliceMs: number;
-  /** The checkpoint being written: one at a time. */
-  private checkpoint: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly kind: string,
-    /** Names the database in errors (a path, or opfs:NAME). */
-    readonly where: string,
-    private readonly openDb: () => SqlDb,
-    private readonly wipe: () => void,
-    options: SqliteStoreOptions = {},
-  ) {
-    this.t = tablesOf(options.tablePrefix);
-    this.onCorrupt = options.onCorrupt ?? 'error';
-    this.chunkBytes = options.chunkBytes ?? 1 << 20;
-    this.pageRows = options.pageRows ?? 2000;
-    this.sliceMs = options.checkpointSliceMs ?? 20;
-    if (!(Number.isInteger(this.chunkBytes) && this.chunkBytes > 0)) throw new SemcacheError('INVALID_ARGUMENT', `chunkBytes must be a positive integer, got ${this.chunkBytes}`);
-    if (!(Number.isInteger(this.pageRows) && this.pageRows > 0)) throw new SemcacheError('INVALID_ARGUMENT', `pageRows must be a positive integer, got ${this.pageRows}`);
-  }
-
-  async open(info: StoreInfo) {
+export function migrate(db: SqlDb, t: Tables, where: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${t.meta} (key TEXT PRIMARY KEY, value) WITHOUT ROWID`);
+  const metaOf = (key: string) => {
+    const s = db.prepare(`SELECT value FROM ${t.meta} WHERE key = ?`);
     try {
-      return this.openOnce(info);
-    } catch (e) {
-      this.closeDb();
-      if (sqliteCode(e) !== 'CORRUPT') throw this.wrap(e, 'open');
-      if (this.onCorrupt !== 'reset') {
-        throw new SemcacheError('CORRUPT_DATABASE', `the database ${this.where} is corrupt (${(e as Error).message}); open with onCorrupt: 'reset' to start fresh`, { cause: e });
-      }
-      this.wipe();
-      return this.openOnce(info);
-    }
-  }
-
-  private openOnce(info: StoreInfo) {
-    const db = this.openDb();
-    this.db = db;
-    // A file that is not a database fails here. Damage deeper inside surfaces on the read that
-    // meets it as CORRUPT_DATABASE (no full check at open: it would read every page, ~1 s per
-    // 100k entries; integrityCheck() runs one on demand).
-    this.tx(() => this.migrate());
-    this.st = Object.fromEntries(Object.entries(statementsOf(this.t)).map(([k, sql]) => [k, db.prepare(sql)])) as Statements;
-    const stored = this.meta('info');
-    let created = false;
-    let have = info;
-    if (stored === undefined) {
-      this.tx(() => {
-        this.setMeta('version', SCHEMA_VERSION);
-        this.setMeta('info', JSON.stringify({ dimensions: info.dimensions, space: info.space, embedder: info.embedder }));
-        this.setMeta('seq', 0);
-        this.setMeta('clear_seq', 0);
-      });
-      created = true;
-    } else {
-      have = JSON.parse(String(stored)) as StoreInfo;
-    }
-    this.seq = Number(this.meta('seq') ?? 0);
-    return { info: { ...have }, seq: this.seq, created };
-  }
-
-  /**
-   * Brings the tables to SCHEMA_VERSION (in the open's transaction). Versions this code knows
-   * are migrated in place; the snapshot is dropped on the way (an accelerator: the next open
-   * rebuilds it from the rows). A newer version is refused: this code would misread it.
-   */
-  private migrate() {
-    const db = this.db!;
-    const t = this.t;
-    db.exec(`CREATE TABLE IF NOT EXISTS ${t.meta} (key TEXT PRIMARY KEY, value) WITHOUT ROWID`);
-    const metaOf = (key: string) => {
-      const s = db.prepare(`SELECT value FROM ${t.meta} WHERE key = ?`);
-      try {
-        return s.get([key])?.[0];
-      } finally {
-        s.finalize();
-      }
-    };
-    const version = metaOf('version');
-    // The Durable Object store before the schemas were one: meta.schema = 1, entries without
-    // seq and threshold_offset, snapshot_chunks (chunk, bytes).
-    const legacyDo = version === undefined ? metaOf('schema') : undefined;
-    const drop = (keys: string[]) => db.exec(keys.map((k) => `DELETE FROM ${t.meta} WHERE key = '${k}'`).join(';'));
-    if (version !== undefined && Number(version) > SCHEMA_VERSION) {
-      throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${this.where} has schema version ${String(version)}, this semcache reads up to ${SCHEMA_VERSION}`);
-    }
-    if (legacyDo !== undefined) {
-      if (Number(legacyDo) !== 1) throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${this.where} has Durable Object schema ${String(legacyDo)}, this semcache reads 1`);
-      db.exec(`ALTER TABLE ${t.entries} ADD COLUMN seq INTEGER NOT NULL DEFAULT 0`);
-      db.exec(`ALTER TABLE ${t.entries} ADD COLUMN threshold_offset REAL NOT NULL DEFAULT 0`);
-      db.exec(`DROP TABLE IF EXISTS ${t.chunks}`);
-      drop(['schema', 'snapshot_seq', 'snapshot_bytes', 'snapshot_chunks']);
-      // No snapshot survives and rows have seq 0: nothing before this point can be replayed.
-      const seq = Number(metaOf('seq') ?? 0);
-      const s = db.prepare(statementsOf(t).setMeta);
-      try {
-        s.run(['clear_seq', seq]);
-        s.run(['version', SCHEMA_VERSION]);
-      } finally {
-        s.finalize();
-      }
-    } else if (version !== undefined && Number(version) === 1) {
-      db.exec(`ALTER TABLE ${t.entries} ADD COLUMN threshold_offset REAL NOT NULL DEFAULT 0`);
-      db.exec(`DROP TABLE IF EXISTS ${t.chunks}`);
-      drop(['snapshot_seq', 'snapshot_bytes']);
-      const s = db.prepare(statementsOf(t).setMeta);
-      try {
-        s.run(['version', SCHEMA_VERSION]);
-      } finally {
-        s.finalize();
-      }
-    } else if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
-      throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${this.where} has schema version ${String(version)}, this semcache reads up to ${SCHEMA_VERSION}`);
-    }
-    for (const s of schemaOf(t)) db.exec(s);
-  }
-
-  async apply(batch: StoreBatch): Promise<number> {
-    const st = this.stmts();
-    const seq = this.seq + 1;
-    try {
-      this.tx(() => {
-        if (batch.clear) {
-          this.db!.exec(`DELETE FROM ${this.t.entries}; DELETE FROM ${this.t.tombstones}; DELETE FROM ${this.t.chunks}`);
-          this.setMeta('clear_seq', seq);
-        }
-        for (const id of batch.delete ?? []) {
-          st.del.run([id]);
-          st.tomb.run([id, seq]);
-        }
-        for (const r of batch.put ?? []) {
-          st.put.run([
-            r.id, r.scope, r.prompt, r.promptHash, r.answer, r.answerBytes,
-            new Uint8Array(r.vector.buffer, r.vector.byteOffset, r.vector.byteLength),
-            r.created, r.lastAccess, r.expiresAt, r.hits,
-            r.metadata === undefined ? null : JSON.stringify(r.metadata), r.thresholdOffset ?? 0, seq,
-          ]);
-        }
-        for (const t of batch.touch ?? []) st.touch.run([t.lastAccess, t.hits, t.thresholdOffset ?? null, seq, t.id]);
-        this.setMeta('seq', seq);
-      });
-    } catch (e) {
-      throw this.wrap(e, 'write');
-    }
-    this.seq = seq;
-    return seq;
-  }
-
-  async get(id: number) {
-    const r = this.read(() => this.stmts().get.get([id]));
-    return r ? toRow(r) : undefined;
-  }
-
-  async scan(onRows: (rows: CacheRow[]) => void) {
-    let last = 0;
-    for (;;) {
-      const rows = this.read(() => this.stmts().page.all([last, this.pageRows]));
-      if (!rows.length) return;
-      onRows(rows.map(toRow));
-      last = Number(rows[rows.length - 1]![0]);
-    }
-  }
-
-  async changesSince(seq: number): Promise<StoreChanges | undefined> {
-    if (Number(this.meta('clear_seq') ?? 0) > seq) return undefined;
-    return this.read(() => ({
-      rows: this.stmts().after.all([seq]).map(toRow),
-      deleted: this.stmts().deletedAfter.all([seq]).map((r) => Number(r[0])),
-    }));
-  }
-
-  async loadSnapshot(): Promise<StoreSnapshot | undefined> {
-    let bytes: Uint8Array | undefined;
-    const seq = await this.loadSnapshotInto((n) => (bytes = new Uint8Array(n)));
-    return seq === undefined ? undefined : { seq, bytes: bytes! };
-  }
-
-  async loadSnapshotInto(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined> {
-    const seq = this.meta('snapshot_seq');
-    const size = Number(this.meta('snapshot_bytes') ?? -1);
-    const gen = Number(this.meta('snapshot_gen') ?? 0);
-    if (seq === undefined || seq === null || size < 0) return undefined;
-    const out = alloc(size, Number(seq));
-    if (!out) return undefined;
-    let at = 0;
-    let torn = false;
-    this.read(() => {
-      this.stmts().chunks.each([gen], ([c]) => {
-        const b = c as Uint8Array;
-        if (at + b.length > size) return !(torn = true);
-        out.set(b, at);
-        at += b.length;
-      });
-    });
-    // Torn or foreign chunks: no snapshot (the rows rebuild the index).
-    return torn || at !== size ? undefined : Number(seq);
-  }
-
-  /**
-   * Writes a snapshot as a new chunk generation in transactions of about checkpointSliceMs each,
-   * yielding between them so that applies run meanwhile, then switches to it in one small
-   * transaction. A crash before the switch leaves the previous snapshot in place.
-   */
-  saveSnapshot(s: StoreSnapshot): Promise<void> {
-    const p = this.checkpoint.then(() => this.writeSnapshot(s));
-    this.checkpoint = p.catch(() => {});
-    return p;
-  }
-
-  private async writeSnapshot(s: StoreSnapshot) {
-    const st = this.stmts();
-    const where = 'snapshot write';
-    try {
-      const cur = Number(this.meta('snapshot_gen') ?? 0);
-      const gen = Math.max(cur, Number(st.maxGen.get([])?.[0] ?? 0)) + 1;
-      const chunks = Math.ceil(s.bytes.length / this.chunkBytes);
-      for (let n = 0; n < chunks; ) {
-        const t0 = Date.now();
-        this.tx(() => {
-          do {
-            const at = n * this.chunkBytes;
-            st.putChunk.run([gen, n, s.bytes.subarray(at, Math.min(s.bytes.length, at + this.chunkBytes))]);
-            n++;
-          } while (n < chunks && Date.now() - t0 < this.sliceMs);
-        });
-        if (n < chunks) {
-          await yieldTurn();
-          this.stmts();  // closed meanwhile: CLOSED
-        }
-      }
-      this.tx(() => {
-        // A clear() after this snapshot was taken deleted its chunks: it must not become current.
-        if (Number(this.meta('clear_seq') ?? 0) > s.seq) return;
-        this.setMeta('snapshot_gen', gen);
-        this.setMeta('snapshot_seq', s.seq);
-        this.setMeta('snapshot_bytes', s.bytes.length);
-        // Deletions the snapshot already reflects need no replay.
-        st.pruneTombs.run([s.seq]);
-      });
-      // Old generations go in slices too (deleting 100 MB of BLOBs is not free).
-      for (;;) {
-        const t0 = Date.now();
-        let left = false;
-        this.tx(() => {
-          const keep = Number(this.meta('snapshot_gen') ?? 0);
-          do {
-            const old = st.otherGens.all([keep, 16]);
-            for (const [g, n] of old) st.delChunk.run([g, n]);
-            left = old.length === 16;
-          } while (left && Date.now() - t0 < this.sliceMs);
-        });
-        if (!left) break;
-        await yieldTurn();
-        this.stmts();
-      }
-    } catch (e) {
-      throw this.wrap(e, where);
-    }
-  }
-
-  /** PRAGMA integrity_check: 'ok' or SQLite's list of problems. */
-  integrityCheck(): string {
-    const rows = this.read(() => {
-      const s = this.db!.prepare('PRAGMA integrity_check');
-      try {
-        return s.all([]);
-      } finally {
-        s.finalize();
-      }
-    });
-    return rows.map((r) => String(r[0])).join('\n');
-  }
-
-  /** The database's size in bytes (pages in use and free). */
-  databaseBytes(): number {
-    return this.read(() => {
-      const a = this.db!.prepare('PRAGMA page_count');
-      const b = this.db!.prepare('PRAGMA page_size');
-      try {
-        return Number(a.get([])![0]) * Number(b.get([])![0]);
-      } finally {
-        a.finalize();
-        b.finalize();
-      }
-    });
-  }
-
-  count(): number {
-    return Number(this.read(() => this.stmts().count.get([]))![0]);
-  }
-
-  async destroy() {
-    await this.checkpoint;
-    this.closeDb();
-    this.wipe();
-    this.seq = 0;
-  }
-
-  async close() {
-    await this.checkpoint;
-    this.closeDb();
-  }
-
-  // ---- internals ----
-
-  private closeDb() {
-    for (const s of Object.values(this.st ?? {})) s.finalize();
-    this.st = undefined;
-    try {
-      this.db?.close();
+      return s.get([key])?.[0];
     } finally {
-      this.db = undefined;
+      s.finalize();
     }
+  };
+  const version = metaOf('version');
+  // The Durable Object store before the schemas were one: meta.schema = 1, entries without
+  // seq and threshold_offset, snapshot_chunks (chunk, bytes).
+  const legacyDo = version === undefined ? metaOf('schema') : undefined;
+  const drop = (keys: string[]) => db.exec(keys.map((k) => `DELETE FROM ${t.meta} WHERE key = '${k}'`).join(';'));
+  if (version !== undefined && Number(version) > SCHEMA_VERSION) {
+    throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${where} has schema version ${String(version)}, this semcache reads up to ${SCHEMA_VERSION}`);
   }
-
-  private stmts() {
-    if (!this.st) throw new SemcacheError('CLOSED', `the ${this.kind} store ${this.where} is closed`);
-    return this.st;
-  }
-
-  protected meta(key: string): unknown {
-    return this.stmts().getMeta.get([key])?.[0];
-  }
-
-  private setMeta(key: string, value: unknown) {
-    this.stmts().setMeta.run([key, value]);
-  }
-
-  protected tx(f: () => void) {
-    const db = this.db!;
-    if (db.transaction) {
-      db.transaction(f);
-      return;
-    }
-    db.exec('BEGIN IMMEDIATE');
+  if (legacyDo !== undefined) {
+    if (Number(legacyDo) !== 1) throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${where} has Durable Object schema ${String(legacyDo)}, this semcache reads 1`);
+    db.exec(`ALTER TABLE ${t.entries} ADD COLUMN seq INTEGER NOT NULL DEFAULT 0`);
+    db.exec(`ALTER TABLE ${t.entries} ADD COLUMN threshold_offset REAL NOT NULL DEFAULT 0`);
+    db.exec(`DROP TABLE IF EXISTS ${t.chunks}`);
+    drop(['schema', 'snapshot_seq', 'snapshot_bytes', 'snapshot_chunks']);
+    // No snapshot survives and rows have seq 0: nothing before this point can be replayed.
+    const seq = Number(metaOf('seq') ?? 0);
+    const s = db.prepare(statementsOf(t).setMeta);
     try {
-      f();
-      db.exec('COMMIT');
-    } catch (e) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // SQLite already rolled back (e.g. after SQLITE_FULL): nothing to undo
-      }
-      throw e;
+      s.run(['clear_seq', seq]);
+      s.run(['version', SCHEMA_VERSION]);
+    } finally {
+      s.finalize();
     }
-  }
-
-  protected read<T>(f: () => T): T {
-    this.stmts();
+  } else if (version !== undefined && Number(version) === 1) {
+    db.exec(`ALTER TABLE ${t.entries} ADD COLUMN threshold_offset REAL NOT NULL DEFAULT 0`);
+    db.exec(`DROP TABLE IF EXISTS ${t.chunks}`);
+    drop(['snapshot_seq', 'snapshot_bytes']);
+    const s = db.prepare(statementsOf(t).setMeta);
     try {
-      return f();
-    } catch (e) {
-      throw this.wrap(e, 'read');
+      s.run(['version', SCHEMA_VERSION]);
+    } finally {
+      s.finalize();
     }
+  } else if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
+    throw new SemcacheError('UNSUPPORTED_VERSION', `the database ${where} has schema version ${String(version)}, this semcache reads up to ${SCHEMA_VERSION}`);
   }
-
-  protected wrap(e: unknown, what: string): SemcacheError {
-    if (e instanceof SemcacheError) return e;
-    const msg = (e as Error)?.message ?? String(e);
-    const code = sqliteCode(e);
-    if (code === 'FULL') return new SemcacheError('QUOTA_EXCEEDED', `${what} failed: storage for ${this.where} is full (${msg})`, { cause: e });
-    if (code === 'CORRUPT') {
-      return new SemcacheError('CORRUPT_DATABASE', `${what} failed: the database ${this.where} is corrupt (${msg}); open with onCorrupt: 'reset' to start fresh`, { cause: e });
-    }
-    return new SemcacheError('STORE_FAILED', `${what} failed on ${this.where}: ${msg}`, { cause: e });
-  }
+  for (const s of schemaOf(t)) db.exec(s);
 }
 
-function toRow(r: unknown[]): CacheRow {
+/** A row of the entries table (COLS order) as a CacheRow. */
+export function toRow(r: unknown[]): CacheRow {
   const v = r[6] as Uint8Array;
   // Copy: the binding's bytes may be unaligned or reused.
   const vector = new Float32Array(v.byteLength >> 2);

@@ -3,24 +3,23 @@
 //   load(source, format) -> Gpt2Info        events: Gpt2Progress while the files download
 //   generate(prompt, options) -> Gpt2Stats  events: Gpt2TokenEvent, one per generated token
 // A cancel (the caller's AbortSignal) stops either one with ABORTED.
-import { Gpt2Engine, type Gpt2GenerateOptions, type Gpt2Info, type Gpt2Stats } from '../gpt2/engine.js';
-import type { Gpt2Source } from '../gpt2/source.js';
+import { Gpt2Engine, type Gpt2Stats } from '../gpt2/engine.js';
+import type { Gpt2Events, Gpt2Protocol } from '../gpt2/protocol.js';
 import { SemcacheError } from '../errors.js';
-import { serveRpc, type RpcContext, type RpcPort } from '../rpc.js';
-import type { Gpt2WeightFormat } from '../wasm/gpt2.js';
+import { serveRpc, type RpcPort } from '../rpc.js';
 import { loadCore } from '../wasm.js';
 
 let engine: Gpt2Engine | undefined;
 
-serveRpc(self as unknown as RpcPort, {
-  async load(this: RpcContext, source: Gpt2Source, format?: Gpt2WeightFormat, cache?: boolean): Promise<Gpt2Info> {
+serveRpc<Gpt2Protocol, Gpt2Events>(self as unknown as RpcPort, {
+  async load(source, format, cache) {
     const M = await loadCore();
     engine?.dispose();
     engine = undefined;
     engine = await Gpt2Engine.load(M, source, format ?? 'f32', (p) => this.emit(p), this.signal, cache);
     return engine.info();
   },
-  async generate(this: RpcContext, prompt: string, options: Omit<Gpt2GenerateOptions, 'signal'> = {}): Promise<Gpt2Stats | undefined> {
+  async generate(prompt, options = {}) {
     if (!engine) throw new SemcacheError('NOT_LOADED', 'no model loaded in the GPT-2 worker');
     let stats: Gpt2Stats | undefined;
     for await (const token of engine.generate(prompt, { ...options, signal: this.signal }, (s) => (stats = s))) this.emit(token);

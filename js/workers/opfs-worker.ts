@@ -1,14 +1,19 @@
 // The cache's home in a browser: a dedicated worker holding the wasm core and SQLite on OPFS
 // (opfs-sahpool VFS, which needs no COOP/COEP but owns its files exclusively: one worker per
-// cache name per origin; js/opfs.ts elects which tab runs it). It speaks js/rpc.ts. Embedding
-// happens on the calling page: every get/put arrives with its vector.
+// cache name per origin; js/opfs.ts elects which tab runs it). It speaks js/rpc.ts with the verbs
+// of opfs-protocol.ts. Embedding happens on the calling page: every get/put arrives with its
+// vector; a page's verifier is asked through an event of the lookup.
 /// <reference lib="webworker" />
+import type { GetOptions, VerifierOptions } from '../api.js';
 import { SemcacheError } from '../errors.js';
-import { serveRpc } from '../rpc.js';
-import { loadCore } from '../wasm.js';
-import { SemanticCache, type SemanticCacheOptions } from '../semantic-cache.js';
+import { serveRpc, type RpcContext } from '../rpc.js';
+import { SemanticCache } from '../semantic-cache.js';
 import type { StoreBatch, StoreSnapshot } from '../store.js';
-import { PAGE_SIZE, SqliteStore, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+import { PAGE_SIZE, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+import { SqliteStore } from '../stores/sqlite-store.js';
+import { CALL_VERIFIER } from '../verifier.js';
+import { loadCore } from '../wasm.js';
+import type { OpfsEvents, OpfsProtocol, VerifyEvent, WireGetOptions } from './opfs-protocol.js';
 
 interface Sqlite3Stmt {
   bind(p: unknown[]): Sqlite3Stmt;
@@ -44,17 +49,6 @@ interface PoolUtil {
   unlink(file: string): boolean;
   pauseVfs(): PoolUtil;
   getFileNames(): string[];
-}
-
-export interface WorkerOpenArgs {
-  name: string;
-  dimensions: number;
-  embedderId: string;
-  /** Where to import @sqlite.org/sqlite-wasm from when there is no bundler (a URL). */
-  sqliteUrl?: string;
-  /** SemanticCache options that are plain data (no embedder, store, clock). */
-  options: Partial<SemanticCacheOptions>;
-  onCorrupt?: 'error' | 'reset';
 }
 
 const DB_FILE = '/semcache.sqlite3';
@@ -232,8 +226,27 @@ function open(): SemanticCache {
   return cache;
 }
 
-serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
-  async open(a: WorkerOpenArgs) {
+/** Verifier questions sent to pages, by token, until their verdict comes (or time runs out). */
+const asked = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
+let nextToken = 1;
+
+/** The calling page's verifier: each question goes to it as an event of its lookup. */
+function pageVerifier(ctx: RpcContext<VerifyEvent>, band: [number, number], timeoutMs: number | undefined): VerifierOptions {
+  return {
+    band,
+    timeoutMs,
+    fn: (query, cachedPrompt, cachedAnswer, { signal }) =>
+      new Promise<boolean>((resolve, reject) => {
+        const token = nextToken++;
+        asked.set(token, { resolve, reject });
+        signal.addEventListener('abort', () => asked.delete(token), { once: true });
+        ctx.emit({ token, query, cachedPrompt, cachedAnswer });
+      }),
+  };
+}
+
+serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope, {
+  async open(a) {
     if (cache) throw new SemcacheError('INVALID_ARGUMENT', 'this worker already holds an open cache');
     // Fetch and compile the core while SQLite loads (SemanticCache.open reuses the shared promise).
     loadCore().catch(() => {});
@@ -281,12 +294,22 @@ serveRpc(self as unknown as DedicatedWorkerGlobalScope, {
     cache = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
     return { dimensions: cache.dimensions, threshold: cache.threshold };
   },
-  get: (prompt: string, options: object) => open().get(prompt, options),
-  put: (prompt: string, answer: string, options: object) => open().put(prompt, answer, options),
-  delete: (id: number) => open().delete(id),
-  feedback: (id: number, verdict: { correct: boolean }) => open().feedback(id, verdict),
-  clear: (options: object) => open().clear(options),
-  entries: (options: object) => open().entries(options),
+  get(prompt, { verifier, ...options }: WireGetOptions) {
+    const o: GetOptions & { [CALL_VERIFIER]?: VerifierOptions } = options;
+    if (verifier) o[CALL_VERIFIER] = pageVerifier(this, verifier.band, verifier.timeoutMs);
+    return open().get(prompt, o);
+  },
+  verdict(token, verdict) {
+    const a = asked.get(token);
+    asked.delete(token);
+    if (verdict === true || verdict === false) a?.resolve(verdict);
+    else a?.reject(new Error(verdict.error));
+  },
+  put: (prompt, answer, options) => open().put(prompt, answer, options),
+  delete: (id) => open().delete(id),
+  feedback: (id, verdict) => open().feedback(id, verdict),
+  clear: (options) => open().clear(options),
+  entries: (options) => open().entries(options),
   stats: () => open().stats(),
   flush: () => open().flush(),
   integrityCheck: () => {

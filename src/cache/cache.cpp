@@ -14,8 +14,9 @@ namespace {
 
 constexpr uint32_t kCacheMagic = fourcc("SMCC");
 // v2: entries carry their feedback offset, last score and prompt signature.
-constexpr uint32_t kCacheVersion = 2;
-constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4 + 8;  // smallest entry
+// v3: a flag says whether they carry signatures (only caches whose evaluator needs them do).
+constexpr uint32_t kCacheVersion = 3;
+constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4;  // smallest entry (no signature)
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -72,7 +73,13 @@ void Cache::configure(const CacheConfig& c) {
   if (c.evaluator == "learned" && model_ && model_->embDim() && model_->embDim() != c.index.dim)
     throw Error(codes::kInvalidArgument, "the evaluator model was trained on " + std::to_string(model_->embDim()) +
                                              "-d embeddings, the cache holds " + std::to_string(c.index.dim) + "-d ones");
-  evaluator_ = makeEvaluator(c.evaluator, c.margin, model_, c.maxFalseHitRate);
+  auto evaluator = makeEvaluator(c.evaluator, c.margin, model_, c.maxFalseHitRate);
+  if (entries_.empty()) signatures_ = true;
+  if (evaluator->needsSignatures() && !signatures_)
+    throw Error(codes::kInvalidArgument, "the '" + c.evaluator + "' evaluator needs prompt signatures, and the " +
+                                             std::to_string(entries_.size()) +
+                                             " entries here were stored without: restore them from their rows");
+  evaluator_ = std::move(evaluator);
   config_ = c;
   for (auto& s : scopes_)
     if (s) s->index->setEfSearch(c.index.efSearch);
@@ -176,6 +183,7 @@ LookupResult Cache::lookup(std::string_view scope, const float* vector, size_t n
 
 LookupResult Cache::lookup(std::string_view scope, std::string_view prompt, const float* vector, size_t n, double now,
                            const LookupOptions& opt) {
+  if (!needsSignatures()) return search(scope, nullptr, vector, n, now, opt);
   Signature q = makeSignature(prompt);
   return search(scope, &q, vector, n, now, opt);
 }
@@ -263,7 +271,8 @@ PutResult Cache::put(std::string_view scope, std::string_view prompt, const floa
   if (nextId_ == 0) throw Error(codes::kCapacity, "entry ids exhausted (2^32 puts): clear the cache");
   PutResult r;
   e.promptHash = hashPrompt(prompt);
-  e.sig = makeSignature(prompt);
+  if (needsSignatures()) e.sig = makeSignature(prompt);
+  else signatures_ = false;
   Scope& s = scopeFor(scope);
   auto same = s.exact.find(e.promptHash);
   uint32_t replaced = same != s.exact.end() ? same->second : 0;
@@ -285,12 +294,16 @@ PutResult Cache::put(std::string_view scope, std::string_view prompt, const floa
   return r;
 }
 
-void Cache::restore(const Entry& in, std::string_view scope, const float* vector, size_t n) {
+void Cache::restore(const Entry& in, std::string_view scope, std::string_view prompt, const float* vector, size_t n) {
   if (in.id == 0) throw Error(codes::kInvalidArgument, "entry id 0 is reserved");
   if (entries_.count(in.id)) throw Error(codes::kInvalidArgument, "entry " + std::to_string(in.id) + " restored twice");
   normalize(vector, n);
   Scope& s = scopeFor(scope);
   Entry e = in;
+  e.promptHash = hashPrompt(prompt);
+  e.sig = {};
+  if (needsSignatures()) e.sig = makeSignature(prompt);
+  else signatures_ = false;
   auto same = s.exact.find(e.promptHash);
   if (same != s.exact.end()) {  // keep the newer of two rows with one prompt
     if (same->second > e.id) return;
@@ -347,6 +360,7 @@ void Cache::clear() {
   scopes_.clear();
   scopeIndex_.clear();
   bytes_ = 0;
+  signatures_ = true;
 }
 
 std::vector<uint32_t> Cache::purgeExpired(double now) {
@@ -374,27 +388,46 @@ std::vector<uint32_t> Cache::enforceLimits(double now, uint32_t protect) {
   auto over = [&] {
     return (config_.maxEntries && entries_.size() > countTarget) || (config_.maxBytes && bytes_ > bytesTarget);
   };
-  if (over()) {
-    using Key = std::tuple<double, double, uint32_t>;  // policy key, tie-break, id
-    std::vector<Key> order;
-    order.reserve(entries_.size());
-    for (const auto& [id, e] : entries_) {
-      if (id == protect) continue;
-      switch (config_.policy) {
-        case EvictionPolicy::LRU: order.emplace_back(e.lastAccess, e.created, id); break;
-        case EvictionPolicy::LFU: order.emplace_back(double(e.hits), e.lastAccess, id); break;
-        case EvictionPolicy::FIFO: order.emplace_back(e.created, 0.0, id); break;
-      }
-    }
-    std::sort(order.begin(), order.end());
-    for (size_t i = 0; i < order.size() && over(); ++i) {
-      erase(std::get<2>(order[i]));
-      out.push_back(std::get<2>(order[i]));
-      stats_.evictions++;
-    }
-  }
+  evictByPolicy(over, std::span<const uint32_t>(&protect, protect ? 1 : 0), out);
   stats_.evictMs += msSince(t0);
   return out;
+}
+
+std::vector<uint32_t> Cache::evict(size_t n, double now, std::span<const uint32_t> protect) {
+  checkTime(now);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<uint32_t> out;
+  for (const auto& [id, e] : entries_)
+    if (e.expiresAt > 0 && e.expiresAt <= now && std::find(protect.begin(), protect.end(), id) == protect.end())
+      out.push_back(id);
+  std::sort(out.begin(), out.end());
+  if (out.size() > n) out.resize(n);
+  for (uint32_t id : out) erase(id);
+  stats_.expirations += out.size();
+  evictByPolicy([&] { return out.size() < n; }, protect, out);
+  stats_.evictMs += msSince(t0);
+  return out;
+}
+
+void Cache::evictByPolicy(const std::function<bool()>& more, std::span<const uint32_t> protect, std::vector<uint32_t>& out) {
+  if (!more()) return;
+  using Key = std::tuple<double, double, uint32_t>;  // policy key, tie-break, id
+  std::vector<Key> order;
+  order.reserve(entries_.size());
+  for (const auto& [id, e] : entries_) {
+    if (std::find(protect.begin(), protect.end(), id) != protect.end()) continue;
+    switch (config_.policy) {
+      case EvictionPolicy::LRU: order.emplace_back(e.lastAccess, e.created, id); break;
+      case EvictionPolicy::LFU: order.emplace_back(double(e.hits), e.lastAccess, id); break;
+      case EvictionPolicy::FIFO: order.emplace_back(e.created, 0.0, id); break;
+    }
+  }
+  std::sort(order.begin(), order.end());
+  for (size_t i = 0; i < order.size() && more(); ++i) {
+    erase(std::get<2>(order[i]));
+    out.push_back(std::get<2>(order[i]));
+    stats_.evictions++;
+  }
 }
 
 const Entry* Cache::find(uint32_t id) const {
@@ -437,6 +470,7 @@ std::vector<uint8_t> Cache::snapshot(uint64_t seq) const {
   w.pod(static_cast<uint32_t>(config_.index.space));
   w.pod(config_.index.dim);
   w.pod(nextId_);
+  w.pod(uint8_t(signatures_ ? 1 : 0));
   w.pod(static_cast<uint32_t>(scopes_.size()));
   for (const auto& s : scopes_) {
     w.pod(uint8_t(s ? 1 : 0));
@@ -449,7 +483,7 @@ std::vector<uint8_t> Cache::snapshot(uint64_t seq) const {
     w.pod(e.id), w.pod(e.scope), w.pod(e.promptHash), w.pod(e.answerBytes);
     w.pod(e.created), w.pod(e.lastAccess), w.pod(e.expiresAt), w.pod(e.hits);
     w.pod(e.offset), w.pod(e.lastScore);
-    writeSignature(w, e.sig);
+    if (signatures_) writeSignature(w, e.sig);
   }
   endFrame(w);
   return std::move(w.bytes());
@@ -461,10 +495,15 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
   uint32_t space = r.pod<uint32_t>("space");
   uint32_t dim = r.pod<uint32_t>("dim");
   if (space != uint32_t(config_.index.space) || dim != config_.index.dim)
-    throw Error("SNAPSHOT_MISMATCH", "cache snapshot is for " + std::to_string(dim) + "-d " +
+    throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +
                                          spaceName(SpaceKind(space)) + " vectors, the cache is " +
                                          std::to_string(config_.index.dim) + "-d " + spaceName(config_.index.space));
   uint32_t nextId = r.pod<uint32_t>("next id");
+  uint8_t signatures = r.pod<uint8_t>("signatures flag");
+  if (signatures > 1) throw Error(codes::kCorruptSnapshot, "cache snapshot has a bad signatures flag");
+  if (!signatures && needsSignatures())
+    throw Error(codes::kSnapshotMismatch, "cache snapshot was written without prompt signatures, which the '" +
+                                              evaluator_->name() + "' evaluator needs: rebuild from the rows");
   uint32_t nScopes = r.pod<uint32_t>("scope count");
   if (nScopes > r.remaining()) throw Error(codes::kCorruptSnapshot, "cache snapshot scope count is impossible");
   std::vector<std::unique_ptr<Scope>> scopes(nScopes);
@@ -491,7 +530,7 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
     e.answerBytes = r.pod<uint32_t>("entry"), e.created = r.pod<double>("entry");
     e.lastAccess = r.pod<double>("entry"), e.expiresAt = r.pod<double>("entry"), e.hits = r.pod<uint32_t>("entry");
     e.offset = r.pod<float>("entry"), e.lastScore = r.pod<float>("entry");
-    e.sig = readSignature(r);
+    if (signatures) e.sig = readSignature(r);
     if (!std::isfinite(e.offset) || !std::isfinite(e.lastScore))
       throw Error(codes::kCorruptSnapshot, "cache snapshot entry " + std::to_string(e.id) + " has a non-finite offset");
     if (e.id == 0 || e.id >= nextId || e.scope >= nScopes || !scopes[e.scope] ||
@@ -510,6 +549,7 @@ uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
   entries_ = std::move(entries);
   nextId_ = nextId;
   bytes_ = bytes;
+  signatures_ = signatures == 1;
   return seq;
 }
 

@@ -3,8 +3,10 @@
 // eviction and stats. No I/O and no clock: callers pass `now` (ms) and persist what put/evict
 // report. Answers are not here — only their sizes — they live in the caller's store.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,10 +23,12 @@ enum class EvictionPolicy : uint32_t { LRU = 1, LFU = 2, FIFO = 3 };
 EvictionPolicy parsePolicy(const std::string& name);  // "lru" | "lfu" | "fifo"
 const char* policyName(EvictionPolicy p);
 
+// The defaults here are every cache's, the JS API's included: the bindings export them
+// (CacheCore.defaults()) and js/options.ts fills every option a user leaves out from them.
 struct CacheConfig {
   IndexParams index;                   // space, dim, M, ef; initialCapacity is per scope
   EvictionPolicy policy = EvictionPolicy::LRU;
-  uint64_t maxEntries = 0;             // 0 = unlimited
+  uint64_t maxEntries = 100000;        // 0 = unlimited
   uint64_t maxBytes = 0;               // answer bytes + vector bytes; 0 = unlimited
   double evictFraction = 0.02;         // over a limit, evict down to (1 - this) of it in one batch
   float threshold = 0.9f;              // default cosine threshold for a hit
@@ -45,7 +49,8 @@ struct Entry {
   uint32_t hits = 0;
   float offset = 0;          // feedback's adjustment of this entry's threshold, in score units
   float lastScore = 0;       // the evaluator's score at this entry's last semantic hit
-  Signature sig;             // of the prompt: the learned evaluator's view of it
+  Signature sig;             // of the prompt: the learned evaluator's view of it (empty unless the
+                             // evaluator needsSignatures())
 };
 
 // feedback(): a wrong hit raises the entry's threshold past the score that let it in (and by at
@@ -102,9 +107,9 @@ class Cache {
   // ttlMs <= 0: no expiry. Throws CAPACITY if one entry alone exceeds maxBytes.
   PutResult put(std::string_view scope, std::string_view prompt, const float* vector, size_t n,
                 uint32_t answerBytes, double now, double ttlMs);
-  // Rebuild from persisted rows, keeping ids, timestamps and offset; e.sig must be makeSignature(prompt). Limits are not enforced here:
-  // call enforceLimits afterwards.
-  void restore(const Entry& e, std::string_view scope, const float* vector, size_t n);
+  // Rebuild from persisted rows, keeping ids, timestamps, hits and offset (e's promptHash and sig
+  // are computed here from the prompt). Limits are not enforced here: call enforceLimits afterwards.
+  void restore(const Entry& e, std::string_view scope, std::string_view prompt, const float* vector, size_t n);
 
   bool remove(uint32_t id);
   // Tells the cache whether a hit on entry id was right; returns the entry's new offset.
@@ -117,7 +122,12 @@ class Cache {
   void clear();
   std::vector<uint32_t> purgeExpired(double now);
   std::vector<uint32_t> enforceLimits(double now, uint32_t protect = 0);
-  void configure(const CacheConfig& config);  // limits, policy, evaluator, threshold, efSearch
+  // Removes up to n entries whatever the limits (a full store): the expired ones first, then by
+  // the eviction policy, never those in `protect`. Returns their ids.
+  std::vector<uint32_t> evict(size_t n, double now, std::span<const uint32_t> protect = {});
+  // Limits, policy, evaluator, threshold, efSearch. INVALID_ARGUMENT when the new evaluator needs
+  // prompt signatures that the entries here were stored without (restore them from their rows).
+  void configure(const CacheConfig& config);
 
   const Entry* find(uint32_t id) const;
   const std::string& scopeKey(uint32_t scope) const;
@@ -128,7 +138,8 @@ class Cache {
 
   // seq is the caller's write sequence number at snapshot time (returned by loadSnapshot).
   std::vector<uint8_t> snapshot(uint64_t seq) const;
-  // Replaces the whole state. SNAPSHOT_MISMATCH if dim or space differ from the config.
+  // Replaces the whole state. SNAPSHOT_MISMATCH if dim or space differ from the config, or if
+  // the evaluator needs prompt signatures and the snapshot was written without them.
   uint64_t loadSnapshot(const uint8_t* data, size_t size);
 
   static uint64_t hashPrompt(std::string_view prompt);
@@ -141,6 +152,9 @@ class Cache {
   void insert(const Entry& e, Scope& s);
   void erase(uint32_t id);
   uint64_t entryBytes(const Entry& e) const { return e.answerBytes + vectorBytes(); }
+  bool needsSignatures() const { return evaluator_->needsSignatures(); }
+  // Evicts by policy (skipping `protect`) while more() says so; appends the ids to out.
+  void evictByPolicy(const std::function<bool()>& more, std::span<const uint32_t> protect, std::vector<uint32_t>& out);
 
   CacheConfig config_;
   std::unique_ptr<SimilarityEvaluator> evaluator_;
@@ -152,6 +166,7 @@ class Cache {
   std::unordered_map<uint32_t, Entry> entries_;
   uint32_t nextId_ = 1;
   uint64_t bytes_ = 0;
+  bool signatures_ = true;  // every entry carries its prompt signature (the snapshot says so too)
   CacheStats stats_;
   std::vector<float> unit_;  // normalized input vector
 };

@@ -41,6 +41,9 @@ class SimilarityEvaluator {
   virtual float baseThreshold(float cosineThreshold) const { return cosineThreshold; }
   // Whether evaluate() reads queryVec/topVec (the cache then fetches the top candidate's vector).
   virtual bool needsVectors() const { return false; }
+  // Whether evaluate() reads the prompts' signatures: the cache computes them (per put, per
+  // lookup) only then.
+  virtual bool needsSignatures() const { return false; }
   virtual std::string name() const = 0;
 };
 
@@ -75,6 +78,7 @@ class LearnedEvaluator final : public SimilarityEvaluator {
   Decision evaluate(std::span<const Candidate> ranked, const EvalInput& in) const override;
   float baseThreshold(float) const override { return threshold_; }
   bool needsVectors() const override;
+  bool needsSignatures() const override { return true; }
   std::string name() const override { return "learned"; }
 
  private:

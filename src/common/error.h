@@ -16,16 +16,24 @@ class Error : public std::runtime_error {
   std::string code_;
 };
 
-// Codes shared across modules; modules may add their own (document them where thrown).
+// Every code the core (and its bindings) throws: throw Error(codes::kX, ...), never a literal.
+// Each is documented once, with the JS layer's, in js/errors.ts (ERROR_CODES);
+// tests/js/error-codes.test.ts fails when a code thrown here is missing there.
 namespace codes {
 inline constexpr const char* kInvalidArgument = "INVALID_ARGUMENT";
 inline constexpr const char* kDimensionMismatch = "DIMENSION_MISMATCH";
 inline constexpr const char* kNotFinite = "NOT_FINITE";
 inline constexpr const char* kCorruptSnapshot = "CORRUPT_SNAPSHOT";
+inline constexpr const char* kSnapshotMismatch = "SNAPSHOT_MISMATCH";
 inline constexpr const char* kUnsupportedVersion = "UNSUPPORTED_VERSION";
 inline constexpr const char* kCapacity = "CAPACITY";
 inline constexpr const char* kNotFound = "NOT_FOUND";
 inline constexpr const char* kCorruptModel = "CORRUPT_MODEL";
+inline constexpr const char* kUnsupportedModel = "UNSUPPORTED_MODEL";
+inline constexpr const char* kInvalidVocab = "INVALID_VOCAB";
+inline constexpr const char* kContextFull = "CONTEXT_FULL";
+inline constexpr const char* kOutOfMemory = "OUT_OF_MEMORY";  // the bindings, on std::bad_alloc
+inline constexpr const char* kInternal = "INTERNAL";         // the bindings, on any other exception
 }  // namespace codes
 
 }  // namespace semcache

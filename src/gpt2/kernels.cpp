@@ -90,7 +90,7 @@ void quantize_rows(const float* src, int rows, int cols, WeightFormat fmt, void*
     uint16_t* d = static_cast<uint16_t*>(dst);
     for (size_t i = 0; i < n; i++) {
       if (std::fabs(src[i]) > 65504.0f)
-        throw Error("UNSUPPORTED_MODEL", "a weight of magnitude " + std::to_string(std::fabs(src[i])) +
+        throw Error(codes::kUnsupportedModel, "a weight of magnitude " + std::to_string(std::fabs(src[i])) +
                                              " does not fit in f16 (max 65504): use f32 or int8");
       // No subnormal halves (|w| < 2^-14): widening them goes through a denormal f32, which costs
       // a microcode assist per instruction on many x86 cores. They round to 0 or +-2^-14.

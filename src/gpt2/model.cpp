@@ -17,8 +17,8 @@ namespace json = text::json;
 
 namespace {
 
-constexpr const char* kUnsupported = "UNSUPPORTED_MODEL";
-constexpr const char* kContextFull = "CONTEXT_FULL";
+constexpr const char* kUnsupported = codes::kUnsupportedModel;
+constexpr const char* kContextFull = codes::kContextFull;
 
 // ----------------------------------------------------------------------------
 // forward-pass pieces (llm.c style)

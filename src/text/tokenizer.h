@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/error.h"
+
 namespace semcache::text {
 
 // Thrown (as semcache::Error code) when a vocabulary / tokenizer file is malformed or unsupported.
-inline constexpr const char* kInvalidVocab = "INVALID_VOCAB";
+inline constexpr const char* kInvalidVocab = codes::kInvalidVocab;
 
 // A batch of encodings padded to the longest row: ids and mask are (B, T) row-major.
 struct Batch {

@@ -130,6 +130,36 @@ TEST_F(CacheTest, EvictionOrderPerPolicy) {
   EXPECT_EQ(evictedBy(EvictionPolicy::LFU, v), (std::vector<uint32_t>{3, 4, 5}));
 }
 
+TEST_F(CacheTest, EvictRemovesExpiredThenByPolicyNeverProtected) {
+  CacheConfig cfg = config();
+  cfg.maxEntries = 0;
+  Cache c(cfg);
+  // Ids 1..10 put at t=0..9; id 8 expires at t=8. At t=20 id 1 is read (LRU: now the newest).
+  for (int i = 0; i < 10; ++i) c.put("s", "p" + std::to_string(i), row(i), kDim, 1, i, i == 7 ? 1 : 0);
+  EXPECT_TRUE(c.lookupExact("s", "p0", 20).hit);
+  const uint32_t keep[] = {2};
+  EXPECT_EQ(c.evict(3, 20, keep), (std::vector<uint32_t>{8, 3, 4}));
+  EXPECT_EQ(c.stats().entries, 7u);
+  EXPECT_EQ(c.stats().expirations, 1u);
+  EXPECT_EQ(c.stats().evictions, 2u);
+  EXPECT_NE(c.find(2), nullptr);
+  EXPECT_EQ(c.evict(0, 21).size(), 0u);
+  EXPECT_EQ(c.evict(100, 21).size(), 7u) << "n past the count empties the cache";
+  EXPECT_EQ(c.config().maxEntries, 0u) << "the limits are untouched";
+}
+
+TEST(CacheConfigTest, DefaultsAreTheApiDefaults) {
+  // js/options.ts takes these through CacheCore.defaults(); the API docs state the same figures.
+  CacheConfig d;
+  EXPECT_EQ(d.maxEntries, 100000u);
+  EXPECT_EQ(d.maxBytes, 0u);
+  EXPECT_EQ(d.policy, EvictionPolicy::LRU);
+  EXPECT_EQ(d.evaluator, "cosine");
+  EXPECT_FLOAT_EQ(d.threshold, 0.9f);
+  EXPECT_EQ(d.candidates, 4u);
+  EXPECT_EQ(d.index.flatLimit, 1024u);
+}
+
 TEST_F(CacheTest, EvictsInBatches) {
   CacheConfig cfg = config();
   cfg.maxEntries = 50;
@@ -246,8 +276,8 @@ TEST_F(CacheTest, SnapshotRoundTrip) {
 
 TEST_F(CacheTest, RestoreFromRowsKeepsIdsAndTimes) {
   Cache c(config());
-  Entry e{.id = 40, .promptHash = Cache::hashPrompt("q"), .answerBytes = 5, .created = 10, .lastAccess = 20, .hits = 3};
-  c.restore(e, "s", row(0), kDim);
+  Entry e{.id = 40, .answerBytes = 5, .created = 10, .lastAccess = 20, .hits = 3};
+  c.restore(e, "s", "q", row(0), kDim);
   EXPECT_EQ(c.nextId(), 41u);
   EXPECT_EQ(c.lookupExact("s", "q", 30).id, 40u);
   EXPECT_EQ(c.find(40)->hits, 4u);

@@ -202,6 +202,59 @@ TEST(LearnedCacheTest, NeedsAModelAndThePrompt) {
   EXPECT_LT(java.score, r.score);
 }
 
+// Signatures cost a tokenization per put and lookup: a cache computes them only when its
+// evaluator reads them, and a snapshot says whether it carries them.
+TEST(LearnedCacheTest, SignaturesOnlyWhenTheEvaluatorNeedsThem) {
+  CacheConfig cfg;
+  cfg.index.dim = kDim;
+  CacheConfig learnedCfg = cfg;
+  learnedCfg.evaluator = "learned";
+  auto model = handModel().serialize();
+  auto learnedCache = [&] {
+    auto c = std::make_unique<Cache>(cfg);
+    c->loadEvaluatorModel(model.data(), model.size());
+    c->configure(learnedCfg);
+    return c;
+  };
+  const std::string python = "How do I learn Python?", java = "How do I learn Java?";
+  auto v = randomUnit(1, kDim, 7);
+
+  Cache cosine(cfg);
+  uint32_t id = cosine.put("s", python, v.data(), kDim, 1, 0, 0).id;
+  EXPECT_TRUE(cosine.find(id)->sig.words.empty()) << "'cosine' reads no signature";
+  auto plain = cosine.snapshot(1);
+
+  auto learned = learnedCache();
+  uint32_t lid = learned->put("s", python, v.data(), kDim, 1, 0, 0).id;
+  EXPECT_FALSE(learned->find(lid)->sig.words.empty());
+  EXPECT_EQ(learned->find(lid)->sig.words, makeSignature(python).words);
+  EXPECT_FALSE(learned->lookup("s", java, v.data(), kDim, 1, {}).hit) << "the signatures tell Java from Python";
+  // A snapshot written without signatures cannot serve a learned cache (its rows can).
+  EXPECT_EQ(codeOf([&] { learned->loadSnapshot(plain.data(), plain.size()); }), "SNAPSHOT_MISMATCH");
+  EXPECT_NE(learned->find(lid), nullptr) << "a refused snapshot leaves the state untouched";
+  EXPECT_LT(plain.size(), learned->snapshot(1).size());
+  // One with signatures serves both.
+  auto full = learned->snapshot(2);
+  auto back = learnedCache();
+  back->loadSnapshot(full.data(), full.size());
+  EXPECT_EQ(back->find(lid)->sig.words, makeSignature(python).words);
+  EXPECT_FALSE(back->lookup("s", java, v.data(), kDim, 2, {}).hit);
+  EXPECT_EQ(codeOf([&] { cosine.loadSnapshot(full.data(), full.size()); }), "ok");
+  // Rows restored into a learned cache get their signatures from the prompt.
+  auto restored = learnedCache();
+  Entry e{.id = 7, .answerBytes = 1, .created = 1, .lastAccess = 1};
+  restored->restore(e, "s", python, v.data(), kDim);
+  EXPECT_EQ(restored->find(7)->sig.words, makeSignature(python).words);
+  EXPECT_TRUE(restored->lookup("s", "How can I learn Python?", v.data(), kDim, 2, {}).hit);
+  // Entries stored without signatures cannot be switched to 'learned' in place.
+  Cache sigless(cfg);
+  sigless.loadEvaluatorModel(model.data(), model.size());
+  sigless.put("s", python, v.data(), kDim, 1, 0, 0);
+  EXPECT_EQ(codeOf([&] { sigless.configure(learnedCfg); }), "INVALID_ARGUMENT");
+  sigless.clear();
+  EXPECT_EQ(codeOf([&] { sigless.configure(learnedCfg); }), "ok") << "an empty cache can switch";
+}
+
 TEST(LearnedCacheTest, FeedbackChangesLaterDecisions) {
   CacheConfig cfg;
   cfg.index.dim = kDim;
@@ -230,14 +283,13 @@ TEST(LearnedCacheTest, FeedbackChangesLaterDecisions) {
   EXPECT_TRUE(c.lookup("s", "b", q.data(), kDim, 5, strict).hit);
   EXPECT_EQ(codeOf([&] { c.feedback(999, true); }), "NOT_FOUND");
 
-  // offsets and signatures survive a snapshot; v1 snapshots are refused
+  // offsets survive a snapshot; v1 snapshots are refused
   c.feedback(id, false);
   float raised = c.find(id)->offset;
   auto bytes = c.snapshot(9);
   Cache d(cfg);
   EXPECT_EQ(d.loadSnapshot(bytes.data(), bytes.size()), 9u);
   EXPECT_FLOAT_EQ(d.find(id)->offset, raised);
-  EXPECT_EQ(d.find(id)->sig.words, makeSignature("a").words);
   EXPECT_FALSE(d.lookup("s", "b", q.data(), kDim, 6, {}).hit);
   auto old = bytes;
   old[4] = 1;

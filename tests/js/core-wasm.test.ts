@@ -72,7 +72,7 @@ describe.each(['f32', 'int8'] as const)('wasm index, %s space', (space) => {
     }
     expect(found / (nq * k)).toBeGreaterThanOrEqual(0.99);
     c.delete();
-  });
+  }, 600_000);  // building 20k x 512 takes ~40 s alone; a loaded 2-core machine took 260 s
 
   it('snapshot round trip gives identical results; corrupt snapshots are rejected', () => {
     const dim = 64;

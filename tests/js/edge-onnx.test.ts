@@ -31,7 +31,7 @@ type Worker = {
 /** Runs `body` against the worker `script` (the staged entry, or one from the repository) in workerd. */
 async function withWorker(script: string, body: (w: Worker) => Promise<void>) {
   const modulesRoot = script.startsWith('dist/edge-onnx/') ? staged : root;
-  const mf = workerMiniflare({ script, modulesRoot, durable: true, persist: dir, bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDER: 'use-lite' } });
+  const mf = workerMiniflare({ script, modulesRoot, durable: true, persist: dir, bindings: { UPSTREAM_BASE_URL: upstream.url, EMBEDDER: 'use-lite', CREDENTIAL_HASH_KEY: 'credential-hash-key-for-tests' } });
   try {
     const url = (await mf.ready).toString().replace(/\/$/, '');
     const headers = { 'content-type': 'application/json', 'x-semcache-tenant': 'acme' };

@@ -3,17 +3,19 @@
 import { describe, expect, it } from 'vitest';
 import { edgeConfig, memoEmbedder, shardName, shardOf, sumStats } from '../../dist/edge/index.js';
 
-const env = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDINGS_URL: 'https://emb.test', EMBEDDINGS_MODEL: 'e' };
+const env = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDINGS_URL: 'https://emb.test', EMBEDDINGS_MODEL: 'e', UPSTREAM_API_KEY: 'sk' };
 
 describe('edgeConfig', () => {
   it('has defaults', () => {
     expect(edgeConfig(env)).toMatchObject({ threshold: 0.9, shardsPerTenant: 1, maxEntries: 20_000, ttlMs: 0, space: 'int8', sendDimensions: false, tenantHeader: 'x-semcache-tenant', snapshotDelayMs: 30_000 });
     expect(edgeConfig(env).embeddingsDimensions).toBeUndefined();
+    expect(edgeConfig(env)).toMatchObject({ corsOrigins: [], maxBodyBytes: 1 << 20, bodyTimeoutMs: 30_000, upstreamTimeoutMs: 60_000, tenantTokens: undefined });
+    expect(edgeConfig({ ...env, CORS_ORIGINS: 'https://a.example, https://b.example', TENANT_TOKENS: '{"t1":"acme"}' })).toMatchObject({ corsOrigins: ['https://a.example', 'https://b.example'], tenantTokens: { t1: 'acme' } });
     expect(edgeConfig({ ...env, TTL_SECONDS: '1.5', EMBEDDINGS_DIMENSIONS: '512', EMBEDDINGS_SEND_DIMENSIONS: 'true' })).toMatchObject({ ttlMs: 1500, embeddingsDimensions: 512, sendDimensions: true });
   });
 
-  it("EMBEDDER use-lite needs no embeddings API and leaves the threshold to the model's calibrated evaluator", () => {
-    const local = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDER: 'use-lite' };
+  it("EMBEDDER use-lite needs no embeddings API and leaves the threshold to the model's calibrated default", () => {
+    const local = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDER: 'use-lite', CREDENTIAL_HASH_KEY: 'k' };
     expect(edgeConfig(local)).toMatchObject({ embedder: 'use-lite', embeddingsUrl: '', embeddingsModel: '', sendDimensions: false });
     expect(edgeConfig(local).threshold).toBeUndefined();
     // the remote-only settings are ignored, not half-applied
@@ -32,6 +34,9 @@ describe('edgeConfig', () => {
       [{ INDEX_SPACE: 'f16' }, /INDEX_SPACE must be int8 or f32/],
       [{ EMBEDDINGS_SEND_DIMENSIONS: 'true' }, /needs EMBEDDINGS_DIMENSIONS/],
       [{ EMBEDDER: 'openai' }, /EMBEDDER must be remote or use-lite, got "openai"/],
+      [{ UPSTREAM_API_KEY: undefined }, /set the secret CREDENTIAL_HASH_KEY/],
+      [{ TENANT_TOKENS: '["tok"]' }, /TENANT_TOKENS must be a JSON object/],
+      [{ UPSTREAM_TIMEOUT_MS: '0' }, /UPSTREAM_TIMEOUT_MS must be an integer in \[1, /],
     ];
     for (const [patch, re] of bad) {
       expect(() => edgeConfig({ ...env, ...patch } as never), String(re)).toThrow(re);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../dist/edge/index.js';
+import { requestKey } from '../../dist/llm/request-key.js';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
 import { edgeMiniflare } from './miniflare.mjs';
 
@@ -20,8 +21,9 @@ function tmpdir() {
   return d;
 }
 
+const ADMIN = 'admin-token-for-tests';
 async function startWorker(persist: string, vars: Record<string, string> = {}) {
-  const mf = edgeMiniflare({ persist, upstreamUrl: upstream.url, embeddingsUrl: embeddings.url, vars });
+  const mf = edgeMiniflare({ persist, upstreamUrl: upstream.url, embeddingsUrl: embeddings.url, vars: { ADMIN_TOKEN: ADMIN, ...vars } });
   const url = (await mf.ready).toString().replace(/\/$/, '');
   return { mf, url };
 }
@@ -36,8 +38,9 @@ function chat(w: Worker, content: string, o: { tenant?: string; extra?: Record<s
   });
 }
 
+/** The cache endpoints, as the admin (puts, clears and flushes need the token). */
 function post(w: Worker, p: string, body: unknown, tenant: string) {
-  return fetch(`${w.url}${p}`, { method: 'POST', headers: { 'x-semcache-tenant': tenant }, body: JSON.stringify(body) });
+  return fetch(`${w.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-semcache-tenant': tenant, 'x-semcache-admin-token': ADMIN }, body: JSON.stringify(body) });
 }
 
 async function stats(w: Worker, tenant: string) {
@@ -155,10 +158,11 @@ describe('edge worker in workerd', () => {
 
   it('answers malformed bodies with 400 without calling upstream', async () => {
     const before = upstream.calls.length;
-    const bad = await fetch(`${w.url}/v1/chat/completions`, { method: 'POST', body: '{"model": "m", "messages": [' });
+    const asJson = { 'content-type': 'application/json' };
+    const bad = await fetch(`${w.url}/v1/chat/completions`, { method: 'POST', headers: asJson, body: '{"model": "m", "messages": [' });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/not valid JSON/);
-    const noMessages = await fetch(`${w.url}/v1/chat/completions`, { method: 'POST', body: '{"model":"m"}' });
+    const noMessages = await fetch(`${w.url}/v1/chat/completions`, { method: 'POST', headers: asJson, body: '{"model":"m"}' });
     expect(noMessages.status).toBe(400);
     // A bad prompt is refused inside the Durable Object; its code crosses the RPC boundary.
     const empty = await post(w, '/cache/put', { prompt: '   ', answer: 'x' }, 'acme');
@@ -216,7 +220,12 @@ describe('sharding', () => {
     const w = await startWorker(tmpdir(), { SHARDS_PER_TENANT: '4' });
     try {
       const models = ['m-a', 'm-b', 'm-c', 'm-d', 'm-e', 'm-f'];
-      const shards = new Set(models.map((m) => shardOf({ model: m, params: { endpoint: 'chat', temperature: 'default', system: ['be brief'] }, tenant: 'big' }, 4)));
+      const scopeOf = async (model: string) => {
+        const k = await requestKey('chat', { model, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'Which river is the longest?' }] }, { tenant: 'big' });
+        if (!('scope' in k)) throw new Error(k.bypass);
+        return k.scope;
+      };
+      const shards = new Set(await Promise.all(models.map(async (m) => shardOf(await scopeOf(m), 4))));
       expect(shards.size).toBeGreaterThan(1);  // the scopes really are spread
       const before = upstream.calls.length;
       for (const model of models) expect((await chat(w, 'Which river is the longest?', { tenant: 'big', extra: { model } })).headers.get('x-semcache')).toBe('miss');

@@ -38,8 +38,8 @@ describe('learned evaluator with the default encoder', () => {
   it.each(['f32', 'int8'] as const)('never hits the issue\'s hard negatives at the default setting; a paraphrase still hits (%s index)', async (space) => {
     const learned = await SemanticCache.open({ embedder, evaluator: 'learned', space });
     const cosine = await SemanticCache.open({ embedder: original, threshold: 0.8 });
-    expect(learned.stats()).toMatchObject({ evaluator: 'learned' });
-    const p = learned.stats().evaluatorThreshold;
+    expect(await learned.stats()).toMatchObject({ evaluator: 'learned' });
+    const p = (await learned.stats()).evaluatorThreshold;
     expect(p).toBeGreaterThan(0);
     expect(p).toBeLessThan(1);
     let cosineHits = 0;
@@ -68,7 +68,7 @@ describe('learned evaluator with the default encoder', () => {
   it('maxFalseHitRate moves the probability threshold', async () => {
     const strict = await SemanticCache.open({ embedder, evaluator: 'learned', maxFalseHitRate: 0.005 });
     const loose = await SemanticCache.open({ embedder, evaluator: 'learned', maxFalseHitRate: 0.2 });
-    expect(strict.stats().evaluatorThreshold).toBeGreaterThan(loose.stats().evaluatorThreshold);
+    expect((await strict.stats()).evaluatorThreshold).toBeGreaterThan((await loose.stats()).evaluatorThreshold);
     await strict.close();
     await loose.close();
   }, 60_000);
@@ -183,12 +183,12 @@ describe('verifier', () => {
     };
     expect((await cache.get(query)).hit).toBe(false);
     expect(errors.map((e) => e.message)).toEqual(['judge down']);
-    const s = cache.stats();
+    const s = await cache.stats();
     expect(s).toMatchObject({ verifierCalls: 4, verifierTimeouts: 1, verifierErrors: 1 });
     // outside the band: the exact match (score 1) and an unrelated prompt never reach it
     expect((await cache.get(prompt)).hit).toBe(true);
     expect((await cache.get('what is the boiling point of water')).hit).toBe(false);
-    expect(cache.stats().verifierCalls).toBe(4);
+    expect((await cache.stats()).verifierCalls).toBe(4);
     await cache.close();
   });
 

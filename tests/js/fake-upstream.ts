@@ -6,6 +6,8 @@ import { answerFor as answer, startFakeUpstream as start } from './fake-servers.
 export interface FakeUpstream {
   url: string;
   calls: { path: string; body: Record<string, unknown>; auth?: string }[];
+  /** Authorization header values answered with 401. */
+  rejectKeys: Set<string>;
   /** Next replies are this status with this body (then back to normal). */
   failNext(status: number, body: string, times?: number): void;
   close(): Promise<void>;

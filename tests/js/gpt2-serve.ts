@@ -1,7 +1,8 @@
 // A local HTTP server (127.0.0.1) that serves the offline brown-gpt2 model in the Hugging Face
 // layout of openai-community/gpt2 (…/resolve/main/{config.json, model.safetensors, vocab.json,
 // merges.txt}), so the URL loading path real users take is exercised without a network. Other
-// paths are served from the repository (dist/, tests/js/fixtures/) for browser pages.
+// paths are served from the repository (dist/, tests/js/fixtures/) for browser pages, or from
+// a built app's directory.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -14,8 +15,10 @@ export const sharedDir = process.env.SEMCACHE_SHARED_DIR ?? path.resolve(root, '
 export const brownDir = path.join(sharedDir, 'models/brown-gpt2');
 
 
+/** `staticRoot`: where the other paths are served from (the repository, or a built app). */
 export async function serveGpt2(
   overrides: Record<string, Buffer> = {},
+  staticRoot = root,
 ): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
   const hfFiles: Record<string, string> = {
     'config.json': path.join(brownDir, 'config.json'),
@@ -37,8 +40,8 @@ export async function serveGpt2(
       }
       file = hfFiles[name];
     } else {
-      file = path.join(root, rel);
-      if (!file.startsWith(root)) file = undefined;
+      file = path.join(staticRoot, rel === '/' ? 'index.html' : rel);
+      if (!file.startsWith(staticRoot)) file = undefined;
     }
     if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');

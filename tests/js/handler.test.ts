@@ -15,7 +15,8 @@ const cacheErrors: string[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   cache = await SemanticCache.open({ embedder: toyEmbedder(64), threshold: 0.8 });
-  const handler = createHandler({ cache, upstream: remoteUpstream(upstream.url), onCacheError: (e, where) => cacheErrors.push(`${where}: ${e.message}`) });
+  // pass-through (the client's key reaches the upstream): entries are kept per credential
+  const handler = createHandler({ cache, upstream: remoteUpstream(upstream.url), credentialHashKey: 'test-key', onCacheError: (e, where) => cacheErrors.push(`${where}: ${e.message}`) });
   server = await serveHandler(handler);
 });
 afterAll(async () => {
@@ -111,17 +112,18 @@ describe('caching proxy', () => {
     const c = await chat('Rate limited?', { stream: true });
     expect(c.status).toBe(429);
     expect(upstream.calls).toHaveLength(3);
-    expect(cache.stats().entries).toBe(1);
+    expect((await cache.stats()).entries).toBe(1);
   });
 
   it('answers malformed bodies with 400 and a message', async () => {
-    const bad = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: '{"model": "m1", "messages": [' });
+    const asJson = { 'content-type': 'application/json' };
+    const bad = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: asJson, body: '{"model": "m1", "messages": [' });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/not valid JSON/);
-    const noMessages = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: '{"model":"m1"}' });
+    const noMessages = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: asJson, body: '{"model":"m1"}' });
     expect(noMessages.status).toBe(400);
     expect((await noMessages.json()).error.message).toMatch(/messages/);
-    const badCompletion = await fetch(`${server.url}/v1/completions`, { method: 'POST', body: '{"model":"m1","prompt":5}' });
+    const badCompletion = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: asJson, body: '{"model":"m1","prompt":5}' });
     expect(badCompletion.status).toBe(400);
     expect((await fetch(`${server.url}/v1/chat/completions`)).status).toBe(405);
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
@@ -130,7 +132,7 @@ describe('caching proxy', () => {
 
   it('skips the lookup with Cache-Control: no-cache, and storing with no-store', async () => {
     await chat('Fresh answer please', {}, { 'cache-control': 'no-store' });
-    expect(cache.stats().entries).toBe(0);
+    expect((await cache.stats()).entries).toBe(0);
     await chat('Fresh answer please');
     const c = await chat('Fresh answer please', {}, { 'cache-control': 'no-cache' });
     expect(c.headers.get('x-semcache')).toBe('bypass');
@@ -139,7 +141,7 @@ describe('caching proxy', () => {
 
   it('caches /v1/completions too', async () => {
     const post = (prompt: string) =>
-      fetch(`${server.url}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: 'm1', prompt }) });
+      fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm1', prompt }) });
     const a = await (await post('Once upon a time')).json();
     const b = await post('once upon a time');
     expect(b.headers.get('x-semcache')).toBe('hit');
@@ -148,8 +150,8 @@ describe('caching proxy', () => {
 });
 
 describe('cache endpoints', () => {
-  const post = (path: string, body: unknown, tenant = 't') =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'x-semcache-tenant': tenant }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown, tenant = 't', headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-semcache-tenant': tenant, ...headers }, body: JSON.stringify(body) });
 
   it('put, get, stats, clear, flush', async () => {
     const put = await (await post('/cache/put', { prompt: 'How many legs does a spider have?', answer: 'Eight.' })).json();
@@ -157,8 +159,9 @@ describe('cache endpoints', () => {
     const got = await (await post('/cache/get', { prompt: 'how many legs does a spider have' })).json();
     expect(got).toMatchObject({ hit: true, answer: 'Eight.', matchedPrompt: 'How many legs does a spider have?' });
     expect((await (await post('/cache/get', { prompt: 'how many legs does a spider have' }, 'other')).json()).hit).toBe(false);
-    const stats = await (await fetch(`${server.url}/cache/stats`)).json();
-    expect(stats.entries).toBe(1);
+    const stats = await (await fetch(`${server.url}/cache/stats`, { headers: { 'x-semcache-tenant': 't' } })).json();
+    expect(stats).toMatchObject({ tenant: 't', entries: 1 });
+    expect((await (await fetch(`${server.url}/cache/stats`, { headers: { 'x-semcache-tenant': 'other' } })).json()).entries).toBe(0);
     expect((await post('/cache/flush', {})).status).toBe(200);
     expect(await (await post('/cache/clear', {})).json()).toEqual({ removed: 1 });
     expect((await post('/cache/get', { prompt: 5 })).status).toBe(400);
@@ -167,7 +170,9 @@ describe('cache endpoints', () => {
 
   it('looks up chat-cached entries with an OpenAI-shaped body', async () => {
     await chat('Which planet is largest?', {}, { 'x-semcache-tenant': 't' });
-    const got = await (await post('/cache/get', { model: 'm1', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'which planet is largest' }] })).json();
-    expect(got.hit).toBe(true);
+    const body = { model: 'm1', messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'which planet is largest' }] };
+    // pass-through: entries are the credential's, so the lookup names the same key
+    expect((await (await post('/cache/get', body, 't', { authorization: 'Bearer sk-test-123' })).json()).hit).toBe(true);
+    expect((await (await post('/cache/get', body, 't', { authorization: 'Bearer sk-other' })).json()).hit).toBe(false);
   });
 });

@@ -44,6 +44,8 @@ export function edgeMiniflare({ persist, upstreamUrl, embeddingsUrl, vars = {} }
       EMBEDDINGS_URL: embeddingsUrl,
       EMBEDDINGS_MODEL: 'toy-bag-of-words',
       SIMILARITY_THRESHOLD: '0.8',
+      // pass-through mode (no UPSTREAM_API_KEY) keeps entries per client key, hashed with this
+      CREDENTIAL_HASH_KEY: 'credential-hash-key-for-tests',
       ...vars,
     },
   });

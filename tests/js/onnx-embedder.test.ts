@@ -77,7 +77,7 @@ describe('bundled USE lite (the default: tuned for caching)', () => {
   it('is the cache\'s embedder, with its calibrated evaluator', async () => {
     const cache = await SemanticCache.open({ embedder: e });
     expect(cache.threshold).toBe(e.defaultThreshold);
-    expect(cache.stats()).toMatchObject({ evaluator: 'learned' });
+    expect(await cache.stats()).toMatchObject({ evaluator: 'learned' });
     await cache.put('How do I learn Python quickly?', 'Practice every day.');
     const r = await cache.get('What is the fastest way to learn Python?');
     expect(r.hit).toBe(true);

@@ -145,6 +145,72 @@ it('two tabs write and read at once, the owner hands over on close, nothing is l
   await Promise.all([a.close(), b.close(), c.close()]);
 });
 
+it('a verifier runs on the calling page: inside its band it decides, late or throwing it is a miss, in any tab', async () => {
+  const [a, b] = [await newPage(), await newPage()];
+  // Each page's verifier answers what window.verdict says: 'yes', 'no', 'slow' (yes, too late) or 'throw'.
+  const open = (p: Page) =>
+    p.evaluate(async () => {
+      const w = window as unknown as W;
+      w.calls = [];
+      w.verdict = 'yes';
+      w.cache = await w.openCache('verifier', {
+        verifier: {
+          fn: async (q: string, cached: string, answer: string, o: { signal: AbortSignal }) => {
+            w.calls.push([q, cached, answer, o.signal instanceof AbortSignal]);
+            if (w.verdict === 'throw') throw new Error('judge down');
+            if (w.verdict === 'slow') await new Promise((r) => setTimeout(r, 600));
+            return w.verdict !== 'no';
+          },
+          band: [0.5, 0.99],
+          timeoutMs: 150,
+          onVerifierError: (e: Error) => w.calls.push(['error', e.message]),
+        },
+      });
+      return w.cache.isOwner as boolean;
+    });
+  expect(await open(a)).toBe(true);
+  const q = 'how do I reset my router password please';
+  const ra = await a.evaluate(async (q) => {
+    const w = window as unknown as W;
+    const c = w.cache;
+    await c.put('how do I reset my router password', 'Hold reset for 10 s.');
+    const out: W = { yes: await c.get(q) };
+    for (const v of ['no', 'slow', 'throw']) {
+      w.verdict = v;
+      out[v] = await c.get(q);
+    }
+    w.verdict = 'yes';
+    out.exact = await c.get('how do I reset my router password');
+    out.computed = await c.getOrCompute(q, () => 'computed');
+    return { ...out, calls: w.calls, stats: await c.stats() };
+  }, q);
+  expect(ra.yes).toMatchObject({ hit: true, verified: true, answer: 'Hold reset for 10 s.' });
+  expect(ra.no).toMatchObject({ hit: false, verified: true });
+  expect(ra.slow.hit).toBe(false);
+  expect(ra.throw.hit).toBe(false);
+  expect(ra.exact).toMatchObject({ hit: true, exact: true });  // score 1: outside the band, not asked
+  expect(ra.computed).toMatchObject({ hit: true, answer: 'Hold reset for 10 s.' });
+  expect(ra.calls).toEqual([
+    ...Array.from({ length: 4 }, () => [q, 'how do I reset my router password', 'Hold reset for 10 s.', true]),
+    ['error', 'judge down'],
+    [q, 'how do I reset my router password', 'Hold reset for 10 s.', true],
+  ]);
+  expect(ra.stats).toMatchObject({ verifierCalls: 5, verifierTimeouts: 1, verifierErrors: 1 });
+  // Another tab's lookups run in the owner's worker, and its own verifier is the one asked.
+  expect(await open(b)).toBe(false);
+  const rb = await b.evaluate(async (q) => {
+    const w = window as unknown as W;
+    const yes = await w.cache.get(q);
+    w.verdict = 'no';
+    return { yes, no: await w.cache.get(q), calls: w.calls.length };
+  }, q);
+  expect(rb).toMatchObject({ yes: { hit: true, verified: true }, no: { hit: false, verified: true }, calls: 2 });
+  expect(await a.evaluate(() => (window as unknown as W).calls.length)).toBe(6);
+  await b.evaluate(() => (window as unknown as W).cache.close());
+  await a.evaluate(() => (window as unknown as W).cache.close());
+  await Promise.all([a.close(), b.close()]);
+});
+
 it('a worker terminated mid-burst: the database is intact and every acknowledged put is there', async () => {
   const page = await newPage();
   const r = await page.evaluate(async () => {

@@ -65,7 +65,7 @@ describe('file store', () => {
     const scans = countScans(s2);
     const c2 = await SemanticCache.open({ embedder, store: s2, threshold: 0.8 });
     expect(scans.n).toBe(0);
-    expect(c2.stats()).toMatchObject({ entries: 300, store: 'file' });
+    expect(await c2.stats()).toMatchObject({ entries: 300, store: 'file' });
     const hit = await c2.get('stored question 42 on topic 42?');
     expect(hit).toMatchObject({ hit: true, answer: 'answer 42', metadata: { i: 42 } });
     // Changes after the snapshot, then "crash" (no close): the snapshot lags the rows.
@@ -78,7 +78,7 @@ describe('file store', () => {
     const scans3 = countScans(s3);
     const c3 = await SemanticCache.open({ embedder, store: s3, threshold: 0.8 });
     expect(scans3.n).toBe(0);  // snapshot + replayed changes
-    expect(c3.stats().entries).toBe(300);
+    expect((await c3.stats()).entries).toBe(300);
     expect(await c3.get('a question written after the snapshot')).toMatchObject({ hit: true, answer: 'late' });
     expect((await c3.get('stored question 7 on topic 7')).hit && (await c3.get('stored question 7 on topic 7'))).not.toMatchObject({ answer: 'answer 7' });
     expect(await c3.get('stored question 9 on topic 9')).toMatchObject({ hit: true, exact: true, answer: 'replaced answer 9' });
@@ -90,7 +90,7 @@ describe('file store', () => {
     db.prepare('DELETE FROM snapshot_chunks').run();
     db.close();
     const c4 = await open(file);
-    expect(c4.stats().entries).toBe(300);
+    expect((await c4.stats()).entries).toBe(300);
     expect(await c4.get('stored question 123 on topic 123')).toMatchObject({ hit: true, answer: 'answer 123' });
     await c4.close();
     expect(integrity(file)).toBe('ok');
@@ -209,7 +209,7 @@ describe('file store', () => {
     })();
     void c0;
     const c = await open(file, { snapshotEvery: 0, snapshotIntervalMs: 0 });
-    expect(c.stats().entries).toBe(1);
+    expect((await c.stats()).entries).toBe(1);
     const hit = await c.get('how do I reset my router password please');
     expect(hit).toMatchObject({ hit: true, answer: 'Hold reset for 10 s.' });
     await c.feedback(hit.id!, { correct: false });
@@ -300,7 +300,7 @@ describe('file store', () => {
     db.prepare('UPDATE snapshot_chunks SET bytes = ? WHERE n = 0').run(bad);
     db.close();
     const c2 = await open(file);
-    expect(c2.stats().entries).toBe(50);
+    expect((await c2.stats()).entries).toBe(50);
     expect(await c2.get('snapshot corruption question 33')).toMatchObject({ hit: true, answer: 'a33' });
     await c2.close();
   });
@@ -327,7 +327,7 @@ describe('file store', () => {
     expect((err as SemcacheError).code).toBe('CORRUPT_DATABASE');
     expect((err as SemcacheError).message).toContain(file);
     const reset = await open(file, { onCorrupt: 'reset' });
-    expect(reset.stats().entries).toBe(0);
+    expect((await reset.stats()).entries).toBe(0);
     await reset.put('fresh start', 'yes');
     await reset.close();
     expect(integrity(file)).toBe('ok');
@@ -336,7 +336,7 @@ describe('file store', () => {
     fs.writeFileSync(junk, Buffer.alloc(10000, 7));
     await expect(open(junk)).rejects.toMatchObject({ code: 'CORRUPT_DATABASE' });
     const fresh = await open(junk, { onCorrupt: 'reset' });
-    expect(fresh.stats().entries).toBe(0);
+    expect((await fresh.stats()).entries).toBe(0);
     await fresh.put('after the reset', 'works');
     await fresh.close();
     expect(integrity(junk)).toBe('ok');
@@ -348,7 +348,7 @@ describe('file store', () => {
     const store = new NodeSqliteStore(file, { maxBytes: 1600 * 1024 });
     const c = await SemanticCache.open({ embedder, store, maxEntries: 0, snapshotEvery: 0, snapshotIntervalMs: 0 });
     for (let i = 0; i < 600; i++) await c.put(`quota question ${i}`, `${i} ${'q'.repeat(4000)}`);
-    const s = c.stats();
+    const s = await c.stats();
     expect(s.entries).toBeLessThan(600);
     expect(s.entries).toBeGreaterThan(50);
     expect(await c.get('quota question 599')).toMatchObject({ hit: true });
@@ -392,7 +392,7 @@ describe('file store', () => {
     expect(missing).toEqual([]);
     // And the cache opens on it and answers them.
     const c = await open(file, { maxEntries: 0 });
-    expect(c.stats().entries).toBe(prompts.size);
+    expect((await c.stats()).entries).toBe(prompts.size);
     for (const i of acked.filter((_, k) => k % 97 === 0)) {
       expect(await c.get(`crash test question ${i}`)).toMatchObject({ hit: true, exact: true, answer: `answer ${i} ${'x'.repeat(200)}` });
     }

@@ -95,3 +95,40 @@ it('streams events before the result and cancels a handler through the caller\'s
   expect(await rpc.call('count', [2])).toBe('counted 2');  // still serving
   close();
 });
+
+it('keeps a call whose serving side went away pending until resend() hands it to the successor', async () => {
+  const { server, client, close } = pair();
+  let owner = 'leaving';
+  const seen: string[] = [];
+  serveRpc(server, {
+    work(n: number) {
+      seen.push(owner);
+      if (owner === 'leaving') throw new SemcacheError('CLOSED', 'the owner left');
+      return n * 2;
+    },
+    gone: () => {
+      throw new SemcacheError('WORKER_DIED', 'gone for good');
+    },
+    fail: () => {
+      throw new SemcacheError('STORE_FAILED', 'disk on fire');
+    },
+  });
+  (server as unknown as { start(): void }).start();
+  const rpc = new RpcClient(client, { retryOn: ['CLOSED', 'WORKER_DIED'], maxRetries: 1 });
+  (client as unknown as { start(): void }).start();
+  const call = rpc.call('work', [21]);
+  await new Promise((r) => setTimeout(r, 30));
+  expect(seen).toEqual(['leaving']);
+  expect(rpc.pendingCalls).toBe(1);  // answered CLOSED, still waiting
+  owner = 'next';
+  rpc.resend();
+  expect(await call).toBe(42);
+  expect(seen).toEqual(['leaving', 'next']);
+  // other codes reject at once; a retryable one rejects once maxRetries are spent
+  await expect(rpc.call('fail')).rejects.toMatchObject({ code: 'STORE_FAILED' });
+  const gone = rpc.call('gone');
+  await new Promise((r) => setTimeout(r, 30));
+  rpc.resend();
+  await expect(gone).rejects.toMatchObject({ code: 'WORKER_DIED', message: 'gone for good' });
+  close();
+});

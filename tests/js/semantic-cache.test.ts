@@ -33,7 +33,7 @@ describe('SemanticCache', () => {
     const miss = await cache.get('What is the boiling point of water?');
     expect(miss.hit).toBe(false);
     expect(miss.similarity).not.toBeNull();
-    const s = cache.stats();
+    const s = await cache.stats();
     expect(s).toMatchObject({ lookups: 3, hits: 2, exactHits: 1, misses: 1, entries: 1, puts: 1, store: 'memory' });
     await cache.close();
   });
@@ -58,7 +58,7 @@ describe('SemanticCache', () => {
     expect(compute).toHaveBeenCalledTimes(1);
     expect(a).toMatchObject({ hit: false, answer: 'answer to What is the capital of France?' });
     expect(b).toMatchObject({ hit: true, answer: a.answer });
-    expect(cache.stats().embedCalls).toBe(2);  // the miss's vector was reused for the put
+    expect((await cache.stats()).embedCalls).toBe(2);  // the miss's vector was reused for the put
     await cache.close();
   });
 
@@ -98,7 +98,7 @@ describe('SemanticCache', () => {
     expect(await codeOf(cache.put('ok?', 'x', { ttl: -1 }))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(cache.put('ok?', 'x', { scope: 5 as unknown as string }))).toBe('INVALID_SCOPE');
     expect(await codeOf(cache.delete(-3))).toBe('INVALID_ARGUMENT');
-    expect(cache.stats().entries).toBe(0);
+    expect((await cache.stats()).entries).toBe(0);
     await cache.close();
     expect(await codeOf(cache.get('after close'))).toBe('CLOSED');
     expect(await codeOf(() => cache.stats())).toBe('CLOSED');
@@ -126,8 +126,8 @@ describe('SemanticCache', () => {
     t += 1;
     expect((await cache.get('first question here')).hit).toBe(false);
     for (const q of ['alpha one', 'beta two', 'gamma three', 'delta four']) await cache.put(q, q, { ttl: 0 });
-    expect(cache.stats().entries).toBe(3);
-    expect(cache.stats().evictions).toBeGreaterThan(0);
+    expect((await cache.stats()).entries).toBe(3);
+    expect((await cache.stats()).evictions).toBeGreaterThan(0);
     await cache.close();
   });
 
@@ -142,9 +142,9 @@ describe('SemanticCache', () => {
     expect(await cache.delete(a.id)).toBe(true);
     expect(await cache.delete(a.id)).toBe(false);
     expect(await cache.clear({ scope: 'x' })).toBe(1);
-    expect(cache.stats().entries).toBe(1);
+    expect((await cache.stats()).entries).toBe(1);
     expect(await cache.clear()).toBe(1);
-    expect(cache.stats().entries).toBe(0);
+    expect((await cache.stats()).entries).toBe(0);
     await cache.close();
   });
 
@@ -154,18 +154,18 @@ describe('SemanticCache', () => {
     for (let i = 0; i < 20; i++) await c1.put(`question number ${i} about topic ${i}`, `answer ${i}`);
     await c1.close();  // writes a snapshot
     const c2 = await open({ store });
-    expect(c2.stats().entries).toBe(20);
+    expect((await c2.stats()).entries).toBe(20);
     const r = await c2.get('question number 7 about topic 7?');
     expect(r.hit && r.answer).toBe('answer 7');
     await c2.put('one more question', 'more');
     // simulate a crash: no close, so the snapshot lags the rows
     const c3 = await open({ store });
-    expect(c3.stats().entries).toBe(21);
+    expect((await c3.stats()).entries).toBe(21);
     expect((await c3.get('one more question')).hit).toBe(true);
     await c3.close();
     await expect(SemanticCache.open({ embedder, dimensions: 32, store })).rejects.toMatchObject({ code: 'STORE_MISMATCH' });
     const fresh = await SemanticCache.open({ embedder: toyEmbedder(32), dimensions: 32, store, resetOnMismatch: true });
-    expect(fresh.stats().entries).toBe(0);
+    expect((await fresh.stats()).entries).toBe(0);
     await fresh.close();
   });
 
@@ -182,7 +182,7 @@ describe('SemanticCache', () => {
     store.apply = apply;
     const r = await cache.get('keep me please');
     expect(r.hit && r.answer).toBe('old answer');
-    expect(cache.stats().entries).toBe(1);
+    expect((await cache.stats()).entries).toBe(1);
     await cache.close();
   });
 
@@ -198,7 +198,7 @@ describe('SemanticCache', () => {
     const obj = { embed: embedder, dimensions: 64, id: 'toy-64', defaultThreshold: 0.77 };
     const cache = await SemanticCache.open({ embedder: obj, store: new MemoryStore() as CacheStore });
     expect(cache.threshold).toBe(0.77);
-    expect(cache.stats().dimensions).toBe(64);
+    expect((await cache.stats()).dimensions).toBe(64);
     await cache.close();
   });
 });

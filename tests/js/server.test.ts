@@ -79,7 +79,7 @@ describe('with the bundled GPT-2', () => {
   });
   afterAll(async () => server?.close());
 
-  it('reports the tokens a generation used; a cached answer used none', async () => {
+  it('reports the tokens a generation used, and a hit replays them with its finish reason', async () => {
     for (const max of [3, 40]) {
       const r = await (await chat(server.url, `Where is the old harbour? (${max})`, { max_tokens: max })).json();
       const { prompt_tokens: p, completion_tokens: c, total_tokens: t } = r.usage;
@@ -92,9 +92,21 @@ describe('with the bundled GPT-2', () => {
       if (r.choices[0].finish_reason === 'length') expect(c).toBe(max);
       if (max === 3) expect(r.choices[0].finish_reason).toBe('length');  // this prompt runs on past 3 tokens
     }
-    const again = await chat(server.url, 'Where is the old harbour? (40)', { max_tokens: 40 });
+    const short = await (await chat(server.url, 'Where is the old harbour? (3)', { max_tokens: 3 })).json();
+    const again = await chat(server.url, 'Where is the old harbour? (3)', { max_tokens: 3 });
     expect(again.headers.get('x-semcache')).toBe('hit');
-    expect((await again.json()).usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    const replay = await again.json();
+    expect(replay.usage).toEqual(short.usage);
+    expect(replay.choices[0].finish_reason).toBe('length');
+  });
+
+  it('honours max_completion_tokens and refuses a batch of prompts', async () => {
+    const r = await (await chat(server.url, 'Where is the old lighthouse?', { max_tokens: undefined, max_completion_tokens: 2 })).json();
+    expect(r.usage.completion_tokens).toBe(2);
+    expect(r.choices[0].finish_reason).toBe('length');
+    const batch = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', prompt: ['a', 'b'] }) });
+    expect(batch.status).toBe(400);
+    expect(batch.headers.get('x-semcache')).toBe('bypass');
   });
 
   it('answers offline, streams, and replays the stream from the cache', async () => {

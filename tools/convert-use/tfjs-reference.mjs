@@ -31,8 +31,15 @@ export function referenceTokenizer(vocabulary = readVocabulary()) {
   return (text) => m.tokenizer.encode(text);
 }
 
-export async function loadReferenceModel() {
-  await tf.setBackend('cpu');
+/** backend: 'cpu' (the wrapper's own, plain JS) or 'wasm' (tfjs-backend-wasm, SIMD, `threads`
+ * threads: TF.js's fastest backend that runs offline in Node; tfjs-node needs a download). */
+export async function loadReferenceModel({ backend = 'cpu', threads = 1 } = {}) {
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/');
+    wasm.setThreadsCount(threads);
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} failed to initialise`);
   await tf.ready();
   const mj = JSON.parse(fs.readFileSync(path.join(SRC_DIR, 'model.json'), 'utf8'));
   const weightSpecs = [];
@@ -46,6 +53,7 @@ export async function loadReferenceModel() {
   const model = await loadGraphModel({ load: async () => ({ modelTopology: mj.modelTopology, weightSpecs, weightData }) });
   return {
     model,
+    backend: tf.getBackend(),
     // encodings: number[][] (token ids); returns Float32Array[] (one 512-d row each),
     // feeding exactly as EmbeddingsModel.embed does.
     async embedIds(encodings) {

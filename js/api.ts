@@ -1,0 +1,301 @@
+// The public contract: options, results, stats, and the one interface that every cache object
+// implements (the in-process SemanticCache and the OPFS proxy of a cache in a worker). Types only:
+// every other module may import this one, and it imports no implementation.
+import type { Embedder, EmbedFunction } from './embedder.js';
+import type { SemcacheError } from './errors.js';
+import type { ScopeInput } from './scope.js';
+import type { CacheStore } from './store.js';
+import type { LoadCoreOptions } from './wasm.js';
+
+/** Options of SemanticCache.open. Defaults that the wasm core applies come from the core itself
+ * (CacheCore.defaults(); js/options.ts): the figures below are those. */
+export interface SemanticCacheOptions {
+  /** Turns prompts into vectors: an Embedder object or `async (texts) => vectors`. Required. */
+  embedder: Embedder | EmbedFunction;
+  /** Vector length. Default: the embedder's `dimensions`, else one probe embedding at open. */
+  dimensions?: number;
+  /** Where entries persist. Default: a new MemoryStore (nothing survives the process). */
+  store?: CacheStore;
+  /** 'file' (Node): SQLite in `path`. ('opfs' is a browser worker: see OpfsCacheOptions.) */
+  storage?: 'memory' | 'file';
+  /** The database file for storage: 'file'. */
+  path?: string;
+  /** A corrupt database: 'error' (default) throws CORRUPT_DATABASE naming it; 'reset' starts fresh. */
+  onCorrupt?: 'error' | 'reset';
+  /** Also snapshot the index this many ms after a write (0 = off). Default 30,000. */
+  snapshotIntervalMs?: number;
+  /** Cosine similarity in [-1, 1] a match needs to be a hit. Default: the embedder's calibrated
+   * `defaultThreshold`, else 0.9. */
+  threshold?: number;
+  /** 'cosine' (best match >= threshold), 'margin' (also beats the runner-up by `margin`) or
+   * 'learned' (a trained model's probability that the two prompts ask the same thing, from the
+   * cosine and lexical features — differing content words, numbers, negations, antonyms, names —
+   * against a threshold calibrated for `maxFalseHitRate`; `threshold` is then not used).
+   * Default: the embedder's calibrated evaluator when it has one and no `threshold` is given
+   * (see Embedder.defaultEvaluator), else 'cosine'. */
+  evaluator?: 'cosine' | 'margin' | 'learned';
+  /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
+   * held-out QQP pairs (e.g. 0.02 = 2%). Default 0.02. */
+  maxFalseHitRate?: number;
+  /** For 'learned': the model file (URL or bytes). Default: the bundled
+   * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
+  evaluatorModel?: string | URL | Uint8Array;
+  /** Embed the prompt's normalized form (the core's normalizePrompt: Unicode NFKC, lower case,
+   * whitespace runs as one space, quotes and the sentence marks at the ends dropped), so
+   * rewordings that differ only in those ways are the same text. The cached prompt keeps its
+   * original text. Default true. */
+  normalize?: boolean;
+  /** Second opinion for borderline lookups (e.g. an LLM judge). Called only when the evaluator's
+   * score (cosine, or probability for 'learned') of the best match lies in `band` [lo, hi];
+   * its answer then decides hit or miss. A timeout or a throw counts as a miss (a throw is
+   * reported through stats().verifierErrors and `onVerifierError`). */
+  verifier?: VerifierOptions;
+  /** For the 'margin' evaluator: the cosine lead over the runner-up. Default 0.02. */
+  margin?: number;
+  /** Index vector storage: 'f32' or 'int8' (a quarter of the memory, cosine error ~1e-3). Default 'f32'. */
+  space?: 'f32' | 'int8';
+  /** 'lru' | 'lfu' | 'fifo'. Default 'lru'. */
+  eviction?: 'lru' | 'lfu' | 'fifo';
+  /** Most entries kept; 0 = unlimited. Default 100,000. */
+  maxEntries?: number;
+  /** Byte budget (answer UTF-8 bytes + vector bytes); 0 = unlimited. Default 0. */
+  maxBytes?: number;
+  /** When a limit is exceeded, evict down to (1 - this) of it in one batch. Default 0.02. */
+  evictFraction?: number;
+  /** Entry lifetime in ms; 0 = forever. Default 0. Per-put `ttl` overrides it. */
+  ttl?: number;
+  /** Neighbours ranked per lookup (returned as candidates). Default 4. */
+  candidates?: number;
+  /** Index parameters. A scope's index is an exact scan up to `flatLimit` entries (default
+   * 1024), then HNSW with M (16), efConstruction (100), efSearch (40). */
+  index?: { M?: number; efConstruction?: number; efSearch?: number; flatLimit?: number };
+  /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
+  maxPromptChars?: number;
+  /** Largest answer accepted, in UTF-8 bytes. Default 8 MiB. */
+  maxAnswerBytes?: number;
+  /** Scope for calls that pass none. Default: the empty scope. */
+  scope?: ScopeInput;
+  /** Rows written (puts and deletes) between background index snapshots; 0 = only on close(). Default 1000. */
+  snapshotEvery?: number;
+  /** If the store holds entries of another embedder/dimension: false (default) throws
+   * STORE_MISMATCH, true wipes the store and starts fresh. */
+  resetOnMismatch?: boolean;
+  /** Clock in ms (tests). Default Date.now. */
+  clock?: () => number;
+  /** How to load the wasm core (see loadCore). */
+  wasm?: LoadCoreOptions;
+}
+
+/** SemanticCache.open({storage: 'opfs', name}) in a browser page: the cache runs in a dedicated
+ * worker on SQLite in OPFS; the object returned (an OpfsCache) is its proxy. */
+export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm'> {
+  storage: 'opfs';
+  /** The cache's name: one SQLite database (and one OPFS pool directory) per name and origin. */
+  name: string;
+  /** The worker script. Default: dist/workers/opfs-worker.js next to this module. */
+  workerUrl?: string | URL;
+  /** Where the worker imports @sqlite.org/sqlite-wasm from, for pages without a bundler. */
+  sqliteUrl?: string;
+}
+
+export interface VerifierOptions {
+  /** true = hit. `signal` aborts when the time budget is spent (the lookup is then a miss). */
+  fn: (query: string, cachedPrompt: string, cachedAnswer: string, options: { signal: AbortSignal }) => Promise<boolean> | boolean;
+  /** Scores [lo, hi] (inclusive) that go to the verifier. */
+  band: [number, number];
+  /** Time budget per call; past it the lookup is a miss. Default 2000. */
+  timeoutMs?: number;
+  onVerifierError?: (error: Error) => void;
+}
+
+export interface FeedbackResult {
+  /** The entry's threshold offset after this feedback, in the evaluator's score units. */
+  thresholdOffset: number;
+}
+
+export interface CallOptions {
+  scope?: ScopeInput;
+  signal?: AbortSignal;
+  /** The prompt's embedding, computed elsewhere: the embedder is not called. */
+  vector?: ArrayLike<number>;
+}
+
+export interface GetOptions extends CallOptions {
+  /** Overrides the cache's threshold for this lookup (cosine in [-1, 1]; not used by the
+   * 'learned' evaluator, whose threshold comes from maxFalseHitRate). */
+  threshold?: number;
+}
+
+export interface PutOptions extends CallOptions {
+  /** Lifetime in ms for this entry; 0 = forever. Default: the cache's ttl. */
+  ttl?: number;
+  /** Anything JSON-serializable kept with the entry and returned on hits. */
+  metadata?: unknown;
+}
+
+export interface GetOrComputeOptions extends PutOptions, GetOptions {
+  /** Called with any cache error (the call itself still answers through compute). */
+  onCacheError?: (error: Error) => void;
+}
+
+export interface ClearOptions {
+  /** Only this scope's entries. Default: every entry. */
+  scope?: ScopeInput;
+}
+
+export interface EntriesOptions {
+  /** Only this scope's entries. Default: every scope. */
+  scope?: ScopeInput;
+  /** Default 100. */
+  limit?: number;
+  /** Entries to skip (newest first). Default 0. */
+  offset?: number;
+}
+
+/** What getOrCompute calls on a miss: the LLM. */
+export type ComputeFunction = (prompt: string, options: { signal?: AbortSignal }) => Promise<string> | string;
+
+export interface Candidate {
+  id: number;
+  similarity: number;
+}
+
+export interface Timings {
+  embedMs: number;
+  searchMs: number;
+  storeMs: number;
+  totalMs: number;
+}
+
+export interface GetHit {
+  hit: true;
+  id: number;
+  answer: string;
+  /** Cosine similarity of the matched prompt (1 for an exact match). */
+  similarity: number;
+  /** The evaluator's score: the cosine, or for 'learned' the probability (1 for an exact match). */
+  score: number;
+  /** True when the verifier was asked (and said yes). */
+  verified?: boolean;
+  matchedPrompt: string;
+  exact: boolean;
+  metadata?: unknown;
+  candidates: Candidate[];
+  timings: Timings;
+}
+
+export interface GetMiss {
+  hit: false;
+  /** Cosine of the nearest entry in scope, or null when the scope is empty. */
+  similarity: number | null;
+  /** The evaluator's score for that entry, or null when the scope is empty. */
+  score: number | null;
+  /** True when the verifier was asked (and said no, failed or timed out). */
+  verified?: boolean;
+  candidates: Candidate[];
+  timings: Timings;
+}
+
+export type GetResult = GetHit | GetMiss;
+
+export interface PutResult {
+  id: number;
+  /** Entries removed to respect maxEntries/maxBytes/TTL. */
+  evicted: number;
+  /** The older entry with the same prompt in the same scope, now replaced. */
+  replaced: number | null;
+}
+
+export interface ComputeResult {
+  answer: string;
+  hit: boolean;
+  similarity: number | null;
+  id: number | null;
+  /** Set when the cache failed; the answer then came from compute. */
+  cacheError?: SemcacheError | Error;
+}
+
+export interface EntryInfo {
+  id: number;
+  scope: string;
+  prompt: string;
+  answer: string;
+  created: number;
+  lastAccess: number;
+  expiresAt: number;
+  hits: number;
+  metadata?: unknown;
+}
+
+export interface SemanticCacheStats {
+  lookups: number;
+  hits: number;
+  exactHits: number;
+  misses: number;
+  hitRate: number;
+  puts: number;
+  evictions: number;
+  expirations: number;
+  removals: number;
+  entries: number;
+  bytes: number;
+  scopes: number;
+  /** Total ms spent per stage since open. */
+  time: { embedMs: number; searchMs: number; evaluateMs: number; storeMs: number; evictMs: number };
+  embedCalls: number;
+  cacheErrors: number;
+  verifierCalls: number;
+  verifierErrors: number;
+  verifierTimeouts: number;
+  evaluator: string;
+  /** The score a hit needs before per-entry offsets: the cosine threshold, or for 'learned' the
+   * probability calibrated for maxFalseHitRate. */
+  evaluatorThreshold: number;
+  store: string;
+  threshold: number;
+  dimensions: number;
+}
+
+/**
+ * A semantic cache, wherever it runs: SemanticCache (in this thread) and the OPFS proxy both
+ * implement this, so code written against it (servers, adapters) takes either.
+ */
+export interface SemanticCacheApi {
+  readonly dimensions: number;
+  /** The cosine threshold lookups use when they pass none. */
+  readonly threshold: number;
+  /** Looks a prompt up: an exact prompt match first (no embedding), then by meaning. */
+  get(prompt: string, options?: GetOptions): Promise<GetResult>;
+  /** Stores an answer. Resolves when the store has it (durably, for a persistent store). */
+  put(prompt: string, answer: string, options?: PutOptions): Promise<PutResult>;
+  /** The cached answer if there is one, else compute's, which is then cached. A cache failure
+   * never fails the call: it falls through to compute and is reported in `cacheError`. */
+  getOrCompute(prompt: string, compute: ComputeFunction, options?: GetOrComputeOptions): Promise<ComputeResult>;
+  /** Tells the cache whether a hit was right (per-entry thresholds); resolves the new offset. */
+  feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult>;
+  /** Removes one entry by id. Resolves true if it existed. */
+  delete(id: number): Promise<boolean>;
+  /** Removes every entry, or only those of one scope. Resolves with how many were removed. */
+  clear(options?: ClearOptions): Promise<number>;
+  /** Entries with their prompts and answers, newest first (for UIs and debugging). */
+  entries(options?: EntriesOptions): Promise<EntryInfo[]>;
+  stats(): Promise<SemanticCacheStats>;
+  /** Writes pending bookkeeping and a fresh index snapshot to the store. */
+  flush(): Promise<void>;
+  /** Flushes, then releases everything. Further calls throw CLOSED. */
+  close(): Promise<void>;
+}
+
+/** The OPFS proxy: the cache interface plus what only a worker-held SQLite database has. */
+export interface OpfsCache extends SemanticCacheApi {
+  /** Whether this tab runs the worker (tests and UIs). */
+  readonly isOwner: boolean;
+  /** SQLite's PRAGMA integrity_check on the database: 'ok' when sound. */
+  integrityCheck(): Promise<string>;
+  /** Rows in the database (not the index): what survived. */
+  rowCount(): Promise<number>;
+  /** The SQLite database's size in bytes. */
+  databaseBytes(): Promise<number>;
+  /** Kills the worker without closing anything, as a crash would (tests). */
+  terminateWorker(): void;
+}

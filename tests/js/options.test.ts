@@ -1,0 +1,105 @@
+// One source of truth for the defaults: the core's CacheConfig (exported as CacheCore.defaults())
+// for what the core does, JS_DEFAULTS for the rest. The core is always configured with every
+// field, the configuration it runs is the one resolved, and the docs of SemanticCacheOptions
+// (js/api.ts) state the same figures.
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { expect, it } from 'vitest';
+import { SemanticCache } from 'semcache';
+import { resolveOptions } from '../../dist/options.js';
+import { loadModule, root, toyEmbedder } from './helpers.js';
+
+const embedder = { id: 'toy', embed: toyEmbedder(16) };
+
+/** The doc comment of each member of SemanticCacheOptions in js/api.ts. */
+function optionDocs(): Map<string, string> {
+  const file = path.join(root, 'js/api.ts');
+  const sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out = new Map<string, string>();
+  sf.forEachChild((node) => {
+    if (!ts.isInterfaceDeclaration(node) || node.name.text !== 'SemanticCacheOptions') return;
+    for (const m of node.members) {
+      const doc = ts.getJSDocCommentsAndTags(m).map((d) => d.getText(sf)).join(' ').replace(/\s*\*\s*/g, ' ');
+      out.set(m.name!.getText(sf), doc);
+    }
+  });
+  return out;
+}
+
+/** "Default 100,000." -> 100000, "Default 'lru'." -> 'lru', "Default 8 MiB." -> 8388608. */
+function documentedDefault(doc: string): unknown {
+  const m = /Default:? ([^.]+?|\d[\d,]*(?:\.\d+)?(?: MiB)?)\.(?:\s|$)/.exec(doc);
+  if (!m) return undefined;
+  const v = m[1]!.trim();
+  if (/^'.*'$/.test(v)) return v.slice(1, -1);
+  const mib = /^([\d.]+) MiB$/.exec(v);
+  if (mib) return Number(mib[1]) * 1024 * 1024;
+  return /^[\d,.]+$/.test(v) ? Number(v.replace(/,/g, '')) : v;
+}
+
+it('an open with no options runs the core defaults, every field passed and taken as is', async () => {
+  const M = await loadModule();
+  const d = M.CacheCore.defaults();
+  expect(d.maxEntries).toBe(100_000);
+  const r = resolveOptions({ embedder }, embedder, 16, d);
+  expect(r.core).toEqual({ ...d, dimensions: 16 });
+  const c = new M.CacheCore(r.core);
+  expect(c.config()).toEqual(r.core);
+  c.delete();
+  // every option, set to something other than its default, reaches the core
+  const o = {
+    embedder,
+    space: 'int8',
+    eviction: 'lfu',
+    maxEntries: 7,
+    maxBytes: 100_000,
+    evictFraction: 0.25,
+    threshold: 0.5,
+    evaluator: 'margin',
+    margin: 0.125,
+    maxFalseHitRate: 0.25,
+    candidates: 3,
+    index: { M: 8, efConstruction: 50, efSearch: 20, flatLimit: 0 },
+  } as const;
+  const r2 = resolveOptions(o, embedder, 16, d);
+  const c2 = new M.CacheCore(r2.core);
+  const { index, embedder: _e, ...flat } = o;
+  expect(c2.config()).toEqual({ ...d, ...flat, ...index, dimensions: 16 });
+  c2.delete();
+  // and a cache opened without options reports the core's threshold
+  const cache = await SemanticCache.open({ embedder });
+  expect((await cache.stats()).threshold).toBeCloseTo(d.threshold, 6);
+  await cache.close();
+});
+
+it('documents each default as the one applied', async () => {
+  const M = await loadModule();
+  const d = M.CacheCore.defaults();
+  const r = resolveOptions({ embedder }, embedder, 16, d);
+  const applied: Record<string, unknown> = {
+    snapshotIntervalMs: r.snapshotIntervalMs,
+    evaluator: r.evaluator,
+    maxFalseHitRate: r.core.maxFalseHitRate,
+    margin: r.core.margin,
+    space: r.core.space,
+    eviction: r.core.eviction,
+    maxEntries: r.core.maxEntries,
+    maxBytes: r.core.maxBytes,
+    evictFraction: r.core.evictFraction,
+    ttl: r.ttl,
+    candidates: r.core.candidates,
+    maxPromptChars: r.maxPromptChars,
+    maxAnswerBytes: r.maxAnswerBytes,
+    snapshotEvery: r.snapshotEvery,
+  };
+  const docs = optionDocs();
+  for (const [key, value] of Object.entries(applied)) {
+    const doc = documentedDefault(docs.get(key) ?? '');
+    if (typeof value === 'number') expect(doc, key).toBeCloseTo(value, 6);
+    else expect(doc, key).toBe(value);
+  }
+  expect(docs.get('threshold')).toMatch(new RegExp(`else ${d.threshold.toFixed(1)}\\.`));
+  const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+)\), efConstruction \((\d+)\), efSearch \((\d+)\)/.exec(docs.get('index') ?? '');
+  expect(idx?.slice(1).map(Number)).toEqual([d.flatLimit, d.M, d.efConstruction, d.efSearch]);
+});
