@@ -1,7 +1,7 @@
 // Who may call what (docs/security.md has the table): the Host and Origin checks every route
 // gets, explicit CORS, the admin token for routes that write cache content directly, and the
 // tenant, taken from a verified source when the deployment has one.
-import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
+import { SemcacheError } from '../errors.js';
 import { secretsEqual, sha256Hex } from '../llm/canonical.js';
 
 export interface AccessOptions {
@@ -58,7 +58,6 @@ export function createAccess(options: AccessOptions) {
   const tokenTenants = options.tenantTokens
     ? Promise.all(Object.entries(options.tenantTokens).map(async ([token, tenant]) => [await sha256Hex(token), tenant] as const)).then((e) => new Map(e))
     : undefined;
-  const deny = (code: SemcacheErrorCode, message: string) => new SemcacheError(code, message);
 
   return {
     tenantHeader,
@@ -78,7 +77,7 @@ export function createAccess(options: AccessOptions) {
     /** Checks Host and Origin and resolves the caller; throws a SemcacheError naming the refusal. */
     async caller(request: Request, info: ClientInfo): Promise<Caller> {
       const host = info.host ?? new URL(request.url).host;
-      if (hosts && !hosts.has(hostName(host))) throw deny('HOST_NOT_ALLOWED', `this server does not answer to Host ${JSON.stringify(host)}`);
+      if (hosts && !hosts.has(hostName(host))) throw new SemcacheError('HOST_NOT_ALLOWED', `this server does not answer to Host ${JSON.stringify(host)}`);
       const origin = request.headers.get('origin');
       let sameOrigin = origin === null;
       if (origin !== null) {
@@ -89,15 +88,15 @@ export function createAccess(options: AccessOptions) {
         }
       }
       const corsAllowed = origin !== null && (cors.has(origin) || cors.has('*'));
-      if (!sameOrigin && !corsAllowed) throw deny('CROSS_ORIGIN', `requests from ${origin} are not allowed (see CORS in docs/security.md)`);
+      if (!sameOrigin && !corsAllowed) throw new SemcacheError('CROSS_ORIGIN', `requests from ${origin} are not allowed (see CORS in docs/security.md)`);
       // A browser that sends no Origin still says where a request comes from.
       const site = request.headers.get('sec-fetch-site');
-      if (origin === null && (site === 'cross-site' || site === 'same-site')) throw deny('CROSS_ORIGIN', 'cross-site requests are not allowed');
+      if (origin === null && (site === 'cross-site' || site === 'same-site')) throw new SemcacheError('CROSS_ORIGIN', 'cross-site requests are not allowed');
 
       const given = request.headers.get('x-semcache-admin-token');
       let admin = false;
       if (given !== null) {
-        if (!options.adminToken || !(await secretsEqual(given, options.adminToken))) throw deny('UNAUTHORIZED', 'the admin token is not valid');
+        if (!options.adminToken || !(await secretsEqual(given, options.adminToken))) throw new SemcacheError('UNAUTHORIZED', 'the admin token is not valid');
         admin = true;
       }
       const named = request.headers.get(tenantHeader)?.trim() || 'default';
@@ -109,11 +108,11 @@ export function createAccess(options: AccessOptions) {
         if (found !== undefined) {
           tenant = found;
           verified = true;
-        } else if (!admin) throw deny('UNAUTHORIZED', token === null ? 'send your tenant token in X-Semcache-Tenant-Token' : 'the tenant token is not valid');
+        } else if (!admin) throw new SemcacheError('UNAUTHORIZED', token === null ? 'send your tenant token in X-Semcache-Tenant-Token' : 'the tenant token is not valid');
       } else if (options.tenantProxySecret !== undefined) {
         const secret = request.headers.get('x-semcache-proxy-secret');
         if (secret !== null && (await secretsEqual(secret, options.tenantProxySecret))) verified = true;
-        else if (!admin) throw deny('UNAUTHORIZED', 'requests must come through the authenticating proxy');
+        else if (!admin) throw new SemcacheError('UNAUTHORIZED', 'requests must come through the authenticating proxy');
       }
       // a request a proxy forwarded comes from loopback too, but not from this machine's user
       const forwarded = ['forwarded', 'x-forwarded-for', 'x-real-ip'].some((h) => request.headers.has(h));
@@ -125,8 +124,8 @@ export function createAccess(options: AccessOptions) {
      * the caller's own verified tenant, which needs no admin). */
     requireWrite(caller: Caller, route: string, ownTenantOnly = false): void {
       if (caller.admin || caller.local || (ownTenantOnly && caller.verified)) return;
-      if (options.adminToken) throw deny('UNAUTHORIZED', `${route} needs the admin token (X-Semcache-Admin-Token)`);
-      throw deny('FORBIDDEN', `${route} is off: configure an admin token to use it (it is open only to same-origin requests from loopback)`);
+      if (options.adminToken) throw new SemcacheError('UNAUTHORIZED', `${route} needs the admin token (X-Semcache-Admin-Token)`);
+      throw new SemcacheError('FORBIDDEN', `${route} is off: configure an admin token to use it (it is open only to same-origin requests from loopback)`);
     },
   };
 }

@@ -1,7 +1,6 @@
 // One fetch-style handler (Request -> Response) for every place semcache serves HTTP: the Node
 // server (`npm start`) and the edge worker. An OpenAI-compatible caching proxy plus the cache's
 // own endpoints (GPTCache's server, redone), behind the checks of access.ts and body.ts.
-import type { SemanticCacheApi } from '../api.js';
 import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 import { hmacHex, importHmacKey } from '../llm/canonical.js';
 import { requestKey, type RequestKind } from '../llm/request-key.js';
@@ -21,15 +20,13 @@ import {
   type ChatRequest,
   type Endpoint,
 } from './openai.js';
-import { tenantView, type SharedCache } from './tenant-view.js';
+import { tenantView, type HandlerCache, type SharedCache } from './tenant-view.js';
 import { callUpstream, CREDENTIAL_HEADERS, type CompletionPath, type Upstream } from './upstream.js';
 
 export { remoteUpstream, type Upstream } from './upstream.js';
 export type { ClientInfo } from './access.js';
 
-/** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
- * Durable Object). */
-export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush'>;
+export type { HandlerCache } from './tenant-view.js';
 
 export interface HandlerOptions extends AccessOptions {
   /** One cache per tenant (edge: its Durable Objects), or one cache all tenants share (it must

@@ -2,9 +2,12 @@
 // lookups and puts carry the tenant in their scope already; clear and stats must touch only the
 // scopes whose tenant is this one. (The edge worker needs none of this: each tenant has its own
 // Durable Objects.)
+import type { EntryInfo, SemanticCacheApi } from '../api.js';
 import type { ScopeInput } from '../scope.js';
-import type { EntryInfo } from '../api.js';
-import type { HandlerCache } from './handler.js';
+
+/** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
+ * Durable Object). */
+export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush'>;
 
 /** A cache all tenants share: what the handler needs, plus listing entries with their scopes. */
 export type SharedCache = HandlerCache & {
