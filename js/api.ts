@@ -31,14 +31,20 @@ export interface SemanticCacheOptions {
    * 'learned' (a trained model's probability that the two prompts ask the same thing, from the
    * cosine and lexical features — differing content words, numbers, negations, antonyms, names —
    * against a threshold calibrated for `maxFalseHitRate`; `threshold` is then not used).
-   * Default 'cosine'. */
+   * Default: the embedder's calibrated evaluator when it has one and no `threshold` is given
+   * (see Embedder.defaultEvaluator), else 'cosine'. */
   evaluator?: 'cosine' | 'margin' | 'learned';
   /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
-   * held-out QQP training pairs (e.g. 0.05 = 5%). Default 0.05. */
+   * held-out QQP pairs (e.g. 0.02 = 2%). Default 0.02. */
   maxFalseHitRate?: number;
   /** For 'learned': the model file (URL or bytes). Default: the bundled
    * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
   evaluatorModel?: string | URL | Uint8Array;
+  /** Embed the prompt's normalized form (the core's normalizePrompt: Unicode NFKC, lower case,
+   * whitespace runs as one space, quotes and the sentence marks at the ends dropped), so
+   * rewordings that differ only in those ways are the same text. The cached prompt keeps its
+   * original text. Default true. */
+  normalize?: boolean;
   /** Second opinion for borderline lookups (e.g. an LLM judge). Called only when the evaluator's
    * score (cosine, or probability for 'learned') of the best match lies in `band` [lo, hi];
    * its answer then decides hit or miss. A timeout or a throw counts as a miss (a throw is

@@ -40,7 +40,9 @@ function checkModelEmbedder(model: EvaluatorModel, embedder: Embedder): void {
       return;  // a hand-made model's free-form info
     }
     const id = embedder.id ?? '';
-    if (typeof family === 'string' && family && !id.startsWith(family)) {
+    // ids are NAME@sha or NAME-q8@sha: 'use-lite' must not pass for 'use-lite-cache'
+    const sameModel = (f: string) => id === f || id.startsWith(`${f}@`) || id.startsWith(`${f}-q8@`);
+    if (typeof family === 'string' && family && !sameModel(family)) {
       throw new SemcacheError(
         'INVALID_ARGUMENT',
         `the evaluator model was trained on '${family}' embeddings (its projection is fitted to them), this cache embeds with '${id || 'an unnamed embedder'}': use the '${family}' embedder or a model trained for yours (tools/train-evaluator.mjs)`,

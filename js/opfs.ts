@@ -29,12 +29,14 @@ import type {
   SemanticCacheStats,
 } from './api.js';
 import { getOrComputeWith } from './compute.js';
-import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
+import { withEmbedderDefaults } from './embedder.js';
+import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError } from './errors.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
 import { checkPrompt, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
+import { loadCore } from './wasm.js';
 import {
   RELAYED_VERBS,
   type OpfsEvents,
@@ -79,9 +81,12 @@ export class OpfsSemanticCache implements OpfsCache {
       throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a browser page with Web Locks, BroadcastChannel and workers");
     }
     const embedder = embedderOf(o);
+    o = withEmbedderDefaults(o, embedder);
     checkVerifier(o.verifier);
     const dimensions = await resolveDimensions(o.dimensions, embedder);
-    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions));
+    // the page embeds, so the page normalizes (the same core function the worker has)
+    const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
+    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions, normalize));
     void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});
     try {
       const s = await c.call('stats', []);

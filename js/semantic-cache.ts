@@ -23,7 +23,8 @@ import type {
   VerifierOptions,
 } from './api.js';
 import { getOrComputeWith } from './compute.js';
-import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
+import { withEmbedderDefaults } from './embedder.js';
+import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
 import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from './options.js';
@@ -85,15 +86,16 @@ export class SemanticCache implements SemanticCacheApi {
     const given = (options as SemanticCacheOptions).store;
     const storage = given ? undefined : storageFor(options.storage);
     if (storage && 'open' in storage) return storage.open(options as OpfsCacheOptions);
-    const o = options as SemanticCacheOptions;
-    const embedder = embedderOf(o);
+    const embedder = embedderOf(options);
+    const o = withEmbedderDefaults(options as SemanticCacheOptions, embedder);
     checkOptions(o);
     const dimensions = await resolveDimensions(o.dimensions, embedder);
     const m = await loadCore(o.wasm);
     const resolved = resolveOptions(o, embedder, dimensions, core(() => m.CacheCore.defaults()));
+    const normalize = normalizerOf(o, m);
     const store = o.store ?? (await storage!.store(o));
     const c = core(() => new m.CacheCore(resolved.core));
-    const embedding = new Embedding(embedder, dimensions);
+    const embedding = new Embedding(embedder, dimensions, normalize);
     try {
       return await SemanticCache.openOn(store, m, c, embedding, o, resolved);
     } catch (e) {
