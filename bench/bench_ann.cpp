@@ -129,12 +129,12 @@ int main(int argc, char** argv) {
       std::fclose(f);
       try {
         built = VectorIndex::fromSnapshot(bytes.data(), bytes.size());
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", snap.c_str(), e.what());
-        return 1;
+        built->setEfSearch(a.ef);
+      } catch (const std::exception& e) {  // an older format, say: build it again
+        std::fprintf(stderr, "%s: %s; rebuilding\n", snap.c_str(), e.what());
       }
-      built->setEfSearch(a.ef);
-    } else {
+    }
+    if (!built) {
       built = std::make_unique<VectorIndex>(p);
       auto t0 = Clock::now();
       for (size_t i = 0; i < a.n; ++i) built->add(i, &data[i * a.dim]);

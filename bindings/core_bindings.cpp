@@ -5,11 +5,14 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "cache/cache.h"
 #include "cache/learned.h"
+#include "cache/snapshot.h"
 #include "js_error.h"
 
 using emscripten::val;
@@ -240,6 +243,53 @@ class CacheCore {
     return guard([&] { return double(cache_.loadSnapshot(reinterpret_cast<const uint8_t*>(ptr), size)); });
   }
 
+  // A snapshot in slices while the cache keeps serving (cache/snapshot.h): begin, then next()
+  // until done; each slice is a JS copy of about maxBytes. A clear() or a loaded snapshot in
+  // between makes next() throw ABORTED.
+  void snapshotBegin() {
+    guard([&] {
+      writer_.reset();
+      writer_ = std::make_unique<SnapshotWriter>(cache_);
+    });
+  }
+  val snapshotNext(double maxBytes, double seq) {
+    return guard([&] {
+      if (!writer_) throw Error(codes::kInvalidArgument, "no snapshot in progress: call snapshotBegin()");
+      slice_.clear();
+      bool done = writer_->next(slice_, size_t(std::max(1.0, maxBytes)), uint64_t(seq));
+      val o = val::object();
+      o.set("bytes", copyOut(slice_.bytes().data(), slice_.size()));
+      o.set("done", done);
+      if (done) writer_.reset();
+      if (slice_.bytes().capacity() > (size_t(8) << 20)) slice_ = ByteWriter();  // keep no big buffer
+      return o;
+    });
+  }
+  void snapshotAbort() { writer_.reset(); }
+
+  // Loading as a stream: JS copies each chunk into wasm memory it got from _malloc, pushes it,
+  // and frees or reuses it; the cache changes only when loadFinish() succeeds.
+  void loadBegin(double totalBytes) {
+    guard([&] {
+      loader_.reset();
+      loader_ = std::make_unique<SnapshotLoader>(cache_, uint64_t(totalBytes));
+    });
+  }
+  void loadPush(uintptr_t ptr, uint32_t size) {
+    guard([&] {
+      if (!loader_) throw Error(codes::kInvalidArgument, "no load in progress: call loadBegin()");
+      loader_->push(reinterpret_cast<const uint8_t*>(ptr), size);
+    });
+  }
+  double loadFinish() {
+    return guard([&] {
+      if (!loader_) throw Error(codes::kInvalidArgument, "no load in progress: call loadBegin()");
+      auto loader = std::move(loader_);
+      return double(loader->finish());
+    });
+  }
+  void loadAbort() { loader_.reset(); }
+
   static std::string hashPrompt(const std::string& prompt) { return hex64(Cache::hashPrompt(prompt)); }
 
  private:
@@ -251,6 +301,10 @@ class CacheCore {
 
   Cache cache_;
   std::vector<float> vec_;
+  // After cache_: destroyed first, while the cache they point to still exists.
+  std::unique_ptr<SnapshotWriter> writer_;
+  ByteWriter slice_;
+  std::unique_ptr<SnapshotLoader> loader_;
 };
 
 std::vector<float> floatsOf(const val& arr, const char* what) {
@@ -395,6 +449,13 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("stats", &CacheCore::stats)
       .function("snapshot", &CacheCore::snapshot)
       .function("loadSnapshot", &CacheCore::loadSnapshot)
+      .function("snapshotBegin", &CacheCore::snapshotBegin)
+      .function("snapshotNext", &CacheCore::snapshotNext)
+      .function("snapshotAbort", &CacheCore::snapshotAbort)
+      .function("loadBegin", &CacheCore::loadBegin)
+      .function("loadPush", &CacheCore::loadPush)
+      .function("loadFinish", &CacheCore::loadFinish)
+      .function("loadAbort", &CacheCore::loadAbort)
       .class_function("hashPrompt", &CacheCore::hashPrompt)
       .class_function("defaults", &CacheCore::defaults);
 

@@ -121,6 +121,17 @@ export interface CacheCore {
   stats(): CoreStats;
   snapshot(seq: number): Uint8Array;
   loadSnapshot(ptr: number, size: number): number;
+  /** Starts a snapshot written in slices (one at a time; a new one replaces it). */
+  snapshotBegin(): void;
+  /** The next slice (about maxBytes); `done` on the last one, stamped with seq. ABORTED after a clear(). */
+  snapshotNext(maxBytes: number, seq: number): { bytes: Uint8Array; done: boolean };
+  snapshotAbort(): void;
+  /** Loading a snapshot of totalBytes as a stream: push chunks (copied into wasm memory) in order, then finish. */
+  loadBegin(totalBytes: number): void;
+  loadPush(ptr: number, size: number): void;
+  /** Validates and replaces the cache's state; returns the snapshot's seq. */
+  loadFinish(): number;
+  loadAbort(): void;
   delete(): void;
 }
 

@@ -52,6 +52,9 @@ export interface WordPieceTokenizerClass {
 }
 
 export interface TextModule {
+  /** A prompt's normalized form (src/text/normalize.h): NFKC, lower case (as JS toLowerCase),
+   *  each run of whitespace one space, trimmed. Idempotent. The cache embeds this form. */
+  normalizePrompt(text: string): string;
   SentencePieceTokenizer: SentencePieceTokenizerClass;
   WordPieceTokenizer: WordPieceTokenizerClass;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "js_error.h"
+#include "text/normalize.h"
 #include "text/sentencepiece.h"
 #include "text/wordpiece.h"
 
@@ -79,9 +80,14 @@ int wpVocabSize(const WordPieceTokenizer& t) { return t.vocabSize(); }
 int wpModelMaxLength(const WordPieceTokenizer& t) { return t.modelMaxLength(); }
 int wpPadId(const WordPieceTokenizer& t) { return t.padId(); }
 
+std::string normalizePrompt(const std::string& text) {
+  return guard([&] { return semcache::text::normalizePrompt(text); });
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(semcache_text) {
+  emscripten::function("normalizePrompt", &normalizePrompt);
   emscripten::class_<SentencePieceTokenizer>("SentencePieceTokenizer")
       .constructor(&spCreate, emscripten::allow_raw_pointers())
       .function("encode", &spEncode)

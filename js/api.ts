@@ -31,14 +31,20 @@ export interface SemanticCacheOptions {
    * 'learned' (a trained model's probability that the two prompts ask the same thing, from the
    * cosine and lexical features — differing content words, numbers, negations, antonyms, names —
    * against a threshold calibrated for `maxFalseHitRate`; `threshold` is then not used).
-   * Default 'cosine'. */
+   * Default: the embedder's calibrated evaluator when it has one and no `threshold` is given
+   * (see Embedder.defaultEvaluator), else 'cosine'. */
   evaluator?: 'cosine' | 'margin' | 'learned';
   /** For 'learned': the share of non-duplicate questions allowed to hit, as calibrated on
-   * held-out QQP training pairs (e.g. 0.05 = 5%). Default 0.05. */
+   * held-out QQP pairs (e.g. 0.02 = 2%). Default 0.02. */
   maxFalseHitRate?: number;
   /** For 'learned': the model file (URL or bytes). Default: the bundled
    * dist/models/evaluator/model.bin (built by tools/train-evaluator.mjs). */
   evaluatorModel?: string | URL | Uint8Array;
+  /** Embed the prompt's normalized form (the core's normalizePrompt: Unicode NFKC, lower case,
+   * whitespace runs as one space, quotes and the sentence marks at the ends dropped), so
+   * rewordings that differ only in those ways are the same text. The cached prompt keeps its
+   * original text. Default true. */
+  normalize?: boolean;
   /** Second opinion for borderline lookups (e.g. an LLM judge). Called only when the evaluator's
    * score (cosine, or probability for 'learned') of the best match lies in `band` [lo, hi];
    * its answer then decides hit or miss. A timeout or a throw counts as a miss (a throw is
@@ -78,6 +84,11 @@ export interface SemanticCacheOptions {
   clock?: () => number;
   /** How to load the wasm core (see loadCore). */
   wasm?: LoadCoreOptions;
+  /** A miss whose prompt would hit a prompt whose LLM call is still running (same scope, same
+   * evaluator) waits for that answer instead of calling the LLM too (getOrCompute, begin): at
+   * most this long for each piece of it, then it calls the LLM itself; 0 = never wait.
+   * Default 60,000. */
+  joinWaitMs?: number;
   /** A second tier asked after a local miss (GPTCache's next_cache, across the network): another
    * cache, or `remoteCache({ url })` for a semcache server or edge worker. Its hits are returned
    * and copied into this cache; getOrCompute's answers are written through to it when it takes
@@ -271,6 +282,9 @@ export interface ComputeResult {
   id: number | null;
   /** Who answered: this cache, its `next` tier, or compute (a miss everywhere it asked). */
   tier: 'local' | 'next' | 'compute';
+  /** The answer is that of a similar call that was in flight (this one waited for it; compute was
+   * not called): `hit` is true and `similarity` is to that call's prompt. */
+  joined?: boolean;
   /** Set when the cache failed (a tier could not be asked or written): the answer then came from
    * the next tier or compute, or, on a hit, its local copy could not be written. */
   cacheError?: SemcacheError | Error;
@@ -324,6 +338,8 @@ export interface SemanticCacheStats {
    * this cache's byte budget (storageShare of the quota), the database's bytes in use, whether
    * the origin's storage is persistent, and entries evicted to stay within the budget. */
   storage?: { usage: number; quota: number; budget: number; databaseBytes: number; persisted: boolean; budgetEvictions: number };
+  /** Size of the wasm core's memory (vectors, index, entry metadata; it grows, never shrinks). */
+  wasmHeapBytes: number;
 }
 
 /**

@@ -1,15 +1,24 @@
 // Prompt -> vector, one implementation for the in-process cache and the OPFS proxy: the caller's
-// own vector (checked) or one embedder call, whose failures surface as EMBEDDER_FAILED and whose
+// own vector (checked) or one embedder call on the prompt's normalized form, whose failures surface as EMBEDDER_FAILED and whose
 // output is checked (one vector, the cache's length, finite, not zero).
 import type { CallOptions } from './api.js';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { checkVector } from './validate.js';
+import type { SemcacheCoreModule } from './wasm/semcache_core.mjs';
 
 /** The `embedder` option, required, as an Embedder. */
 export function embedderOf(options: { embedder?: Embedder | EmbedFunction }): Embedder {
   if (options.embedder === undefined) throw new SemcacheError('INVALID_ARGUMENT', 'options.embedder is required');
   return toEmbedder(options.embedder);
+}
+
+/** The text form prompts are embedded in: the core's normalizePrompt unless `normalize: false`. */
+export function normalizerOf(options: { normalize?: boolean }, m: Pick<SemcacheCoreModule, 'normalizePrompt'>): ((prompt: string) => string) | undefined {
+  if (options.normalize !== undefined && typeof options.normalize !== 'boolean') {
+    throw new SemcacheError('INVALID_ARGUMENT', `normalize must be true or false, got ${String(options.normalize)}`);
+  }
+  return options.normalize === false ? undefined : (prompt) => m.normalizePrompt(prompt);
 }
 
 /** The vector length: the `dimensions` option, else the embedder's, else one probe embedding. */
@@ -43,6 +52,8 @@ export class Embedding {
   constructor(
     readonly embedder: Embedder,
     readonly dimensions: number,
+    /** What the embedder is given instead of the prompt (the core's normalizePrompt), if anything. */
+    private readonly normalize?: (prompt: string) => string,
   ) {}
 
   /** options.vector when given (checked; possibly the caller's own array), else one embedding. */
@@ -57,7 +68,7 @@ export class Embedding {
     const t = performance.now();
     let out: ArrayLike<number>[];
     try {
-      out = await this.embedder.embed([prompt], { signal });
+      out = await this.embedder.embed([this.normalize ? this.normalize(prompt) : prompt], { signal });
     } catch (e) {
       if (signal?.aborted) throwIfAborted(signal);
       if (e instanceof SemcacheError) throw e;

@@ -50,12 +50,12 @@ export const ERROR_CODES = {
   CORRUPT_DATABASE: 'the SQLite database is damaged (open with onCorrupt: "reset" to start fresh)',
   QUOTA_EXCEEDED: 'storage is full even after evicting a tenth of the entries',
   CORRUPT_SNAPSHOT: 'an index snapshot fails its checksum or is inconsistent',
-  SNAPSHOT_MISMATCH: 'an index snapshot of another shape (dimensions, space, or without the prompt signatures the evaluator needs)',
+  SNAPSHOT_MISMATCH: 'an index snapshot of another shape (dimensions, space, hnswlib label width, or without the prompt signatures the evaluator needs)',
   CORRUPT_EXPORT: 'an export file (cache.import) is truncated, fails a checksum or is not a semcache export',
   UNSUPPORTED_VERSION: 'a file, snapshot, schema or model of a format version this semcache does not read',
   // Lifecycle.
   CLOSED: 'the cache, model or session was closed (or never opened)',
-  ABORTED: 'the caller’s AbortSignal fired',
+  ABORTED: 'the caller’s AbortSignal fired (or, inside the core, a snapshot being written in slices was overtaken by a clear or a load)',
   WORKER_DIED: 'the worker crashed, was terminated or sent an unreadable message',
   INTERNAL: 'a bug: an unexpected exception in the core or a worker (please report it)',
 } as const;

@@ -5,8 +5,9 @@ import { SemcacheError, core } from './errors.js';
 import { fetchBytes } from './net.js';
 import type { CacheCore, EvaluatorModel, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 
-/** Loads the model into `c` and makes 'learned' its evaluator. */
-export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, source: string | URL | Uint8Array | undefined, embedder: Embedder): Promise<void> {
+/** Loads the model into `c` and makes 'learned' its evaluator. Resolves with the model's bytes
+ * (for another core that must decide the same way). */
+export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, source: string | URL | Uint8Array | undefined, embedder: Embedder): Promise<Uint8Array> {
   const bytes = source instanceof Uint8Array ? source : await fetchBytes(source ?? defaultEvaluatorModel(), { cache: false });
   const ptr = m._malloc(bytes.length);
   try {
@@ -17,6 +18,7 @@ export async function useLearnedEvaluator(m: SemcacheCoreModule, c: CacheCore, s
     m._free(ptr);
   }
   core(() => c.configure({ evaluator: 'learned' }));
+  return bytes;
 }
 
 // Resolved on use: workerd leaves import.meta.url undefined, and a module-level `new URL` would
@@ -38,7 +40,9 @@ function checkModelEmbedder(model: EvaluatorModel, embedder: Embedder): void {
       return;  // a hand-made model's free-form info
     }
     const id = embedder.id ?? '';
-    if (typeof family === 'string' && family && !id.startsWith(family)) {
+    // ids are NAME@sha or NAME-q8@sha: 'use-lite' must not pass for 'use-lite-cache'
+    const sameModel = (f: string) => id === f || id.startsWith(`${f}@`) || id.startsWith(`${f}-q8@`);
+    if (typeof family === 'string' && family && !sameModel(family)) {
       throw new SemcacheError(
         'INVALID_ARGUMENT',
         `the evaluator model was trained on '${family}' embeddings (its projection is fitted to them), this cache embeds with '${id || 'an unnamed embedder'}': use the '${family}' embedder or a model trained for yours (tools/train-evaluator.mjs)`,

@@ -34,7 +34,7 @@ export type { RemoteCache, RemoteCacheOptions } from './remote-cache.js';
 export { ERROR_CODES, SemcacheError, isErrorCode } from './errors.js';
 export type { SemcacheErrorCode } from './errors.js';
 export type { Embedder, EmbedFunction } from './embedder.js';
-export type { CacheStore, CacheRow, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';
+export type { CacheStore, CacheRow, SnapshotSink, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from './store.js';
 export type { OpfsSemanticCache } from './opfs.js';
 export { MemoryStore } from './stores/memory.js';
 export { scopeKey } from './scope.js';
@@ -53,3 +53,5 @@ export type {
   Gpt2Source,
   Gpt2WeightFormat,
 } from './gpt2.js';
+export { joinedAnswer, joinedPieces, followJoined } from './flights.js';
+export type { BeginResult, FlightEnd, FlightProgress, Joined, Leader } from './flights.js';

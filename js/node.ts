@@ -44,6 +44,6 @@ registerStorage('file', {
 export * from './index.js';
 // ONNX Runtime is a separate entry elsewhere ('semcache/onnx'): a page or worker that brings its
 // own embedder should not pull in 14 MB of wasm. In Node it costs nothing until used.
-export { OnnxEmbedder, USE_LITE_THRESHOLD } from './embedders/onnx.js';
+export { BUNDLED_MODELS, DEFAULT_MODEL, OnnxEmbedder, USE_LITE_THRESHOLD, type BundledModel } from './embedders/onnx.js';
 export type { OnnxEmbedderOptions } from './embedders/onnx.js';
 export { NodeSqliteStore } from './stores/node-sqlite.js';

@@ -33,7 +33,8 @@ import type {
   SemanticCacheStats,
 } from './api.js';
 import { getOrComputeWith } from './compute.js';
-import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
+import { withEmbedderDefaults } from './embedder.js';
+import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError } from './errors.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
@@ -41,6 +42,7 @@ import { Tiers } from './tiers.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkPrompt, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
+import { loadCore } from './wasm.js';
 import {
   RELAYED_VERBS,
   type OpfsEvents,
@@ -90,11 +92,14 @@ export class OpfsSemanticCache implements OpfsCache {
       throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a browser page with Web Locks, BroadcastChannel and workers");
     }
     const embedder = embedderOf(o);
+    o = withEmbedderDefaults(o, embedder);
     checkVerifier(o.verifier);
     const share = o.storageShare ?? DEFAULT_STORAGE_SHARE;
     if (!(typeof share === 'number' && share > 0 && share <= 1)) throw new SemcacheError('INVALID_ARGUMENT', `storageShare must be a number in (0, 1], got ${String(share)}`);
     const dimensions = await resolveDimensions(o.dimensions, embedder);
-    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions));
+    // the page embeds, so the page normalizes (the same core function the worker has)
+    const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
+    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions, normalize));
     // Asked from the page: persist() is not exposed to workers. Its answer shows in stats().
     if (o.persist !== false) await navigator.storage?.persist?.().catch(() => false);
     void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});

@@ -18,6 +18,7 @@ export const JS_DEFAULTS = {
   snapshotIntervalMs: 30_000,
   maxPromptChars: DEFAULT_MAX_PROMPT_CHARS,
   maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES,
+  joinWaitMs: 60_000,
 } as const;
 
 export type Evaluator = NonNullable<SemanticCacheOptions['evaluator']>;
@@ -33,6 +34,7 @@ export interface ResolvedOptions {
   snapshotIntervalMs: number;
   maxPromptChars: number;
   maxAnswerBytes: number;
+  joinWaitMs: number;
   defaultScope: string;
   clock: () => number;
   verifier?: VerifierOptions;
@@ -40,7 +42,7 @@ export interface ResolvedOptions {
 
 /** What can be checked before the core loads; the core refuses the rest (INVALID_ARGUMENT too). */
 export function checkOptions(o: SemanticCacheOptions): void {
-  for (const k of ['ttl', 'maxEntries', 'maxBytes', 'snapshotEvery', 'snapshotIntervalMs', 'maxFalseHitRate', 'maxPromptChars', 'maxAnswerBytes'] as const) {
+  for (const k of ['ttl', 'maxEntries', 'maxBytes', 'snapshotEvery', 'snapshotIntervalMs', 'maxFalseHitRate', 'maxPromptChars', 'maxAnswerBytes', 'joinWaitMs'] as const) {
     checkNumber(k, o[k], 0);
   }
   if (o.threshold !== undefined) checkThreshold(o.threshold);
@@ -85,6 +87,7 @@ export function resolveOptions(o: SemanticCacheOptions, embedder: Embedder, dime
     snapshotIntervalMs: o.snapshotIntervalMs ?? JS_DEFAULTS.snapshotIntervalMs,
     maxPromptChars: o.maxPromptChars ?? JS_DEFAULTS.maxPromptChars,
     maxAnswerBytes: o.maxAnswerBytes ?? JS_DEFAULTS.maxAnswerBytes,
+    joinWaitMs: o.joinWaitMs ?? JS_DEFAULTS.joinWaitMs,
     defaultScope: scopeKey(o.scope),
     clock: o.clock ?? Date.now,
     verifier: o.verifier,

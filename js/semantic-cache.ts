@@ -27,7 +27,8 @@ import type {
   VerifierOptions,
 } from './api.js';
 import { getOrComputeWith } from './compute.js';
-import { Embedding, embedderOf, resolveDimensions } from './embedding.js';
+import { withEmbedderDefaults } from './embedder.js';
+import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
 import { INTERNAL, type CacheInternals } from './internal.js';
@@ -40,6 +41,8 @@ import { Tiers } from './tiers.js';
 import { LocalTransfer } from './transfer/local.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkAnswer, checkPrompt } from './validate.js';
+import { CacheFlights } from './cache-flights.js';
+import type { BeginResult } from './flights.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
@@ -57,6 +60,7 @@ export class SemanticCache implements SemanticCacheApi {
   private readonly snapshots: Snapshots;
   private readonly tiers: Tiers;
   private readonly transfer: LocalTransfer;
+  private readonly flights: CacheFlights;
   private closed = false;
   private readonly counts = { storeMs: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
 
@@ -68,6 +72,7 @@ export class SemanticCache implements SemanticCacheApi {
     private readonly o: ResolvedOptions,
     seq: number,
     options: SemanticCacheOptions,
+    evaluatorBytes?: Uint8Array,
   ) {
     this.dimensions = o.core.dimensions;
     this.threshold = o.threshold;
@@ -76,6 +81,7 @@ export class SemanticCache implements SemanticCacheApi {
     this.snapshots = new Snapshots(this.c, store, this.writer, o, this.counts, o.clock);
     this.tiers = Tiers.of(options);
     this.transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
+    this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
 
   /**
@@ -93,15 +99,16 @@ export class SemanticCache implements SemanticCacheApi {
     const given = (options as SemanticCacheOptions).store;
     const storage = given ? undefined : storageFor(options.storage);
     if (storage && 'open' in storage) return storage.open(options as OpfsCacheOptions);
-    const o = options as SemanticCacheOptions;
-    const embedder = embedderOf(o);
+    const embedder = embedderOf(options);
+    const o = withEmbedderDefaults(options as SemanticCacheOptions, embedder);
     checkOptions(o);
     const dimensions = await resolveDimensions(o.dimensions, embedder);
     const m = await loadCore(o.wasm);
     const resolved = resolveOptions(o, embedder, dimensions, core(() => m.CacheCore.defaults()));
+    const normalize = normalizerOf(o, m);
     const store = o.store ?? (await storage!.store(o));
     const c = core(() => new m.CacheCore(resolved.core));
-    const embedding = new Embedding(embedder, dimensions);
+    const embedding = new Embedding(embedder, dimensions, normalize);
     try {
       return await SemanticCache.openOn(store, m, c, embedding, o, resolved);
     } catch (e) {
@@ -128,7 +135,7 @@ export class SemanticCache implements SemanticCacheApi {
   ): Promise<SemanticCache> {
     c.clear();
     try {
-      if (o.evaluator === 'learned') await useLearnedEvaluator(m, c, options.evaluatorModel, embedding.embedder);
+      const learned = o.evaluator === 'learned' ? await useLearnedEvaluator(m, c, options.evaluatorModel, embedding.embedder) : undefined;
       const info = { dimensions: o.core.dimensions, space: o.core.space, embedder: embedding.embedder.id ?? 'unnamed' };
       let opened = await store.open(info);
       const s = opened.info;
@@ -138,7 +145,7 @@ export class SemanticCache implements SemanticCacheApi {
         await store.destroy();
         opened = await store.open(info);
       }
-      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq, options);
+      const cache = new SemanticCache(m, c, store, embedding, o, opened.seq, options, learned);
       await cache.snapshots.restore();
       return cache;
     } catch (e) {
@@ -173,8 +180,8 @@ export class SemanticCache implements SemanticCacheApi {
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
     return getOrComputeWith<{ vector: Float32Array; scope: string }>(prompt, compute, options, {
       lookup: async () => {
-        const r = await this.lookup(prompt, options);
-        return r.result.hit ? { hit: r.result } : { miss: { vector: r.vector!, scope: this.scopeOf(options.scope) } };
+        const { result: r, vector } = await this.start(prompt, options);
+        return r.hit ? { hit: r } : { miss: { vector: vector!, scope: this.scopeOf(options.scope) }, lead: r.lead, join: r.join };
       },
       store: async (answer, { vector, scope }, metadata) => {
         checkAnswer(answer, this.o.maxAnswerBytes);
@@ -196,6 +203,18 @@ export class SemanticCache implements SemanticCacheApi {
   async import(source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
     this.check();
     return importInto(source, this.transfer, this.transferInfo(), options);
+  }
+
+  /**
+   * get() for callers that call the LLM themselves: a miss joins a similar one in flight or leads
+   * (docs/adapters.md). A leading miss in a shared scope asks `next` first; its answer there is
+   * this call's hit (and the joined calls' answer), and a leader's own answer is written through.
+   */
+  async begin(prompt: string, options: GetOptions = {}): Promise<BeginResult> {
+    const t0 = now();
+    const { result } = await this.start(prompt, options);
+    if (result.hit || !result.lead || !this.tiers.shares(options.scope)) return result;
+    return this.tiers.lead(prompt, options, { ...result, lead: result.lead }, t0);
   }
 
   /**
@@ -291,6 +310,7 @@ export class SemanticCache implements SemanticCacheApi {
       dimensions: this.dimensions,
       embedder: this.transferInfo().embedder,
       ...(this.tiers.enabled ? { next: { ...this.tiers.counts } } : {}),
+      wasmHeapBytes: this.c.m.HEAPU8.length,
     };
   }
 
@@ -314,6 +334,7 @@ export class SemanticCache implements SemanticCacheApi {
     } finally {
       this.closed = true;
       await this.snapshots.close();
+      this.flights.close();
       this.c.core.delete();
       await this.store.close();
     }
@@ -342,6 +363,12 @@ export class SemanticCache implements SemanticCacheApi {
 
   private check() {
     if (this.closed) throw new SemcacheError('CLOSED', 'this SemanticCache is closed');
+  }
+
+  private start(prompt: string, options: GetOptions) {
+    const scope = this.scopeOf(options.scope);
+    const insert = (answer: string, vector: Float32Array, o: PutOptions) => this.insert(prompt, answer, scope, vector, { ...options, ...o });
+    return this.flights.start(prompt, scope, options.threshold, () => this.lookup(prompt, options), insert);
   }
 
   private scopeOf(scope: ScopeInput): string {

@@ -3,12 +3,28 @@
 // after a write, and by flush/close (unless a few changed rows are cheaper to replay). An open
 // loads it when it matches the rows, loads it and replays the changes when it lags, and rebuilds
 // from the rows when it is missing, corrupt or of another shape.
+//
+// A million entries make a ~700 MB snapshot: serialized in one step it blocked lookups for
+// seconds and doubled the wasm heap, and loaded as one buffer it doubled the heap again while
+// opening. So the core writes about SNAPSHOT_SLICE_BYTES per slice and this yields between
+// slices, so lookups and puts run meanwhile (the core rewrites what they change: the snapshot is
+// the cache as it was at its last slice, see src/cache/snapshot.h); loading hands the core one
+// chunk at a time.
 import { SemcacheError, core } from './errors.js';
+import { nextTurn } from './platform.js';
 import type { CacheStore, StoreChanges } from './store.js';
+import type { CacheCore, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 import { restoreRow, type CoreRef, type WriteCounts, type Writer } from './writer.js';
 
 /** close() leaves the snapshot as it is when fewer rows than this changed since (replayed on open). */
 export const CLOSE_REPLAY_ROWS = 64;
+
+/**
+ * Core bytes per slice, and one store chunk: measured in Node on a loaded 2-core machine, 1 MiB
+ * took 1-18 ms to serialize and 9-40 ms to insert into SQLite, so a lookup could wait ~50 ms
+ * behind one slice; a quarter of that keeps the wait near 10 ms.
+ */
+export const SNAPSHOT_SLICE_BYTES = 256 << 10;
 
 export class Snapshots {
   /** The seq of the snapshot the store holds (saved or loaded here), -1 when unknown or none. */
@@ -78,11 +94,9 @@ export class Snapshots {
 
   private async save() {
     this.writer.writesSinceSnapshot = 0;
-    const seq = this.writer.seq;
-    const bytes = core(() => this.c.core.snapshot(seq));
     try {
-      await this.store.saveSnapshot({ seq, bytes });
-      this.snapshotSeq = seq;
+      const seq = await writeSnapshotSliced(this.c.core, this.store, () => this.writer.seq);
+      if (seq !== undefined) this.snapshotSeq = seq;
     } catch (e) {
       // No room for the accelerator: the rows are complete, the next open replays or rebuilds.
       if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw e;
@@ -93,21 +107,22 @@ export class Snapshots {
   /** Fills the (empty) core from the store: snapshot, snapshot + changes, or every row. */
   async restore(): Promise<void> {
     const w = this.writer;
-    const snap = await this.read();
-    let loaded = false;
+    const seqNow = w.seq;
+    // A snapshot behind the rows is still useful when the store can list what changed since.
+    const usable = (seq: number) => seq === seqNow || (seq < seqNow && !!this.store.changesSince);
+    const snapSeq = await loadSnapshotStreamed(this.c.m, this.c.core, this.store, usable);
     let changes: StoreChanges | undefined;
-    if (snap) {
-      try {
-        // A snapshot behind the rows is still useful when the store can list what changed since.
-        changes = snap.seq < w.seq && this.store.changesSince ? await this.store.changesSince(snap.seq) : undefined;
-        if (snap.seq === w.seq || changes) loaded = this.loadAt(snap.ptr, snap.size);
-      } finally {
-        this.c.m._free(snap.ptr);
+    let loaded = snapSeq !== undefined;
+    if (loaded && snapSeq! < seqNow) {
+      changes = await this.store.changesSince!(snapSeq!);
+      if (!changes) {  // a clear came after it: nothing to replay from
+        this.c.core.clear();
+        loaded = false;
       }
     }
     if (loaded) {
       if (!changes) {
-        this.snapshotSeq = w.seq;
+        this.snapshotSeq = seqNow;
         return;
       }
       for (const id of changes.deleted) this.c.core.remove(id);
@@ -115,7 +130,7 @@ export class Snapshots {
         this.c.core.remove(row.id);
         restoreRow(this.c, row);
       }
-      this.snapshotSeq = snap!.seq;
+      this.snapshotSeq = snapSeq!;
       w.writesSinceSnapshot = changes.rows.length + changes.deleted.length;
     } else {
       await this.store.scan((rows) => {
@@ -126,53 +141,101 @@ export class Snapshots {
     const dropped = [...core(() => this.c.core.purgeExpired(now)), ...core(() => this.c.core.enforceLimits(now))];
     if (dropped.length) await w.apply({ delete: dropped });
   }
+}
 
-  /**
-   * The store's snapshot copied into the core's heap (the caller frees ptr), or undefined when
-   * there is none or it cannot serve (newer than the rows, or older with no change log). Stores
-   * with loadSnapshotInto write their chunks straight into the heap: no whole copy in JS.
-   */
-  private async read(): Promise<{ seq: number; ptr: number; size: number } | undefined> {
-    const { m } = this.c;
-    const seqNow = this.writer.seq;
-    const usable = (seq: number) => seq === seqNow || (seq < seqNow && !!this.store.changesSince);
-    if (this.store.loadSnapshotInto) {
-      let ptr = 0;
-      let size = 0;
-      const seq = await this.store
-        .loadSnapshotInto((n, seq) => {
-          if (!usable(seq)) return undefined;
-          ptr = m._malloc(n);
-          size = n;
-          if (!ptr && n) throw new SemcacheError('OUT_OF_MEMORY', `no room for a ${n}-byte snapshot in the wasm heap`);
-          return m.HEAPU8.subarray(ptr, ptr + n);
-        })
-        .catch((e: unknown) => {
-          if (ptr) m._free(ptr);
-          throw e;
-        });
-      if (seq === undefined) {
-        if (ptr) m._free(ptr);
-        return undefined;
+/**
+ * Writes the core's snapshot into the store, a slice at a time. `seq()` is read at the last
+ * slice: the snapshot holds every change up to then. Resolves that seq, or undefined when a
+ * clear() (or a loaded snapshot) aborted it; the store's previous snapshot then stays.
+ */
+export async function writeSnapshotSliced(c: CacheCore, store: CacheStore, seq: () => number, sliceBytes = SNAPSHOT_SLICE_BYTES): Promise<number | undefined> {
+  const sink = store.beginSnapshot ? await store.beginSnapshot() : undefined;
+  const held: Uint8Array[] = [];
+  let stamped = -1;
+  try {
+    core(() => c.snapshotBegin());
+    for (;;) {
+      const at = seq();
+      const slice = core(() => c.snapshotNext(sliceBytes, at));
+      if (sink) await sink.write(slice.bytes);
+      else held.push(slice.bytes);
+      if (slice.done) {
+        stamped = at;
+        break;
       }
-      return { seq, ptr, size };
+      await nextTurn();
     }
-    const snap = await this.store.loadSnapshot();
-    if (!snap || !usable(snap.seq)) return undefined;
-    const ptr = m._malloc(snap.bytes.length);
-    m.HEAPU8.set(snap.bytes, ptr);
-    return { seq: snap.seq, ptr, size: snap.bytes.length };
+  } catch (e) {
+    c.snapshotAbort();
+    await sink?.abort();
+    if ((e as SemcacheError)?.code === 'ABORTED') return undefined;
+    throw e;
   }
+  if (sink) await sink.commit(stamped);
+  else await store.saveSnapshot({ seq: stamped, bytes: concat(held) });
+  return stamped;
+}
 
-  /** False when the snapshot is corrupt or of another shape (dimensions, space, or without the
-   * prompt signatures this cache's evaluator needs): the rows are the truth then. */
-  private loadAt(ptr: number, size: number): boolean {
+/**
+ * Streams the store's snapshot into the core. Resolves its seq, or undefined when there is none,
+ * `usable(seq)` declines it, or the core refuses it (damaged, another format or build, or without
+ * the prompt signatures this cache's evaluator needs): the core is then as it was, and the rows
+ * are the truth. Throws only what the store throws.
+ */
+export async function loadSnapshotStreamed(m: SemcacheCoreModule, c: CacheCore, store: CacheStore, usable: (seq: number) => boolean): Promise<number | undefined> {
+  let buf = 0;
+  let cap = 0;
+  let refused = false;
+  const coreCall = <T>(f: () => T): T => {
     try {
-      this.c.core.loadSnapshot(ptr, size);
-      return true;
-    } catch {
-      this.c.core.clear();
-      return false;
+      return core(f);
+    } catch (e) {
+      refused = true;
+      throw e;
     }
+  };
+  const push = (chunk: Uint8Array) => {
+    for (let at = 0; at < chunk.length; at += SNAPSHOT_SLICE_BYTES) {
+      const part = chunk.subarray(at, at + SNAPSHOT_SLICE_BYTES);
+      if (part.length > cap) {
+        if (buf) m._free(buf);
+        buf = m._malloc((cap = part.length));
+        if (!buf) throw new SemcacheError('OUT_OF_MEMORY', `no room for a ${cap}-byte snapshot chunk in the wasm heap`);
+      }
+      m.HEAPU8.set(part, buf);
+      coreCall(() => c.loadPush(buf, part.length));
+    }
+  };
+  try {
+    let seq: number | undefined;
+    if (store.loadSnapshotChunks) {
+      seq = await store.loadSnapshotChunks((size, s) => usable(s) && (coreCall(() => c.loadBegin(size)), true), push);
+    } else {
+      const snap = await store.loadSnapshot();
+      if (snap && usable(snap.seq)) {
+        coreCall(() => c.loadBegin(snap.bytes.length));
+        push(snap.bytes);
+        seq = snap.seq;
+      }
+    }
+    if (seq === undefined) return undefined;
+    coreCall(() => c.loadFinish());
+    return seq;
+  } catch (e) {
+    if (refused) return undefined;
+    throw e;
+  } finally {
+    c.loadAbort();
+    if (buf) m._free(buf);
   }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

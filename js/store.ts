@@ -42,6 +42,15 @@ export interface StoreSnapshot {
   bytes: Uint8Array;
 }
 
+/** A snapshot being written (CacheStore.beginSnapshot). */
+export interface SnapshotSink {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Makes what was written the store's snapshot, for the rows up to `seq`. */
+  commit(seq: number): Promise<void>;
+  /** Drops what was written; the previous snapshot stays. */
+  abort(): Promise<void>;
+}
+
 /** What batches after a given seq changed: rows put (their latest version) and ids deleted. */
 export interface StoreChanges {
   rows: CacheRow[];
@@ -63,12 +72,17 @@ export interface CacheStore {
   changesSince?(seq: number): Promise<StoreChanges | undefined>;
   loadSnapshot(): Promise<StoreSnapshot | undefined>;
   /**
-   * Optional, for big snapshots: asks `alloc(size, seq)` for the destination (or undefined to
-   * skip) and writes the snapshot into it chunk by chunk. Resolves the seq, or undefined when
-   * there is no complete snapshot or alloc declined.
+   * Optional, for big snapshots: asks `accept(size, seq)` whether to read the snapshot, then
+   * hands its chunks to `onChunk` in order (each valid only during the call). Resolves the seq,
+   * or undefined when there is no complete snapshot or accept declined.
    */
-  loadSnapshotInto?(alloc: (size: number, seq: number) => Uint8Array | undefined): Promise<number | undefined>;
+  loadSnapshotChunks?(accept: (size: number, seq: number) => boolean, onChunk: (chunk: Uint8Array) => void): Promise<number | undefined>;
   saveSnapshot(snapshot: StoreSnapshot): Promise<void>;
+  /**
+   * Optional, for big snapshots: a snapshot written chunk by chunk while the cache keeps
+   * serving (the previous snapshot stays current until commit).
+   */
+  beginSnapshot?(): Promise<SnapshotSink>;
   /** Drops everything, including the info (the next open starts fresh). */
   destroy(): Promise<void>;
   close(): Promise<void>;

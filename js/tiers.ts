@@ -8,6 +8,7 @@
 // fail a call: a lookup becomes a miss and a write is skipped, both with `cacheError`.
 import type { GetHit, GetMiss, GetOptions, GetResult, NextCache, PutOptions, SharePolicy } from './api.js';
 import { SemcacheError } from './errors.js';
+import type { BeginResult, Leader } from './flights.js';
 import type { ScopeInput } from './scope.js';
 
 /** What getOrCompute (compute.ts) does with the next tier for one call. */
@@ -82,6 +83,34 @@ export class Tiers {
     }
     hit.timings.totalMs = performance.now() - t0;
     return hit;
+  }
+
+  /**
+   * cache.begin's leading miss in a shared scope: `next`'s hit (stored here through the flight,
+   * so the calls that joined it get that answer too), or the miss, whose leader's answer is then
+   * written through as well as stored here.
+   */
+  async lead(prompt: string, options: GetOptions, miss: GetMiss & { lead: Leader }, t0: number): Promise<BeginResult> {
+    const { lead } = miss;
+    let r: GetResult;
+    try {
+      r = await this.afterMiss(prompt, options, miss, t0, async (hit) => (await lead.done(hit.answer, hit.metadata === undefined ? {} : { metadata: hit.metadata })).id);
+    } catch (e) {
+      lead.fail('the call was aborted');
+      throw e;
+    }
+    if (r.hit) return r;
+    return {
+      ...r,
+      lead: {
+        piece: (text) => lead.piece(text),
+        fail: (reason) => lead.fail(reason),
+        done: async (answer, o = {}) => {
+          const [stored] = await Promise.all([lead.done(answer, o), this.writeThrough(prompt, answer, { scope: options.scope, ...o })]);
+          return stored;
+        },
+      },
+    };
   }
 
   /** The next tier's part of one getOrCompute call, or undefined when the scope stays here. */

@@ -4,7 +4,7 @@
 //   node tools/build.mjs native     the native tree only (ctest, native benchmarks)
 //   node tools/build.mjs wasm       the wasm module and wasm benchmarks, then the TypeScript
 //   node tools/build.mjs js         the TypeScript only
-//   node tools/build.mjs models     the converted embedding model and the trained evaluator (dist/models)
+//   node tools/build.mjs models     the converted embedding models and the trained evaluator (dist/models)
 //   node tools/build.mjs edge       the edge worker with its embedder, staged for upload (dist/edge-onnx)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,8 +39,10 @@ if (all || what.has('wasm')) {
   run('cmake', ['--build', 'build/wasm', '-j', jobs]);
 }
 if (all || what.has('models')) {
-  // Build-time model conversion (USE lite TF.js -> ONNX); skips itself when up to date.
-  run(process.execPath, [path.join(root, 'tools/convert-use/convert.mjs')]);
+  // Build-time model conversion (USE lite TF.js -> ONNX, and the tuned copy from models/); skips
+  // itself when up to date. Nothing is trained here but the small evaluator below: the tuned
+  // weights are committed (npm run retrain makes them).
+  run(process.execPath, [path.join(root, 'tools/convert-use/convert.mjs'), '--model', 'all']);
 }
 if (all || what.has('wasm') || what.has('js')) {
   // The .d.ts of the Embind module sits next to the glue so TypeScript (rootDirs) and users see it.
@@ -58,10 +60,10 @@ if (all || what.has('wasm') || what.has('js')) {
 }
 if (all || what.has('models')) {
   // The 'learned' evaluator's model (dist/models/evaluator/model.bin): trained on the QQP train
-  // split through the wasm core and the bundled encoder, so it comes after both. Skips itself
-  // when its stamp matches its inputs; from a cold embedding cache (build/embed-cache) it embeds
-  // ~2 x pairs sentences with USE lite first. The build trains on all ~32k train pairs (the
-  // README's figures); SEMCACHE_EVALUATOR_PAIRS=N takes the first N for a quicker build.
+  // part through the wasm core and the default (tuned) encoder, so it comes after both. Skips
+  // itself when its stamp matches its inputs; from a cold embedding cache (build/embed-cache) it
+  // embeds the ~64k train and calib sentences first. SEMCACHE_EVALUATOR_PAIRS=N takes the first
+  // N train pairs for a quicker build.
   run(process.execPath, [path.join(root, 'tools/train-evaluator.mjs'), '--if-stale', '--pairs', process.env.SEMCACHE_EVALUATOR_PAIRS ?? 'all']);
 }
 if (all || what.has('edge')) {

@@ -10,7 +10,7 @@ await init;
 const MODULE_TYPES = [
   [/\.m?js$/, 'ESModule'],
   [/\.wasm$/, 'CompiledWasm'],
-  [/\.onnx$/, 'Data'],
+  [/\.(onnx|bin)$/, 'Data'],
   [/\.json$/, 'Text'],
 ];
 

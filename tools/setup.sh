@@ -13,6 +13,7 @@ need_cmd g++ g++
 need_cmd make make
 need_cmd emcc emscripten
 need_pkg libgtest-dev
+need_pkg googletest  # its sources: the C++ tests are also built to wasm (build/wasm)
 need_cmd chromium chromium
 need_cmd python3 python3  # node-gyp (gyp is Python) compiles better-sqlite3 below
 

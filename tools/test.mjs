@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs every test suite: ctest (native C++), then Vitest (JS against the wasm build), then the
-// consumer suite (the packed tarball installed into fresh projects).
+// Runs every test suite: ctest (the C++ suite, native and wasm), then Vitest (JS against the wasm
+// build), then the consumer suite (the packed tarball installed into fresh projects).
 // Ends with one line `N passed, N failed` summing all runners; exits non-zero on any failure.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,21 +21,24 @@ let passed = 0;
 let failed = 0;
 let broken = false;
 
-// ctest: parse "N% tests passed, F tests failed out of T".
-const ctest = spawnSync('ctest', ['--output-on-failure', '-j', '2', '--timeout', '600'], {
-  cwd: path.join(root, 'build/native'),
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-process.stdout.write(ctest.stdout ?? '');
-const m = /tests passed, (\d+) tests failed out of (\d+)/.exec(ctest.stdout ?? '');
-if (m) {
-  failed += Number(m[1]);
-  passed += Number(m[2]) - Number(m[1]);
-} else {
-  broken = true;
+// ctest, natively and in wasm (the same GoogleTest suite compiled with Emscripten, run under
+// Node): parse "N% tests passed, F tests failed out of T".
+for (const tree of ['build/native', 'build/wasm']) {
+  const ctest = spawnSync('ctest', ['--output-on-failure', '-j', '2', '--timeout', '600'], {
+    cwd: path.join(root, tree),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  process.stdout.write(ctest.stdout ?? '');
+  const m = /tests passed, (\d+) tests failed out of (\d+)/.exec(ctest.stdout ?? '');
+  if (m) {
+    failed += Number(m[1]);
+    passed += Number(m[2]) - Number(m[1]);
+  } else {
+    broken = true;
+  }
+  if (ctest.status !== 0 && !(m && Number(m[1]) > 0)) broken = true;
 }
-if (ctest.status !== 0 && !(m && Number(m[1]) > 0)) broken = true;
 
 // Vitest: read its JSON report for the counts.
 function vitest(name, args) {

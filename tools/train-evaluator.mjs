@@ -7,10 +7,14 @@
 //     pairs, then a tiny MLP (tanh, --hidden units; 0 = logistic regression) fitted with
 //     full-batch Adam from a fixed seed (the trainer keeps whichever of logistic regression and
 //     the MLP does better on the held-out fifth);
-//  4. calibration on a held-out fifth of the TRAIN pairs: target false-hit rate -> threshold.
-// The validation split (every 5th line, bench/lib/quality-data.mjs) is never read here; its
-// numbers are printed only by `npm run bench -- quality`.
-//   node tools/train-evaluator.mjs [--pairs N] [--hidden H] [--epochs E] [--out file] [--if-stale]
+//  4. calibration on the QQP calib part (held out from every trainer, the encoder's fine-tuning
+//     included): target false-hit rate -> threshold; the trainer also picks between logistic
+//     regression and the MLP there.
+// The validation part (bench/lib/quality-data.mjs: split by question components) is never read
+// here; its numbers are printed only by `npm run bench -- quality`.
+// The embeddings are the bundled --model's (default: the default model) of each prompt's
+// normalized form, as a cache embeds them (--normalize 0: the raw text).
+//   node tools/train-evaluator.mjs [--model NAME] [--pairs N] [--hidden H] [--epochs E] [--out file] [--if-stale]
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -42,9 +46,14 @@ const DROP = (arg('--drop', 'queryOnly,cachedOnly,diffMass,weightedJaccard,share
 // 33.6% duplicates hit at 5% false hits without it) and cost mock_data right hits.
 const EMB = Number(arg('--emb', '0'));
 const L2EMB = Number(arg('--l2emb', '3e-3'));
-// Features whose presence forces a miss (see src/cache/learned.h): different numbers, antonyms.
-const VETO = (arg('--veto', 'numberClash,polarityClash') || '').split(',').filter(Boolean);
+// Features whose presence forces a miss (see src/cache/learned.h): different numbers (days and
+// months included), antonyms, a negation on one side only ("Which foods are (not) safe for
+// cats?"; 4.5% of the train duplicates have one, 11.6% of the non-duplicates).
+const VETO = (arg('--veto', 'numberClash,polarityClash,negationDiff') || '').split(',').filter(Boolean);
 const out = path.resolve(arg('--out', path.join(root, 'dist/models/evaluator/model.bin')));
+const MODEL = arg('--model', 'use-lite-cache');
+const NORMALIZE = arg('--normalize', '1') === '1';
+const manifestFile = path.join(root, `dist/models/${MODEL}/manifest.json`);
 const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 
 // What the model depends on: retrain when any of it changes.
@@ -52,8 +61,8 @@ const inputs = ['tools/train-evaluator.mjs', 'tools/train-projection.mjs', 'src/
 const stamp = crypto.createHash('sha256');
 for (const f of inputs) stamp.update(fs.readFileSync(path.join(root, f)));
 // and the embeddings the features were computed from (the default embedder's weights)
-stamp.update(fs.readFileSync(path.join(root, 'dist/models/use-lite/manifest.json')));
-stamp.update(JSON.stringify({ PAIRS, HIDDEN, PROJ_EPOCHS, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO }));
+stamp.update(fs.readFileSync(manifestFile));
+stamp.update(JSON.stringify({ PAIRS, HIDDEN, PROJ_EPOCHS, EPOCHS, GROUP, SEED, DROP, EMB, L2EMB, VETO, MODEL, NORMALIZE }));
 const stampHex = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (process.argv.includes('--if-stale') && fs.existsSync(out) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stampHex) {
@@ -67,7 +76,7 @@ const M = await createSemcacheCore({ wasmBinary: fs.readFileSync(path.join(root,
 const { OnnxEmbedder } = await import(path.join(root, 'dist/node.js'));
 
 // ---- 1. IDF over the train split's questions ----
-const { train } = qqpSplit();
+const { train, calib } = qqpSplit();
 const docs = new Set();
 for (const p of train) docs.add(p.a.replace(/\n/g, ' ')), docs.add(p.b.replace(/\n/g, ' '));
 const idfBytes = M.EvaluatorModel.fromCorpus([...docs].join('\n'), 2);
@@ -75,12 +84,16 @@ let model = loadModel(idfBytes);
 log(`IDF over ${docs.size} train questions: ${model.vocabulary()} words with df >= 2, ${idfBytes.length} bytes`);
 
 // ---- 2. embeddings and features ----
-const pairs = train.slice(0, PAIRS);
-const embedder = cachedEmbedder(await OnnxEmbedder.load(), {
+// the fit pairs, then the calibration pairs (rows of the latter are marked calib)
+const pairs = [...train.slice(0, PAIRS), ...calib];
+const isCalib = (p) => p.calibPart === true;
+calib.forEach((p) => (p.calibPart = true));
+const embedder = cachedEmbedder(await OnnxEmbedder.load({ model: MODEL }), {
   onProgress: (d, n) => (d % 512 === 0 || d === n) && log(`embedding ${d}/${n} new texts`),
 });
 const te = performance.now();
-const vecs = await embedder.embed(pairs.flatMap((p) => [p.a, p.b]));
+const embedText = NORMALIZE ? (t) => M.normalizePrompt(t) : (t) => t;
+const vecs = await embedder.embed(pairs.flatMap((p) => [p.a, p.b]).map(embedText));
 const embedS = (performance.now() - te) / 1000;
 const unit = vecs.map((v) => {
   let s = 0;
@@ -93,7 +106,6 @@ const dot = (a, b) => {
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 };
-const isCalib = (p) => Math.floor(p.index / 5) % 5 === 0;  // a fifth of TRAIN, held out
 const D0 = unit[0].length;
 let projInfo = null;
 if (PROJ_EPOCHS > 0) {
@@ -125,7 +137,7 @@ for (let g = 0; GROUP > 1 && g + GROUP <= pairs.length; g += GROUP) {
   }
 }
 const fit = rows.filter((r) => !r.calib), cal = rows.filter((r) => r.calib);
-log(`${pairs.length} train pairs (${embedS.toFixed(1)} s embedding), ${fit.length} fit rows, ${cal.length} calibration rows`);
+log(`${pairs.length - calib.length} train + ${calib.length} calib pairs (${embedS.toFixed(1)} s embedding), ${fit.length} fit rows, ${cal.length} calibration rows`);
 
 // ---- 3. fit ----
 const F = fit[0].x.length;
@@ -227,7 +239,7 @@ function train_(H) {
   return w;
 }
 
-// ---- 4. calibrate on the held-out train fifth (single-entry scopes: the QQP protocol) ----
+// ---- 4. calibrate on the calib part (single-entry scopes: the QQP protocol) ----
 const RATES = [0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1];
 function calibrate(m) {
   const single = cal.filter((r) => r.single);
@@ -266,16 +278,17 @@ for (const H of [...new Set([0, HIDDEN])]) {
   const table = calibrate(provisional);
   provisional.delete();
   const at5 = table.find((r) => r.falseHitRate === 0.05).dupHit;
-  log(`hidden ${H}: held-out train fifth, duplicates hit at 5% false hits: ${(at5 * 100).toFixed(1)}%`);
+  log(`hidden ${H}: calib part, duplicates hit at 5% false hits: ${(at5 * 100).toFixed(1)}%`);
   if (!best || at5 > best.at5) best = { w, table, at5 };
 }
 const fitS = (performance.now() - tf) / 1000;
 const info = JSON.stringify({
-  trainedOn: `QQP pairs-dev train split, first ${pairs.length} pairs (calibration: ${cal.filter((r) => r.single).length} held-out)`,
+  trainedOn: `QQP pairs-dev train part (split by question components), ${pairs.length - calib.length} pairs (calibration: ${cal.filter((r) => r.single).length} calib pairs)`,
   embedder: embedder.id,
   // the projection is fitted to this encoder's space: a cache whose embedder id does not start
   // with it refuses the model (js/semantic-cache.ts)
-  embedderFamily: JSON.parse(fs.readFileSync(path.join(root, 'dist/models/use-lite/manifest.json'), 'utf8')).name,
+  embedderFamily: JSON.parse(fs.readFileSync(manifestFile, 'utf8')).name,
+  normalized: NORMALIZE,
   hidden: best.w.hidden,
   embeddingMetric: D,
   projection: projInfo,
@@ -291,4 +304,4 @@ fs.writeFileSync(`${out}.tmp`, bytes);
 fs.renameSync(`${out}.tmp`, out);
 fs.writeFileSync(stampFile, stampHex);
 log(`wrote ${path.relative(root, out)} (${bytes.length} bytes, hidden ${best.w.hidden}) in ${((performance.now() - t0) / 1000).toFixed(1)} s (fit ${fitS.toFixed(1)} s)`);
-log(`calibration (held-out train): ${best.table.map((r) => `${r.falseHitRate}->${r.threshold.toFixed(3)} (${(r.dupHit * 100).toFixed(0)}%)`).join(', ')}`);
+log(`calibration (calib part): ${best.table.map((r) => `${r.falseHitRate}->${r.threshold.toFixed(3)} (${(r.dupHit * 100).toFixed(0)}%)`).join(', ')}`);

@@ -38,16 +38,19 @@ async function loadEmbedderAndCache() {
   // A few throwaway inferences: V8 first runs wasm with its baseline compiler and optimizes the
   // hot functions as they run, so the first questions would otherwise pay for the slow code.
   for (let i = 0; i < 30; i++) await embedder.embed(['What is the fastest way to warm up an encoder?']);
-  status('embedder', 'ready', `USE lite, ${embedder.dimensions}-d`);
+  status('embedder', 'ready', `USE lite tuned for caching, ${embedder.dimensions}-d`);
   status('cache', 'loading', 'opening…');
   state.cache = await openCache(embedder);
-  $('threshold').textContent = state.cache.threshold.toFixed(2);
+  // the default setting: the model's calibrated evaluator (learned, at 2% false hits on QQP)
+  const s = await state.cache.stats();
+  state.rule = s.evaluator === 'learned' ? { key: 'score', name: 'p', t: s.evaluatorThreshold } : { key: 'similarity', name: 'cosine', t: s.threshold };
+  $('threshold').textContent = `${s.evaluator} ${state.rule.name} ≥ ${state.rule.t.toFixed(2)}`;
   status('cache', 'ready', entriesText((await state.cache.stats()).entries));
 }
 
 /** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory. */
 async function openCache(embedder) {
-  const options = { embedder, threshold: embedder.defaultThreshold, maxEntries: 5000 };
+  const options = { embedder, maxEntries: 5000 };
   if (navigator.storage?.getDirectory) {
     try {
       return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js' });
@@ -115,7 +118,7 @@ async function ask(question) {
       const t = r.timings;
       // where the time went: the embedding on this page, the search and the answer's read in the cache's worker
       const split = t ? `(embed ${t.embedMs.toFixed(1)} · search ${t.searchMs.toFixed(1)} · read ${t.storeMs.toFixed(1)})` : '';
-      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}`], ['ms', `${ms.toFixed(1)} ms`], ['split', split]]);
+      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}${r.exact ? '' : ` · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`}`], ['ms', `${ms.toFixed(1)} ms`], ['split', split]]);
       record(ms, true);
     } else {
       li.classList.add('streaming');
@@ -134,7 +137,7 @@ async function ask(question) {
       li.classList.remove('streaming');
       const ms = performance.now() - t0;
       const s = state.gpt2.lastStats;
-      const near = r.similarity === null ? 'cache empty' : `nearest ${r.similarity.toFixed(3)} < ${state.cache.threshold.toFixed(2)}`;
+      const near = r.similarity === null ? 'cache empty' : `nearest: similarity ${r.similarity.toFixed(3)}, ${state.rule.name} ${r[state.rule.key].toFixed(3)} < ${state.rule.t.toFixed(2)}`;
       meta(li, [['badge miss', 'MISS'], [null, near], [null, s ? `${s.generatedTokens} tokens · ${s.tokensPerSecond.toFixed(1)} tok/s · KV ${s.kvCache ? 'on' : 'off'}` : ''], [null, `${(ms / 1000).toFixed(2)} s`]]);
       record(ms, false);
       await state.cache.put(question, answer);

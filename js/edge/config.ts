@@ -1,5 +1,4 @@
 // The edge worker's configuration: wrangler.toml [vars] and secrets, checked once per read.
-import { USE_LITE_THRESHOLD } from '../embedders/use-lite.js';
 import { SemcacheError } from '../errors.js';
 
 /** The Durable Object namespace binding, as much of it as the worker uses. */
@@ -53,8 +52,9 @@ export interface EdgeEnv {
    * their vectors on request; other servers may reject the field). Default false. */
   EMBEDDINGS_SEND_DIMENSIONS?: string;
   EMBEDDINGS_TIMEOUT_MS?: string;
-  /** Cosine similarity in [-1, 1] a lookup needs to be a hit. Default 0.9 (remote), 0.95
-   * (use-lite: its calibrated threshold). */
+  /** Cosine similarity in [-1, 1] a lookup needs to be a hit (a plain cosine evaluator). Default
+   * 0.9 (remote); with use-lite, unset: the bundled model's calibrated evaluator (the learned one
+   * at 2% false hits). */
   SIMILARITY_THRESHOLD?: string;
   /** Durable Objects per tenant; a scope (model + system prompt + parameters) lives in one. Default 1. */
   SHARDS_PER_TENANT?: string;
@@ -83,7 +83,8 @@ export interface EdgeConfig {
   sendDimensions: boolean;
   space: 'int8' | 'f32';
   embeddingsTimeoutMs: number;
-  threshold: number;
+  /** undefined: the embedder's calibrated default (use-lite). */
+  threshold?: number;
   shardsPerTenant: number;
   maxEntries: number;
   ttlMs: number;
@@ -148,7 +149,7 @@ export function edgeConfig(env: EdgeEnv): EdgeConfig {
     sendDimensions: send === 'true',
     space,
     embeddingsTimeoutMs: num('EMBEDDINGS_TIMEOUT_MS', 10_000, 0, 600_000, true),
-    threshold: num('SIMILARITY_THRESHOLD', remote ? 0.9 : USE_LITE_THRESHOLD, -1, 1, false),
+    threshold: remote || env.SIMILARITY_THRESHOLD ? num('SIMILARITY_THRESHOLD', 0.9, -1, 1, false) : undefined,
     shardsPerTenant: num('SHARDS_PER_TENANT', 1, 1, 1024, true),
     maxEntries: num('MAX_ENTRIES', 20_000, 1, 10_000_000, true),
     ttlMs: num('TTL_SECONDS', 0, 0, 1e9, false) * 1000,

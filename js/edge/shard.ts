@@ -4,6 +4,8 @@
 import type { Embedder } from '../embedder.js';
 import { remoteEmbedder } from '../embedders/remote.js';
 import { SemcacheError } from '../errors.js';
+import type { GetResult } from '../api.js';
+import type { Joined, Leader } from '../flights.js';
 import { INTERNAL } from '../internal.js';
 import { encodeError, type RpcError } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
@@ -17,7 +19,11 @@ import { edgeConfig, type EdgeEnv } from './config.js';
  * calls and answers itself): a result, or an error's code and message (workerd keeps only an
  * Error's message across RPC, and the handler maps codes to HTTP statuses). */
 export type ShardReply = { result: unknown; error?: undefined } | { error: RpcError };
-export type ShardOp = 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'exportOpen' | 'exportNext' | 'importBatch' | 'importEnd';
+export type ShardOp = 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'exportOpen' | 'exportNext' | 'importBatch' | 'importEnd' | 'begin' | 'piece' | 'done' | 'fail' | 'next';
+
+/** What 'begin' answers across RPC: a hit, or a miss with a token for its flight (the worker
+ * that leads sends the pieces and the end; one that joined asks for them with 'next'). */
+export type ShardBegin = GetResult & { lead?: string; join?: { token: string; similarity: number; prompt: string } };
 
 export interface DurableObjectStateLike {
   readonly storage: DurableObjectStorageLike & {
@@ -78,6 +84,9 @@ export class ShardState {
   private readonly wasm: LoadCoreOptions;
   private store?: DurableObjectStore;
   private busy = 0;
+  /** This object's misses in flight, by token: the leaders' (fed by their workers' RPCs) and the
+   * joined calls' (read with 'next'). A token whose worker vanished is swept after an hour. */
+  private readonly flights = new Map<string, { leader?: Leader; joined?: Joined; since: number }>();
 
   constructor(
     private readonly ctx: DurableObjectStateLike,
@@ -132,6 +141,30 @@ export class ShardState {
           await cache[INTERNAL].transfer.importEnd(args[0] as number, args[1] as boolean);
           value = null;
           break;
+        case 'begin':
+          value = this.begin(await cache.begin(args[0] as string, args[1] as object));
+          break;
+        case 'piece':
+          for (const p of args[1] as string[]) this.flights.get(args[0] as string)?.leader?.piece(p);
+          value = null;
+          break;
+        case 'done': {
+          const leader = this.take(args[0] as string)?.leader;
+          if (!leader) throw new SemcacheError('INVALID_ARGUMENT', 'no such flight (this object restarted since its begin)');
+          value = await leader.done(args[1] as string, args[2] as object);
+          await this.scheduleSnapshot();
+          break;
+        }
+        case 'fail':
+          this.take(args[0] as string)?.leader?.fail(args[1] as string);
+          value = null;
+          break;
+        case 'next': {
+          const joined = this.flights.get(args[0] as string)?.joined;
+          value = joined ? await joined.next(args[1] as number) : { pieces: [], end: { failed: 'no such flight' } };
+          if ((value as { end?: unknown }).end) this.take(args[0] as string);
+          break;
+        }
         default:
           throw new SemcacheError('INVALID_ARGUMENT', `unknown shard operation ${String(op)}`);
       }
@@ -141,6 +174,23 @@ export class ShardState {
     } finally {
       this.busy--;
     }
+  }
+
+  /** A begin result that can cross RPC: its leader or joined call kept here under a token. */
+  private begin(r: Awaited<ReturnType<SemanticCache['begin']>>): ShardBegin {
+    const now = Date.now();
+    for (const [t, f] of this.flights) if (now - f.since > 3_600_000) this.take(t)?.leader?.fail('abandoned');
+    if (r.hit) return r;
+    const token = crypto.randomUUID();
+    const { lead, join, ...miss } = r;
+    this.flights.set(token, { leader: lead, joined: join, since: now });
+    return join ? { ...miss, join: { token, similarity: join.similarity, prompt: join.prompt } } : { ...miss, lead: token };
+  }
+
+  private take(token: string) {
+    const f = this.flights.get(token);
+    this.flights.delete(token);
+    return f;
   }
 
   /** Whether this shard holds an open cache (for tests and stats). */

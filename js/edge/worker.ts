@@ -1,6 +1,9 @@
 // The edge worker's fetch: the shared handler (js/server/handler.ts) with the cache in Durable
 // Objects. Each tenant has its own objects (`${tenant}#${shard}`), so no lookup can ever reach
 // another tenant's rows; a tenant's scopes are spread over SHARDS_PER_TENANT objects by scope key.
+// Similar misses share one upstream call per object: the object keeps the misses in flight, the
+// worker that leads sends it the answer's pieces, the workers that joined ask it for them.
+import type { SemcacheError } from '../errors.js';
 import { decodeError } from '../rpc.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
 import type { SemanticCacheStats } from '../api.js';
@@ -8,7 +11,8 @@ import type { TransferEntry, TransferInfo } from '../transfer/format.js';
 import { exportFilter, exportStream, importInto, type ExportFilter } from '../transfer/transfer.js';
 import { createHandler, remoteUpstream, type HandlerCache } from '../server/handler.js';
 import { edgeConfig, type DurableObjectNamespaceLike, type EdgeEnv } from './config.js';
-import type { ShardOp, ShardReply } from './shard.js';
+import type { FlightProgress, Leader } from '../flights.js';
+import type { ShardBegin, ShardOp, ShardReply } from './shard.js';
 
 export interface ExecutionContextLike {
   waitUntil(p: Promise<unknown>): void;
@@ -85,8 +89,45 @@ export function tenantCache(ns: DurableObjectNamespaceLike, tenant: string, shar
     return r.result as T;
   };
   const all = <T>(op: ShardOp, args: unknown[]) => Promise.all(Array.from({ length: shards }, (_, i) => call<T>(i, op, args)));
+  /** A leader whose pieces go to its shard in order, batched while an RPC is on its way. */
+  const remoteLeader = (shard: number, token: string, prompt: string, scope: ScopeInput): Leader => {
+    let batch: string[] = [];
+    let sending = Promise.resolve();
+    const send = async () => {
+      const pieces = batch;
+      batch = [];
+      if (pieces.length) await call(shard, 'piece', [token, pieces]).catch(() => {});  // joined calls then time out
+    };
+    return {
+      piece(text) {
+        batch.push(text);
+        if (batch.length === 1) sending = sending.then(send);
+      },
+      async done(answer, o = {}) {
+        await sending;
+        try {
+          return await call<{ id: number }>(shard, 'done', [token, answer, { metadata: o.metadata, ttl: o.ttl }]);
+        } catch (e) {
+          // the object restarted since begin and forgot the flight: store the answer all the same
+          if ((e as SemcacheError).code !== 'INVALID_ARGUMENT') throw e;
+          return call<{ id: number }>(shard, 'put', [prompt, answer, { scope, metadata: o.metadata, ttl: o.ttl }]);
+        }
+      },
+      fail(reason) {
+        void sending.then(() => call(shard, 'fail', [token, reason])).catch(() => {});
+      },
+    };
+  };
   return {
     get: (prompt, o = {}) => call(shardOf(o.scope, shards), 'get', [prompt, { scope: o.scope }]),
+    begin: async (prompt, o = {}) => {
+      const shard = shardOf(o.scope, shards);
+      const r = await call<ShardBegin>(shard, 'begin', [prompt, { scope: o.scope }]);
+      if (r.hit) return r;
+      const { lead, join, ...miss } = r;
+      if (join) return { ...miss, join: { similarity: join.similarity, prompt: join.prompt, next: (from: number) => call<FlightProgress>(shard, 'next', [join.token, from]) } };
+      return { ...miss, lead: remoteLeader(shard, lead!, prompt, o.scope) };
+    },
     put: (prompt, answer, o = {}) => call(shardOf(o.scope, shards), 'put', [prompt, answer, { scope: o.scope, metadata: o.metadata, ttl: o.ttl }]),
     clear: async (o = {}) => {
       if (o.scope !== undefined) return call<number>(shardOf(o.scope, shards), 'clear', [{ scope: o.scope }]);

@@ -1,9 +1,11 @@
 // Sentence embeddings with ONNX Runtime Web, tokenized by the C++ core. With no model given,
-// the bundled Universal Sentence Encoder lite (converted at build time into dist/models/use-lite);
-// otherwise a BERT-style model (all-MiniLM-L6-v2, bge-small, e5-small…) from a URL or bytes with
-// its tokenizer.json.
+// the bundled default: Universal Sentence Encoder lite fine-tuned for caching ('use-lite-cache',
+// tools/finetune-encoder, converted at build time into dist/models/use-lite-cache); the original
+// USE lite loads by name ('use-lite'); otherwise a BERT-style model (all-MiniLM-L6-v2,
+// bge-small, e5-small…) from a URL or bytes with its tokenizer.json.
 //
-//   const embedder = await OnnxEmbedder.load();                       // bundled USE lite, 512-d
+//   const embedder = await OnnxEmbedder.load();                       // bundled, tuned, 512-d
+//   const original = await OnnxEmbedder.load({ model: 'use-lite' });  // USE lite as Google made it
 //   const minilm = await OnnxEmbedder.load({
 //     model: 'https://host/all-MiniLM-L6-v2/onnx/model.onnx',
 //     tokenizer: 'https://host/all-MiniLM-L6-v2/tokenizer.json',     // default: beside the model
@@ -11,26 +13,27 @@
 //   });
 import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import type { SentencePieceTokenizer, WordPieceTokenizer } from '../wasm/text.js';
-import type { Embedder } from '../embedder.js';
+import type { DefaultEvaluator, Embedder } from '../embedder.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
 import { baseUrl, fetchBytes, fetchText, type FetchProgress } from '../net.js';
 import { loadCore, type LoadCoreOptions } from '../wasm.js';
 import { OnnxEmbeddingSession, type OrtModule, type WasmPaths } from './onnx-session.js';
-import { USE_LITE_THRESHOLD } from './use-lite.js';
+import { BUNDLED_MODELS, DEFAULT_MODEL, USE_LITE_THRESHOLD, type BundledModel } from './use-lite.js';
 
-export { USE_LITE_THRESHOLD };
+export { BUNDLED_MODELS, DEFAULT_MODEL, USE_LITE_THRESHOLD, type BundledModel };
 
 export interface OnnxEmbedderOptions {
-  /** The model: a URL (http(s), file: in Node, or relative to the page) or its bytes.
-   * Default: the bundled USE lite. */
-  model?: string | URL | Uint8Array | ArrayBuffer;
+  /** The model: a bundled one by name ('use-lite-cache', the default: USE lite fine-tuned for
+   * caching; 'use-lite': the original), a URL (http(s), file: in Node, or relative to the page)
+   * or its bytes. */
+  model?: BundledModel | string | URL | Uint8Array | ArrayBuffer;
   /** For BERT-style models: tokenizer.json (URL, or its text as `{ json }`). Default: beside the
    * model URL (or one folder up when the model sits in `onnx/`, the Hugging Face layout). */
   tokenizer?: string | URL | { json: string; modelMaxLength?: number };
-  /** The bundled USE lite's weights: 'q8' (default: int8 weights, ~2x faster on one sentence in
+  /** A bundled model's weights: 'q8' (default: int8 weights, ~2x faster on one sentence in
    * wasm, 7 MB instead of 28 MB, embeddings within cosine 0.998 of float32) or 'fp32' (the exact
-   * conversion of the TF.js model; built in the repository, not shipped in the npm package).
-   * Models given by URL or bytes run as they are. */
+   * conversion; built in the repository, not shipped in the npm package). Models given by URL
+   * or bytes run as they are. */
   dtype?: 'q8' | 'fp32';
   /** BERT-style models: 'mean' (default) or 'cls'. */
   pooling?: 'mean' | 'cls';
@@ -52,9 +55,10 @@ export interface OnnxEmbedderOptions {
    * Nothing is ever loaded from a CDN. Or ORT's per-file form (`{ mjs, wasm }`), for runtimes
    * without import.meta.url. */
   wasmPaths?: WasmPaths;
-  /** The bundled USE lite's files, where they cannot be fetched (an edge worker imports them as
-   * modules): dist/models/use-lite/manifest.json (text or parsed), the .onnx bytes of `dtype`'s
-   * variant, and vocab.json's text. The bytes must match the manifest's sha256. */
+  /** A bundled model's files, where they cannot be fetched (an edge worker imports them as
+   * modules): dist/models/NAME/manifest.json (text or parsed), the .onnx bytes of `dtype`'s
+   * variant, vocab.json's text, and for the default model the evaluator it was calibrated with
+   * (dist/models/evaluator/model.bin). The bytes must match the manifest's sha256. */
   files?: UseLiteFiles;
   /** ONNX Runtime wasm threads (browsers need cross-origin isolation for > 1). Default 1. */
   numThreads?: number;
@@ -72,19 +76,47 @@ export interface UseLiteFiles {
   manifest: string | object;
   model: Uint8Array | ArrayBuffer;
   vocab: string;
+  /** The default model's evaluator (dist/models/evaluator/model.bin); without it a cache on this
+   * embedder uses its calibrated cosine threshold. */
+  evaluator?: Uint8Array | ArrayBuffer;
 }
 
-// The bundled model's files, each named by a literal `new URL(…, import.meta.url)` so that
+interface BundledManifest {
+  format: string;
+  version: number;
+  name: string;
+  model: { file: string; sha256: string };
+  variants?: { q8?: { file: string; sha256: string } };
+  dims: number;
+  maxTokens: number;
+  /** The cosine threshold calibrated for this model (tuned models). */
+  threshold?: number;
+  /** 'normalizePrompt': the model was trained on the core's normalized text form. */
+  textNormalization?: string;
+  /** The evaluator calibrated for this model: a cache with no evaluator/threshold uses it. */
+  evaluator?: { file: string; maxFalseHitRate: number };
+}
+
+// The default model's files, each named by a literal `new URL(…, import.meta.url)` so that
 // bundlers emit it (Vite, webpack 5, Parcel), and resolved on use: workerd has no import.meta.url.
-// The npm package carries the int8 variant only (model_q8.onnx); 'fp32' is for the repository.
-const bundled = {
-  manifest: () => new URL('../models/use-lite/manifest.json', import.meta.url),
-  vocab: () => new URL('../models/use-lite/vocab.json', import.meta.url),
-  model(dtype: 'q8' | 'fp32', file: string): URL {
-    if (dtype === 'q8' && file === 'model_q8.onnx') return new URL('../models/use-lite/model_q8.onnx', import.meta.url);
-    return new URL(file, new URL('../models/use-lite/manifest.json', import.meta.url));
-  },
+// The npm package carries the default's int8 variant only (model_q8.onnx) and the evaluator it
+// was calibrated with; 'fp32' and the original 'use-lite' are built in the repository (the package
+// budget holds one encoder), found beside the default's directory.
+const defaultFiles = {
+  manifest: () => new URL('../models/use-lite-cache/manifest.json', import.meta.url),
+  vocab: () => new URL('../models/use-lite-cache/vocab.json', import.meta.url),
+  q8: () => new URL('../models/use-lite-cache/model_q8.onnx', import.meta.url),
+  evaluator: () => new URL('../models/evaluator/model.bin', import.meta.url),
 };
+function bundledUrl(name: BundledModel, file: string): URL {
+  if (name === DEFAULT_MODEL) {
+    if (file === 'manifest.json') return defaultFiles.manifest();
+    if (file === 'vocab.json') return defaultFiles.vocab();
+    if (file === 'model_q8.onnx') return defaultFiles.q8();
+    if (file === '../evaluator/model.bin') return defaultFiles.evaluator();
+  }
+  return new URL(`../${name}/${file}`, defaultFiles.manifest());
+}
 
 interface Tokenize {
   (texts: string[]): Int32Array[];
@@ -98,6 +130,7 @@ export class OnnxEmbedder implements Embedder {
     readonly id: string,
     readonly defaultThreshold: number | undefined,
     private readonly batchSize: number,
+    readonly defaultEvaluator?: DefaultEvaluator,
   ) {}
 
   get dimensions(): number {
@@ -112,33 +145,35 @@ export class OnnxEmbedder implements Embedder {
     const batchSize = options.batchSize ?? 32;
     if (!(batchSize >= 1)) throw new SemcacheError('INVALID_ARGUMENT', `batchSize must be >= 1, got ${batchSize}`);
 
-    if (options.model === undefined) {
+    const bundled = options.model === undefined ? (options.files ? null : DEFAULT_MODEL) : bundledName(options.model);
+    if (bundled !== undefined) {
       const files = options.files;
-      const manifestText = files ? files.manifest : await fetchText(bundled.manifest(), { ...fetchOpts, cache: false });
-      const manifest = (typeof manifestText === 'string' ? JSON.parse(manifestText) : manifestText) as {
-        format: string;
-        version: number;
-        model: { file: string; sha256: string };
-        variants?: { q8?: { file: string; sha256: string } };
-        dims: number;
-        maxTokens: number;
-      };
+      const where = `dist/models/${bundled ?? '(files)'}/manifest.json`;
+      const manifestText = files ? files.manifest : await fetchText(bundledUrl(bundled!, 'manifest.json'), { ...fetchOpts, cache: false });
+      const manifest = (typeof manifestText === 'string' ? JSON.parse(manifestText) : manifestText) as BundledManifest;
       if (manifest?.format !== 'semcache-onnx-model' || manifest.version !== 1) {
-        throw new SemcacheError('UNSUPPORTED_VERSION', `dist/models/use-lite/manifest.json is ${manifest?.format} v${manifest?.version}, expected semcache-onnx-model v1`);
+        throw new SemcacheError('UNSUPPORTED_VERSION', `${where} is ${manifest?.format} v${manifest?.version}, expected semcache-onnx-model v1`);
       }
+      if (bundled && manifest.name !== bundled) throw new SemcacheError('MODEL_INVALID', `${where} describes '${manifest.name}'`);
       const dtype = options.dtype ?? 'q8';
       if (dtype !== 'q8' && dtype !== 'fp32') throw new SemcacheError('INVALID_ARGUMENT', `dtype must be 'q8' or 'fp32', got ${String(dtype)}`);
       const file = dtype === 'q8' ? manifest.variants?.q8 : manifest.model;
-      if (!file) throw new SemcacheError('MODEL_INVALID', 'dist/models/use-lite/manifest.json lists no q8 variant: rebuild the models (npm run build)');
+      if (!file) throw new SemcacheError('MODEL_INVALID', `${where} lists no q8 variant: rebuild the models (npm run build)`);
       const [model, vocab] = files
         ? [toBytes(files.model), files.vocab]
         : await Promise.all([
-            fetchBytes(bundled.model(dtype, file.file), { ...fetchOpts, cache: false }),
-            fetchText(bundled.vocab(), { ...fetchOpts, cache: false }),
+            fetchBytes(bundledUrl(bundled!, file.file), { ...fetchOpts, cache: false }),
+            fetchText(bundledUrl(bundled!, 'vocab.json'), { ...fetchOpts, cache: false }),
           ]);
       const session = await OnnxEmbeddingSession.create({ model, expectedSha256: file.sha256, wasmPaths: options.wasmPaths, numThreads: options.numThreads, proxy: options.proxy, ort: options.ort });
-      const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens);
-      return new OnnxEmbedder(session, tokenize, `use-lite${dtype === 'q8' ? '-q8' : ''}@${file.sha256.slice(0, 12)}`, options.threshold ?? USE_LITE_THRESHOLD, dtype === 'q8' ? 1 : batchSize);
+      const normalize = manifest.textNormalization === 'normalizePrompt';
+      if (manifest.textNormalization !== undefined && !normalize) throw new SemcacheError('UNSUPPORTED_VERSION', `${where}: unknown textNormalization '${manifest.textNormalization}'`);
+      const tokenize = sentencePiece(M, vocab, options.maxLength ?? manifest.maxTokens, normalize);
+      const threshold = options.threshold ?? manifest.threshold ?? USE_LITE_THRESHOLD;
+      const ev = manifest.evaluator;
+      const evaluatorModel = !ev ? undefined : files ? files.evaluator && toBytes(files.evaluator) : bundledUrl(bundled!, ev.file);
+      const defaultEvaluator = evaluatorModel && ev ? { evaluator: 'learned' as const, evaluatorModel, maxFalseHitRate: ev.maxFalseHitRate } : undefined;
+      return new OnnxEmbedder(session, tokenize, `${manifest.name}${dtype === 'q8' ? '-q8' : ''}@${file.sha256.slice(0, 12)}`, threshold, dtype === 'q8' ? 1 : batchSize, defaultEvaluator);
     }
 
     const modelUrl = typeof options.model === 'string' || options.model instanceof URL ? options.model : undefined;
@@ -198,9 +233,16 @@ export class OnnxEmbedder implements Embedder {
   }
 }
 
-function sentencePiece(M: SemcacheCoreModule, vocabJson: string, maxLength: number): Tokenize {
+/** A bundled model's name, undefined for anything else (a URL or bytes). */
+function bundledName(model: OnnxEmbedderOptions['model']): BundledModel | undefined {
+  return typeof model === 'string' && (BUNDLED_MODELS as readonly string[]).includes(model) ? (model as BundledModel) : undefined;
+}
+
+function sentencePiece(M: SemcacheCoreModule, vocabJson: string, maxLength: number, normalize: boolean): Tokenize {
   const tok: SentencePieceTokenizer = new M.SentencePieceTokenizer(vocabJson);
-  const f = ((texts: string[]) => texts.map((t) => tok.encode(wellFormed(t), maxLength))) as Tokenize;
+  // a tuned model saw only normalized text in training: give it that form whoever calls it
+  const prep = normalize ? (t: string) => M.normalizePrompt(wellFormed(t)) : wellFormed;
+  const f = ((texts: string[]) => texts.map((t) => tok.encode(prep(t), maxLength))) as Tokenize;
   f.dispose = () => tok.delete();
   return f;
 }

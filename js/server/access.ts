@@ -64,7 +64,7 @@ export function createAccess(options: AccessOptions) {
     /** The CORS headers for an allowed foreign Origin (none for same-origin requests). */
     corsHeaders(origin: string | null): Record<string, string> {
       if (!origin || !(cors.has(origin) || cors.has('*'))) return {};
-      return { 'access-control-allow-origin': origin, vary: 'origin', 'access-control-expose-headers': 'x-semcache, x-semcache-similarity, x-semcache-id' };
+      return { 'access-control-allow-origin': origin, vary: 'origin', 'access-control-expose-headers': 'x-semcache, x-semcache-similarity, x-semcache-id, x-semcache-joined' };
     },
     preflightHeaders(): Record<string, string> {
       return {

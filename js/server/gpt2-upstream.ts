@@ -1,10 +1,13 @@
 // The bundled GPT-2 as an OpenAI-compatible upstream, in-process: the same request semantics
-// as a remote LLM (JSON or SSE, max_tokens / max_completion_tokens, temperature, top_p, seed,
-// stop, stream_options.include_usage), so the caching
+// as a remote LLM (chat completions, completions and responses; JSON or SSE; max_tokens /
+// max_completion_tokens / max_output_tokens, temperature, top_p, seed, stop,
+// stream_options.include_usage), so the caching
 // handler cannot tell them apart. Generations run one at a time (one model, one KV cache).
 import type { Gpt2 } from '../gpt2.js';
 import { firstStop } from '../gpt2/engine.js';
-import { completionChunks, completionJson, SSE_DONE, textOf, type ChatRequest, type Endpoint } from './openai.js';
+import { textOf, type ChatMessage, type ChatRequest } from '../llm/openai-chat.js';
+import type { RequestKind } from '../llm/request-key.js';
+import { WIRES } from '../llm/wire.js';
 import type { Upstream } from './upstream.js';
 
 export interface Gpt2UpstreamOptions {
@@ -45,19 +48,24 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
   return {
     name: `in-process ${name}`,
     async fetch(path, init) {
-      const endpoint: Endpoint = path === '/v1/chat/completions' ? 'chat' : 'completions';
+      const endpoint: RequestKind = path === '/v1/chat/completions' ? 'chat' : path === '/v1/responses' ? 'responses' : 'completions';
       const body = JSON.parse(init.body) as ChatRequest;
-      // max_completion_tokens is the newer name of max_tokens (chat); either limits the answer
-      const asked = body.max_completion_tokens ?? body.max_tokens;
+      // max_completion_tokens (chat) and max_output_tokens (responses) are newer names of max_tokens
+      const asked = body.max_completion_tokens ?? body.max_output_tokens ?? body.max_tokens;
       if (asked !== undefined && asked !== null && (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1)) {
-        return errorResponse(400, '`max_tokens` / `max_completion_tokens` must be an integer >= 1');
+        return errorResponse(400, '`max_tokens` / `max_completion_tokens` / `max_output_tokens` must be an integer >= 1');
       }
       const maxTokens = Math.min((asked as number | null | undefined) ?? options.defaultMaxTokens ?? 48, options.maxTokensLimit ?? 256);
       if ((body.n ?? 1) !== 1) return errorResponse(400, 'this model answers one choice per request (`n` must be 1)');
       if (Array.isArray(body.prompt) && body.prompt.length !== 1) return errorResponse(400, 'this model answers one prompt per request: send `prompt` as a string');
-      const prompt = endpoint === 'chat' ? chatPrompt(body.messages ?? []) : String(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt ?? '');
-      const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+      const prompt =
+        endpoint === 'chat' ? chatPrompt(body.messages ?? [])
+        : endpoint === 'responses' ? chatPrompt(responsesMessages(body))
+        : String(Array.isArray(body.prompt) ? body.prompt[0] : body.prompt ?? '');
       const stops = stopList(body.stop, endpoint);
+      const wire = WIRES[endpoint];
+      const usage = (s: NonNullable<Gpt2['lastStats']>) => ({ prompt_tokens: s.promptTokens, completion_tokens: s.generatedTokens, total_tokens: s.promptTokens + s.generatedTokens });
+      const finish = (s: NonNullable<Gpt2['lastStats']>) => (s.stopReason === 'maxTokens' ? 'length' as const : 'stop' as const);
       const gen = {
         maxTokens,
         temperature: body.temperature ?? 0.8,
@@ -77,21 +85,15 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
           for await (const t of model.generate(prompt, gen)) text += t.text;
           const stats = model.lastStats!;  // the generation ran to its end (a stop sequence ends it too)
           options.onStats?.(stats);
-          return Response.json(
-            completionJson(endpoint, modelName, text.trim(), {
-              promptTokens: stats.promptTokens,
-              completionTokens: stats.generatedTokens,
-              finishReason: stats.stopReason === 'maxTokens' ? 'length' : 'stop',
-            }),
-          );
+          return Response.json(wire.json(modelName, text.trim(), { finish: finish(stats), usage: usage(stats) }));
         });
       }
       // Streamed: hold back any tail that could still become a stop sequence.
       const stream = new ReadableStream<Uint8Array>({
         start: (controller) =>
           void serialize(async () => {
-            const chunk = completionChunks(endpoint, modelName);
-            const send = (delta: string | null, finish: string | null, first: boolean) => controller.enqueue(chunk(delta, finish, first));
+            const writer = wire.writer(modelName, body);
+            const send = (events: Uint8Array[]) => events.forEach((e) => controller.enqueue(e));
             let text = '';
             let sent = 0;
             let first = true;
@@ -104,19 +106,14 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
                 let out = text.slice(sent, safe);
                 if (first) out = out.replace(/^\s+/, '');
                 if (out) {
-                  send(out, null, first);
+                  send(writer.piece(out));
                   first = false;
                 }
                 sent = safe;
               }
               const stats = model.lastStats!;
               options.onStats?.(stats);
-              send(null, stats.stopReason === 'maxTokens' ? 'length' : 'stop', false);
-              if (includeUsage) {
-                const p = stats.promptTokens, c = stats.generatedTokens;
-                controller.enqueue(chunk.usage({ prompt_tokens: p, completion_tokens: c, total_tokens: p + c }));
-              }
-              controller.enqueue(SSE_DONE.slice());
+              send(writer.end({ finish: finish(stats), usage: usage(stats) }));
               controller.close();
             } catch (e) {
               controller.error(e);
@@ -128,10 +125,24 @@ export function gpt2Upstream(model: Gpt2, options: Gpt2UpstreamOptions = {}): Up
   };
 }
 
-function stopList(stop: unknown, endpoint: Endpoint): string[] {
+function stopList(stop: unknown, endpoint: RequestKind): string[] {
   if (typeof stop === 'string') return stop ? [stop] : [];
   if (Array.isArray(stop)) return stop.filter((s): s is string => typeof s === 'string' && s.length > 0);
-  return endpoint === 'chat' ? ['\nQ:', '\n\n'] : [];
+  return endpoint === 'completions' ? [] : ['\nQ:', '\n\n'];
+}
+
+/** A Responses request's instructions and input as chat turns (input_text parts are text). */
+function responsesMessages(body: ChatRequest): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  if (typeof body.instructions === 'string') out.push({ role: 'system', content: body.instructions });
+  if (typeof body.input === 'string') return [...out, { role: 'user', content: body.input }];
+  for (const item of Array.isArray(body.input) ? (body.input as { role?: unknown; content?: unknown }[]) : []) {
+    if (typeof item?.role !== 'string') continue;
+    const c = item.content;
+    const content = Array.isArray(c) ? c.map((p: { text?: unknown }) => ({ type: 'text', text: typeof p?.text === 'string' ? p.text : '' })) : typeof c === 'string' ? c : '';
+    out.push({ role: item.role, content });
+  }
+  return out;
 }
 
 /** Length of the longest suffix of text that is a proper prefix of a stop sequence. */

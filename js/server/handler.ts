@@ -4,22 +4,11 @@
 import { SemcacheError, type SemcacheErrorCode } from '../errors.js';
 import { hmacHex, importHmacKey } from '../llm/canonical.js';
 import { requestKey, type RequestKind } from '../llm/request-key.js';
-import type { Scope, ScopeInput } from '../scope.js';
+import type { ScopeInput } from '../scope.js';
 import { createAccess, type AccessOptions, type Caller, type ClientInfo } from './access.js';
 import { limitedBody, readJsonBody } from './body.js';
-import {
-  answerMetaOf,
-  answerOf,
-  checkBody,
-  completionJson,
-  completionStream,
-  extrasOf,
-  piecesOf,
-  teeCompletionStream,
-  type AnswerMeta,
-  type ChatRequest,
-  type Endpoint,
-} from './openai.js';
+import { cachedCall, type CallCache } from '../llm/cached-call.js';
+import { WIRES } from '../llm/wire.js';
 import { tenantView, type HandlerCache, type SharedCache } from './tenant-view.js';
 import { callUpstream, CREDENTIAL_HEADERS, type CompletionPath, type Upstream } from './upstream.js';
 
@@ -54,10 +43,11 @@ export interface HandlerOptions extends AccessOptions {
   onCacheError?: (error: Error, where: string) => void;
 }
 
-type Route = { method: 'GET' | 'POST'; endpoint?: Endpoint };
+type Route = { method: 'GET' | 'POST'; endpoint?: RequestKind };
 const ROUTES: Record<string, Route> = {
   '/v1/chat/completions': { method: 'POST', endpoint: 'chat' },
   '/v1/completions': { method: 'POST', endpoint: 'completions' },
+  '/v1/responses': { method: 'POST', endpoint: 'responses' },
   '/cache/get': { method: 'POST' },
   '/cache/put': { method: 'POST' },
   '/cache/clear': { method: 'POST' },
@@ -160,74 +150,34 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     if (path === '/cache/put' || path === '/cache/flush') access.requireWrite(caller, path);
     if (path === '/cache/clear') access.requireWrite(caller, path, true);
     const body = await readJsonBody(request, limits);
-    if (r.endpoint) return completion(r.endpoint, path as CompletionPath, checkBody(r.endpoint, body), request, info, caller, state);
+    if (r.endpoint) return completion(r.endpoint, path as CompletionPath, WIRES[r.endpoint].check(body), request, info, caller, state);
     return cacheEndpoint(path, body, request, caller);
   }
 
-  async function completion(endpoint: Endpoint, path: CompletionPath, body: ChatRequest, request: Request, info: ClientInfo, caller: Caller, state: { semcache: string }) {
+  async function completion(endpoint: RequestKind, path: CompletionPath, body: Record<string, unknown>, request: Request, info: ClientInfo, caller: Caller, state: { semcache: string }) {
     const cc = (request.headers.get('cache-control') ?? '').toLowerCase();
-    const skipLookup = /\bno-cache\b|\bno-store\b/.test(cc);
-    const skipStore = /\bno-store\b/.test(cc);
     const key = await requestKey(endpoint, body, { tenant: caller.tenant, credential: await credentialOf(request) });
-    const cacheable = 'text' in key;
-    const model = body.model ?? '';
     let cache: HandlerCache | undefined;
-    if (cacheable) {
+    if ('text' in key) {
       try {
         cache = await cacheFor(caller.tenant);
       } catch (e) {
         report(e, 'open');
       }
     }
-    if (cache && cacheable && !skipLookup) {
-      try {
-        const r = await cache.get(key.text, { scope: key.scope });
-        if (r.hit) {
-          const meta = answerMetaOf(r.metadata);
-          const headers = { 'x-semcache': 'hit', 'x-semcache-similarity': r.similarity.toFixed(4), 'x-semcache-id': String(r.id) };
-          const extras = extrasOf(meta);
-          if (!body.stream) return json(200, completionJson(endpoint, model, r.answer, extras), headers);
-          const wantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
-          const usage = wantsUsage ? (meta.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }) : undefined;
-          return sse(completionStream(endpoint, model, meta.chunks ?? piecesOf(r.answer), { finish: meta.finish, usage }), headers);
-        }
-      } catch (e) {
-        report(e, 'get');
-      }
-    }
-    state.semcache = cacheable && !skipLookup ? 'miss' : 'bypass';
-    const headers = { 'x-semcache': state.semcache };
-    const res = await callUpstream(options.upstream, path, { body: JSON.stringify(body), headers: request.headers, signal: request.signal }, upstreamTimeout);
-    if (!res.ok || !res.body) return passThrough(res, headers);
-    const store = cache && cacheable && !skipStore ? { cache, text: key.text, scope: key.scope } : undefined;
-    if (body.stream && (res.headers.get('content-type') ?? '').includes('text/event-stream')) {
-      const tee = teeCompletionStream(endpoint, res.body);
-      if (store) {
-        const saved = tee.done.then((got) => got && save(store, got.chunks.join(''), got));
-        (info.waitUntil ?? options.waitUntil)?.(saved);  // Node needs no keeping alive
-      }
-      return sse(tee.stream, headers);
-    }
-    const text = await res.text();
-    if (store) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      const got = answerOf(endpoint, parsed);
-      if (got && got.answer.trim()) await save(store, got.answer, got.meta);
-    }
-    return new Response(text, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json', ...headers } });
-  }
-
-  async function save(store: { cache: HandlerCache; text: string; scope: Scope }, answer: string, metadata: AnswerMeta) {
-    try {
-      await store.cache.put(store.text, answer, { scope: store.scope, metadata });
-    } catch (e) {
-      report(e, 'put');
-    }
+    const lookup = !/\bno-cache\b|\bno-store\b/.test(cc);
+    state.semcache = 'text' in key && lookup ? 'miss' : 'bypass';  // what an upstream failure reports
+    return cachedCall({
+      kind: endpoint,
+      body,
+      key,
+      cache,
+      lookup,
+      store: !/\bno-store\b/.test(cc),
+      upstream: () => callUpstream(options.upstream, path, { body: JSON.stringify(body), headers: request.headers, signal: request.signal }, upstreamTimeout),
+      waitUntil: info.waitUntil ?? options.waitUntil,
+      report,
+    });
   }
 
   /** GET /cache/export[?scope=…]: the caller's tenant's entries (admin only: every prompt of it). */
@@ -265,7 +215,7 @@ export function createHandler(options: HandlerOptions): (request: Request, info?
     const kind: RequestKind | undefined = Array.isArray(b.messages) ? 'chat' : b.input !== undefined ? 'responses' : b.prompt !== undefined && b.model !== undefined ? 'completions' : undefined;
     if (kind) {
       const { answer: _a, ttl: _t, metadata: _m, ...request_ } = b;
-      if (kind !== 'responses') checkBody(kind, request_);
+      WIRES[kind].check(request_);
       const k = await requestKey(kind, request_, { tenant: caller.tenant, credential: await credentialOf(request) });
       if ('bypass' in k) throw new SemcacheError('INVALID_REQUEST', `this request is not cacheable: ${k.bypass}`);
       ({ text, scope } = k);
@@ -305,16 +255,4 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 function error(status: number, message: string, code: SemcacheErrorCode, headers: Record<string, string> = {}): Response {
   const type = status < 500 ? 'invalid_request_error' : 'api_error';
   return json(status, { error: { message, type, code } }, headers);
-}
-
-function sse(stream: ReadableStream<Uint8Array>, headers: Record<string, string>): Response {
-  return new Response(stream, { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers } });
-}
-
-function passThrough(res: Response, headers: Record<string, string>): Response {
-  const h = new Headers(res.headers);
-  for (const [k, v] of Object.entries(headers)) h.set(k, v);
-  h.delete('content-encoding');
-  h.delete('content-length');
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: h });
 }

@@ -3,12 +3,13 @@
 // scopes whose tenant is this one. (The edge worker needs none of this: each tenant has its own
 // Durable Objects.)
 import type { EntryInfo, SemanticCacheApi } from '../api.js';
+import type { CallCache } from '../llm/consult.js';
 import type { ScopeInput } from '../scope.js';
 import { tenantOfScope } from '../transfer/transfer.js';
 
 /** What the handler needs of a cache (a SemanticCache, the OPFS proxy, or a proxy to one in a
- * Durable Object). */
-export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'export' | 'import'>;
+ * Durable Object): `begin`, when there, lets similar misses share one upstream call. */
+export type HandlerCache = Pick<SemanticCacheApi, 'get' | 'put' | 'clear' | 'stats' | 'flush' | 'export' | 'import'> & Pick<CallCache, 'begin'>;
 
 /** A cache all tenants share: what the handler needs, plus listing entries with their scopes. */
 export type SharedCache = HandlerCache & {
@@ -31,6 +32,7 @@ export function tenantView(cache: SharedCache, tenant: string): HandlerCache {
   }
   return {
     get: (prompt, o) => cache.get(prompt, o),
+    begin: cache.begin && ((prompt, o) => cache.begin!(prompt, o)),
     put: (prompt, answer, o) => cache.put(prompt, answer, o),
     flush: () => cache.flush(),
     // Only this tenant's entries leave, and whatever comes in lands in this tenant.

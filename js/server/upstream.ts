@@ -2,7 +2,7 @@
 // it with a deadline that the platform's HTTP client does not set (undici waits 300 s).
 import { SemcacheError } from '../errors.js';
 
-export type CompletionPath = '/v1/chat/completions' | '/v1/completions';
+export type CompletionPath = '/v1/chat/completions' | '/v1/completions' | '/v1/responses';
 
 /** An OpenAI-compatible LLM: a remote base URL, or an in-process model answering the same way. */
 export interface Upstream {

@@ -106,7 +106,7 @@ export class NodeSqliteStore extends SqliteStore {
       () => {
         for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(file + suffix, { force: true });
       },
-      { onCorrupt: options.onCorrupt, checkpointSliceMs: options.checkpointSliceMs },
+      { onCorrupt: options.onCorrupt, checkpointSliceMs: options.checkpointSliceMs, chunkSync: 'NORMAL', checkpointBytes: 1 << 20 },
     );
   }
 }

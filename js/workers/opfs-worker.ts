@@ -9,7 +9,7 @@ import { SemcacheError } from '../errors.js';
 import { INTERNAL } from '../internal.js';
 import { serveRpc, type RpcContext } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
-import type { StoreBatch, StoreSnapshot } from '../store.js';
+import type { SnapshotSink, StoreBatch, StoreSnapshot } from '../store.js';
 import { PAGE_SIZE, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
 import { SqliteStore } from '../stores/sqlite-store.js';
 import { CALL_VERIFIER } from '../verifier.js';
@@ -204,6 +204,19 @@ class OpfsStore extends SqliteStore {
       throw asQuota(e, before);
     }
   }
+
+  override async beginSnapshot(): Promise<SnapshotSink> {
+    const sink = await super.beginSnapshot();
+    const quota = async (f: () => Promise<void>) => {
+      const before = quotaErrors;
+      try {
+        await f();
+      } catch (e) {
+        throw asQuota(e, before);
+      }
+    };
+    return { write: (c) => quota(() => sink.write(c)), commit: (seq) => quota(() => sink.commit(seq)), abort: () => sink.abort() };
+  }
 }
 
 function asQuota(e: unknown, before: number): unknown {
@@ -297,7 +310,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
         p.unlink(`${DB_FILE}-journal`);
         p.unlink(`${DB_FILE}-wal`);
       },
-      { onCorrupt: a.onCorrupt },
+      { onCorrupt: a.onCorrupt, chunkSync: 'NORMAL', checkpointBytes: 1 << 20 },
     );
     st.pool = p;
     store = st;

@@ -3,20 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <tuple>
 
+#include "cache/snapshot.h"
 #include "common/error.h"
-#include "common/frame.h"
 #include "common/hash.h"
 
 namespace semcache {
 namespace {
-
-constexpr uint32_t kCacheMagic = fourcc("SMCC");
-// v2: entries carry their feedback offset, last score and prompt signature.
-// v3: a flag says whether they carry signatures (only caches whose evaluator needs them do).
-constexpr uint32_t kCacheVersion = 3;
-constexpr size_t kEntryBytes = 4 + 4 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 4;  // smallest entry (no signature)
 
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -27,12 +22,6 @@ void checkTime(double now) {
 }
 
 }  // namespace
-
-struct Cache::Scope {
-  std::string key;
-  std::unique_ptr<VectorIndex> index;
-  std::unordered_map<uint64_t, uint32_t> exact;  // prompt hash -> id
-};
 
 EvictionPolicy parsePolicy(const std::string& name) {
   if (name == "lru") return EvictionPolicy::LRU;
@@ -57,7 +46,7 @@ Cache::Cache(const CacheConfig& config) : config_(config) {
   unit_.resize(config_.index.dim);
 }
 
-Cache::~Cache() = default;
+Cache::~Cache() { cancelSnapshot(); }
 
 void Cache::configure(const CacheConfig& c) {
   if (c.index.dim != config_.index.dim || c.index.space != config_.index.space)
@@ -115,11 +104,13 @@ Cache::Scope& Cache::scopeFor(std::string_view key) {
   s->key = std::string(key);
   IndexParams p = config_.index;
   s->index = std::make_unique<VectorIndex>(p);
+  if (writer_) s->index->trackChanges(true);
   uint32_t slot = 0;
   while (slot < scopes_.size() && scopes_[slot]) ++slot;
   if (slot == scopes_.size()) scopes_.emplace_back();
   scopes_[slot] = std::move(s);
   scopeIndex_[std::string(key)] = slot;
+  scopeChanged(slot);
   return *scopes_[slot];
 }
 
@@ -133,6 +124,7 @@ void Cache::insert(const Entry& e, Scope& s) {
   s.exact[e.promptHash] = e.id;
   entries_[e.id] = e;
   bytes_ += entryBytes(e);
+  entryChanged(e.id);
 }
 
 void Cache::erase(uint32_t id) {
@@ -145,9 +137,11 @@ void Cache::erase(uint32_t id) {
   bytes_ -= entryBytes(e);
   uint32_t slot = e.scope;
   entries_.erase(it);
+  entryChanged(id);
   if (s.index->size() == 0) {  // drop empty scopes: their index memory goes with them
     scopeIndex_.erase(s.key);
     scopes_[slot].reset();
+    scopeChanged(slot);
   }
 }
 
@@ -167,6 +161,7 @@ LookupResult Cache::lookupExact(std::string_view scope, std::string_view prompt,
   }
   e.lastAccess = now;
   e.hits++;
+  entryChanged(e.id);
   stats_.lookups++;
   stats_.hits++;
   stats_.exactHits++;
@@ -250,6 +245,7 @@ LookupResult Cache::search(std::string_view scope, const Signature* query, const
     e.lastScore = d.score;
     e.lastAccess = now;
     e.hits++;
+    entryChanged(e.id);
     stats_.hits++;
   } else {
     stats_.misses++;
@@ -319,6 +315,7 @@ float Cache::feedback(uint32_t id, bool correct) {
   auto it = entries_.find(id);
   if (it == entries_.end()) throw Error(codes::kNotFound, "no entry " + std::to_string(id));
   Entry& e = it->second;
+  entryChanged(id);
   if (correct) {
     e.offset = std::max(kFeedbackMinOffset, e.offset - kFeedbackLower);
   } else {
@@ -355,6 +352,7 @@ std::vector<uint32_t> Cache::clearScope(std::string_view scope) {
 }
 
 void Cache::clear() {
+  cancelSnapshot();
   stats_.removals += entries_.size();
   entries_.clear();
   scopes_.clear();
@@ -463,94 +461,34 @@ CacheStats Cache::stats() const {
   return s;
 }
 
-std::vector<uint8_t> Cache::snapshot(uint64_t seq) const {
+std::vector<uint8_t> Cache::snapshot(uint64_t seq) {
+  SnapshotWriter writer(*this, /*track=*/false);
   ByteWriter w;
-  beginFrame(w, kCacheMagic, kCacheVersion);
-  w.pod(seq);
-  w.pod(static_cast<uint32_t>(config_.index.space));
-  w.pod(config_.index.dim);
-  w.pod(nextId_);
-  w.pod(uint8_t(signatures_ ? 1 : 0));
-  w.pod(static_cast<uint32_t>(scopes_.size()));
-  for (const auto& s : scopes_) {
-    w.pod(uint8_t(s ? 1 : 0));
-    if (!s) continue;
-    w.str(s->key);
-    s->index->write(w);
+  while (!writer.next(w, std::numeric_limits<size_t>::max(), seq)) {
   }
-  w.pod(static_cast<uint64_t>(entries_.size()));
-  for (const auto& [id, e] : entries_) {  // field by field: no struct padding in the bytes
-    w.pod(e.id), w.pod(e.scope), w.pod(e.promptHash), w.pod(e.answerBytes);
-    w.pod(e.created), w.pod(e.lastAccess), w.pod(e.expiresAt), w.pod(e.hits);
-    w.pod(e.offset), w.pod(e.lastScore);
-    if (signatures_) writeSignature(w, e.sig);
-  }
-  endFrame(w);
   return std::move(w.bytes());
 }
 
 uint64_t Cache::loadSnapshot(const uint8_t* data, size_t size) {
-  ByteReader r = openFrame(data, size, kCacheMagic, kCacheVersion, "cache snapshot");
-  uint64_t seq = r.pod<uint64_t>("seq");
-  uint32_t space = r.pod<uint32_t>("space");
-  uint32_t dim = r.pod<uint32_t>("dim");
-  if (space != uint32_t(config_.index.space) || dim != config_.index.dim)
-    throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +
-                                         spaceName(SpaceKind(space)) + " vectors, the cache is " +
-                                         std::to_string(config_.index.dim) + "-d " + spaceName(config_.index.space));
-  uint32_t nextId = r.pod<uint32_t>("next id");
-  uint8_t signatures = r.pod<uint8_t>("signatures flag");
-  if (signatures > 1) throw Error(codes::kCorruptSnapshot, "cache snapshot has a bad signatures flag");
-  if (!signatures && needsSignatures())
-    throw Error(codes::kSnapshotMismatch, "cache snapshot was written without prompt signatures, which the '" +
-                                              evaluator_->name() + "' evaluator needs: rebuild from the rows");
-  uint32_t nScopes = r.pod<uint32_t>("scope count");
-  if (nScopes > r.remaining()) throw Error(codes::kCorruptSnapshot, "cache snapshot scope count is impossible");
-  std::vector<std::unique_ptr<Scope>> scopes(nScopes);
-  std::unordered_map<std::string, uint32_t> scopeIndex;
-  for (uint32_t i = 0; i < nScopes; ++i) {
-    if (!r.pod<uint8_t>("scope flag")) continue;
-    auto s = std::make_unique<Scope>();
-    s->key = r.str("scope key");
-    s->index = VectorIndex::read(r);
-    if (s->index->params().dim != dim || uint32_t(s->index->params().space) != space)
-      throw Error(codes::kCorruptSnapshot, "cache snapshot has a scope index of another shape");
-    s->index->setEfSearch(config_.index.efSearch);
-    if (!scopeIndex.emplace(s->key, i).second) throw Error(codes::kCorruptSnapshot, "cache snapshot repeats a scope");
-    scopes[i] = std::move(s);
-  }
-  uint64_t n = r.pod<uint64_t>("entry count");
-  if (n > r.remaining() / kEntryBytes) throw Error(codes::kCorruptSnapshot, "cache snapshot entry count is impossible");
-  std::unordered_map<uint32_t, Entry> entries;
-  entries.reserve(n);
-  uint64_t bytes = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    Entry e;
-    e.id = r.pod<uint32_t>("entry"), e.scope = r.pod<uint32_t>("entry"), e.promptHash = r.pod<uint64_t>("entry");
-    e.answerBytes = r.pod<uint32_t>("entry"), e.created = r.pod<double>("entry");
-    e.lastAccess = r.pod<double>("entry"), e.expiresAt = r.pod<double>("entry"), e.hits = r.pod<uint32_t>("entry");
-    e.offset = r.pod<float>("entry"), e.lastScore = r.pod<float>("entry");
-    if (signatures) e.sig = readSignature(r);
-    if (!std::isfinite(e.offset) || !std::isfinite(e.lastScore))
-      throw Error(codes::kCorruptSnapshot, "cache snapshot entry " + std::to_string(e.id) + " has a non-finite offset");
-    if (e.id == 0 || e.id >= nextId || e.scope >= nScopes || !scopes[e.scope] ||
-        !scopes[e.scope]->index->contains(e.id) || entries.count(e.id))
-      throw Error(codes::kCorruptSnapshot, "cache snapshot entry " + std::to_string(e.id) + " is inconsistent");
-    scopes[e.scope]->exact[e.promptHash] = e.id;
-    bytes += e.answerBytes + vectorBytes();
-    entries.emplace(e.id, std::move(e));
-  }
-  size_t indexed = 0;
-  for (const auto& s : scopes) indexed += s ? s->index->size() : 0;
-  if (indexed != n || r.remaining() != 0)
-    throw Error(codes::kCorruptSnapshot, "cache snapshot entries and indexes disagree");
-  scopes_ = std::move(scopes);
-  scopeIndex_ = std::move(scopeIndex);
-  entries_ = std::move(entries);
-  nextId_ = nextId;
-  bytes_ = bytes;
-  signatures_ = signatures == 1;
-  return seq;
+  SnapshotLoader loader(*this, size);
+  loader.push(data, size);
+  return loader.finish();
+}
+
+void Cache::entryChanged(uint32_t id) {
+  if (writer_) writer_->entryChanged(id);
+}
+
+void Cache::scopeChanged(uint32_t slot) {
+  if (writer_) writer_->scopeChanged(slot);
+}
+
+void Cache::cancelSnapshot() {
+  if (!writer_) return;
+  if (!writer_->done()) writer_->cancel();
+  writer_ = nullptr;
+  for (auto& s : scopes_)
+    if (s) s->index->trackChanges(false);
 }
 
 }  // namespace semcache

@@ -19,6 +19,8 @@
 
 namespace semcache {
 
+class SnapshotWriter;
+
 enum class EvictionPolicy : uint32_t { LRU = 1, LFU = 2, FIFO = 3 };
 EvictionPolicy parsePolicy(const std::string& name);  // "lru" | "lfu" | "fifo"
 const char* policyName(EvictionPolicy p);
@@ -137,15 +139,23 @@ class Cache {
   uint32_t nextId() const { return nextId_; }
 
   // seq is the caller's write sequence number at snapshot time (returned by loadSnapshot).
-  std::vector<uint8_t> snapshot(uint64_t seq) const;
+  // The whole snapshot at once; SnapshotWriter (cache/snapshot.h) writes it in slices.
+  std::vector<uint8_t> snapshot(uint64_t seq);
   // Replaces the whole state. SNAPSHOT_MISMATCH if dim or space differ from the config, or if
   // the evaluator needs prompt signatures and the snapshot was written without them.
+  // SnapshotLoader reads it as a stream.
   uint64_t loadSnapshot(const uint8_t* data, size_t size);
 
   static uint64_t hashPrompt(std::string_view prompt);
 
  private:
-  struct Scope;
+  friend class SnapshotWriter;
+  friend class SnapshotLoader;
+  struct Scope {
+    std::string key;
+    std::unique_ptr<VectorIndex> index;
+    std::unordered_map<uint64_t, uint32_t> exact;  // prompt hash -> id
+  };
   Scope& scopeFor(std::string_view key);
   Scope* findScope(std::string_view key);
   void normalize(const float* v, size_t n);  // into unit_
@@ -169,6 +179,11 @@ class Cache {
   bool signatures_ = true;  // every entry carries its prompt signature (the snapshot says so too)
   CacheStats stats_;
   std::vector<float> unit_;  // normalized input vector
+  // A snapshot being written in slices: told of every change (see cache/snapshot.h).
+  SnapshotWriter* writer_ = nullptr;
+  void entryChanged(uint32_t id);
+  void scopeChanged(uint32_t slot);
+  void cancelSnapshot();  // detaches (and aborts, unless complete) the writer; stops tracking
 };
 
 }  // namespace semcache

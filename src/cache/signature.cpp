@@ -48,7 +48,23 @@ constexpr std::string_view kPolarity[] = {
     "cheap", "expensive", "fast", "slow", "high", "low", "big", "small", "before", "after",
     "start", "stop", "win", "lose", "buy", "sell", "love", "hate", "up", "down", "old", "new",
     "young", "old", "male", "female", "men", "women", "boy", "girl", "hot", "cold", "happy", "sad",
-    "first", "last",
+    "first", "last", "cheaper", "expensive", "quickly", "slowly", "faster", "slower", "start", "end",
+    "begin", "end", "beginning", "end", "maximum", "minimum", "max", "min", "higher", "lower",
+    "bigger", "smaller", "larger", "smaller", "large", "small", "long", "short", "longer", "shorter",
+    "heavy", "light", "strong", "weak", "stronger", "weaker", "early", "late", "earlier", "later",
+    "open", "close", "import", "export", "upload", "download", "arrive", "leave", "add", "remove",
+    "include", "exclude", "increase", "reduce", "gain", "lose", "success", "failure", "pass", "fail",
+    "accept", "reject", "agree", "disagree", "inside", "outside", "above", "below", "north", "south",
+    "east", "west", "left", "right", "input", "output", "internal", "external", "freezing", "boiling",
+    "sunrise", "sunset", "winner", "loser", "won", "lost", "farthest", "closest", "nearest", "farthest",
+};
+// Words that name a day or a time, compared like numbers: "on a Tuesday" is not "on a Friday".
+// ("may", "march", "sun" are left out: mostly other words.)
+constexpr std::string_view kTimes[] = {
+    "today", "tomorrow", "yesterday", "tonight", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays",
+    "sundays", "january", "february", "april", "june", "july", "august", "september", "october",
+    "november", "december",
 };
 constexpr std::string_view kQuestionWords[] = {"what", "why", "how", "when", "where", "who", "which"};
 constexpr std::string_view kUnits[] = {
@@ -144,6 +160,11 @@ void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
         if (w == kQuestionWords[k]) sig->question |= uint8_t(1u << k);
     if (among(w, kNegations)) {
       negations++;
+      continue;
+    }
+    if (among(w, kTimes)) {
+      std::string t = w.back() == 's' ? w.substr(0, w.size() - 1) : w;  // tuesdays -> tuesday
+      if (sig) sig->numbers.push_back(h32("time:" + t));
       continue;
     }
     bool hasDigit = std::any_of(w.begin(), w.end(), [](char c) { return digit(uint8_t(c)); });

@@ -15,7 +15,8 @@ namespace semcache {
 
 struct Signature {
   std::vector<uint32_t> words;     // content words: lowercased, lightly stemmed, no stopwords
-  std::vector<uint32_t> numbers;   // "2016", "5kg" ("5 kg" -> "5kg"), "five" -> "5"
+  std::vector<uint32_t> numbers;   // "2016", "5kg" ("5 kg" -> "5kg"), "five" -> "5"; days and
+                                   // months ("tuesday", "tomorrow", "june") compare the same way
   std::vector<uint32_t> names;     // capitalised content words not at a sentence start, acronyms
                                    // (hashed like words: a name matches the other side's word)
   std::vector<uint32_t> polarity;  // antonym marks: pair id * 2 + side (good/bad -> 2k, 2k+1)

@@ -31,6 +31,20 @@ class ByteWriter {
   void reserve(size_t n) { buf_.reserve(n); }
   size_t size() const { return buf_.size(); }
   std::vector<uint8_t>& bytes() { return buf_; }
+  void clear() { buf_.clear(); }
+  // A unit is [u8 kind][u32 payload length][payload]: a reader fed in slices knows when it has
+  // one whole. beginUnit returns where the length goes; endUnit writes it.
+  size_t beginUnit(uint8_t kind) {
+    pod(kind);
+    pod(uint32_t{0});
+    return buf_.size() - 4;
+  }
+  void endUnit(size_t at) {
+    size_t len = buf_.size() - at - 4;
+    if (len > UINT32_MAX) throw Error(codes::kCapacity, "a snapshot unit over 4 GiB");
+    uint32_t n = uint32_t(len);
+    std::memcpy(buf_.data() + at, &n, 4);
+  }
 
  private:
   std::vector<uint8_t> buf_;
@@ -59,6 +73,12 @@ class ByteReader {
     return std::string(reinterpret_cast<const char*>(s), n);
   }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  // The next unit (see ByteWriter::beginUnit): its kind, and a reader over exactly its payload.
+  ByteReader unit(uint8_t& kind) {
+    kind = pod<uint8_t>("unit kind");
+    uint32_t len = pod<uint32_t>("unit length");
+    return ByteReader(take(len, "unit"), len);
+  }
 
  private:
   const uint8_t* p_;

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <limits>
 #include <queue>
+#include <utility>
 
 #include "common/error.h"
-#include "common/frame.h"
 
 // Our own level-0 search loop (graphSearch) in wasm; natively hnswlib's searchKnn, whose
 // prefetching and AVX-512 kernels are the reference the wasm build is measured against.
@@ -23,8 +23,6 @@
 namespace semcache {
 namespace {
 
-constexpr uint32_t kIndexMagic = fourcc("SMIX");
-constexpr uint32_t kIndexVersion = 2;  // 2: flat mode
 using Hnsw = hnswlib::HierarchicalNSW<float>;
 
 void checkParams(const IndexParams& p) {
@@ -32,10 +30,6 @@ void checkParams(const IndexParams& p) {
   if (p.efConstruction < 1 || p.efSearch < 1)
     throw Error(codes::kInvalidArgument, "efConstruction and efSearch must be >= 1");
   if (p.initialCapacity < 1) throw Error(codes::kInvalidArgument, "initialCapacity must be >= 1");
-}
-
-[[noreturn]] void corrupt(const std::string& what) {
-  throw Error(codes::kCorruptSnapshot, "index snapshot is inconsistent: " + what);
 }
 
 }  // namespace
@@ -67,7 +61,6 @@ void VectorIndex::promote() {
   flatSlot_ = {};
 }
 
-VectorIndex::~VectorIndex() = default;
 
 size_t VectorIndex::size() const {
   return hnsw_ ? hnsw_->cur_element_count - hnsw_->num_deleted_ : flatSlot_.size();
@@ -105,9 +98,11 @@ void VectorIndex::add(uint64_t label, const float* v) {
       flatLabels_[slot] = label;
       flatLive_[slot] = 1;
       flatSlot_[label] = slot;
+      if (tracking_) changes_.all = true;
       return;
     }
     promote();
+    if (tracking_) changes_.all = true;
   }
   auto found = hnsw_->label_lookup_.find(label);
   if (found != hnsw_->label_lookup_.end()) {
@@ -116,16 +111,38 @@ void VectorIndex::add(uint64_t label, const float* v) {
     // Removed and added again (a row replayed over its snapshot copy): hnswlib keeps the label on
     // its tombstone, so revive that slot with the new vector instead of adding a second one.
     space_->encode(v, scratch_.data());
+    if (tracking_) noteLinks(found->second);  // updatePoint rewrites its old neighbours' lists
     hnsw_->unmarkDelete(label);
     hnsw_->updatePoint(scratch_.data(), found->second, 1.0f);
+    if (tracking_) noteLinks(found->second);  // ... and joins its new ones
     return;
   }
   // Reuse a tombstoned slot when there is one; otherwise make room first (hnswlib throws when full).
-  if (hnsw_->deleted_elements.empty() && hnsw_->cur_element_count >= hnsw_->max_elements_)
+  const bool reuse = !tracking_ && !hnsw_->deleted_elements.empty();
+  if (!reuse && hnsw_->cur_element_count >= hnsw_->max_elements_)
     hnsw_->resizeIndex(std::max<size_t>(hnsw_->max_elements_ * 2, 16));
   space_->encode(v, scratch_.data());
-  hnsw_->addPoint(scratch_.data(), label, /*replace_deleted=*/true);
+  hnsw_->addPoint(scratch_.data(), label, reuse);
+  // A new element's lists name exactly the neighbours whose lists it joined (mutuallyConnectNewElement).
+  if (tracking_) noteLinks(hnsw_->label_lookup_.at(label));
 }
+
+void VectorIndex::noteLinks(uint32_t id) {
+  auto& out = changes_.ids;
+  out.push_back(id);
+  for (int level = 0; level <= hnsw_->element_levels_[id]; ++level) {
+    const unsigned* list = hnsw_->get_linklist_at_level(id, level);
+    const size_t n = hnsw_->getListCount(const_cast<unsigned*>(list));
+    out.insert(out.end(), list + 1, list + 1 + n);
+  }
+}
+
+void VectorIndex::trackChanges(bool on) {
+  tracking_ = on;
+  changes_ = {};
+}
+
+VectorIndex::Changes VectorIndex::takeChanges() { return std::exchange(changes_, {}); }
 
 void VectorIndex::remove(uint64_t label) {
   if (!contains(label)) throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
@@ -134,9 +151,11 @@ void VectorIndex::remove(uint64_t label) {
     flatSlot_.erase(label);
     flatLive_[slot] = 0;
     flatFree_.push_back(slot);
+    if (tracking_) changes_.all = true;
     return;
   }
   hnsw_->markDelete(label);
+  if (tracking_) changes_.ids.push_back(hnsw_->label_lookup_.at(label));
 }
 
 std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t ef, Loop loop) {
@@ -296,144 +315,6 @@ std::vector<float> VectorIndex::vector(uint64_t label) const {
     throw Error(codes::kNotFound, "label " + std::to_string(label) + " is not in the index");
   space_->decode(hnsw_->getDataByInternalId(it->second), v.data());
   return v;
-}
-
-// Payload: params, then hnswlib's own state in the order its saveIndex uses, with our sizes.
-void VectorIndex::write(ByteWriter& w) const {
-  w.pod(static_cast<uint32_t>(params_.space));
-  w.pod(params_.dim);
-  w.pod(params_.M);
-  w.pod(params_.efConstruction);
-  w.pod(params_.efSearch);
-  w.pod(params_.seed);
-  w.pod(params_.flatLimit);
-  w.pod(uint8_t(hnsw_ ? 1 : 0));
-  if (!hnsw_) {  // live points only: label + encoded point
-    w.reserve(w.size() + 8 + size() * (8 + pointBytes_));
-    w.pod(static_cast<uint64_t>(size()));
-    for (size_t slot = 0; slot < flatLabels_.size(); ++slot) {
-      if (!flatLive_[slot]) continue;
-      w.pod(flatLabels_[slot]);
-      w.raw(&flatPoints_[slot * pointBytes_], pointBytes_);
-    }
-    return;
-  }
-  const Hnsw& h = *hnsw_;
-  size_t n = h.cur_element_count;
-  w.reserve(w.size() + 96 + n * h.size_data_per_element_ + n * 8);
-  w.pod(static_cast<uint64_t>(h.max_elements_));
-  w.pod(static_cast<uint64_t>(n));
-  w.pod(static_cast<int32_t>(h.maxlevel_));
-  w.pod(static_cast<uint32_t>(h.enterpoint_node_));
-  w.raw(h.data_level0_memory_, n * h.size_data_per_element_);
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bytes = h.element_levels_[i] > 0 ? uint32_t(h.size_links_per_element_ * h.element_levels_[i]) : 0;
-    w.pod(bytes);
-    if (bytes) w.raw(h.linkLists_[i], bytes);
-  }
-}
-
-std::unique_ptr<VectorIndex> VectorIndex::read(ByteReader& r) {
-  IndexParams p;
-  uint32_t space = r.pod<uint32_t>("space");
-  if (space != uint32_t(SpaceKind::F32) && space != uint32_t(SpaceKind::Int8)) corrupt("unknown space " + std::to_string(space));
-  p.space = SpaceKind(space);
-  p.dim = r.pod<uint32_t>("dim");
-  p.M = r.pod<uint32_t>("M");
-  p.efConstruction = r.pod<uint32_t>("efConstruction");
-  p.efSearch = r.pod<uint32_t>("efSearch");
-  p.seed = r.pod<uint32_t>("seed");
-  p.flatLimit = r.pod<uint32_t>("flat limit");
-  uint8_t graph = r.pod<uint8_t>("mode");
-  if (graph > 1) corrupt("unknown mode " + std::to_string(graph));
-  if (p.dim == 0 || p.dim > 65536) corrupt("dim " + std::to_string(p.dim));
-  try {
-    checkParams(p);
-  } catch (const Error& e) {
-    corrupt(e.what());
-  }
-  if (!graph) {
-    uint64_t n = r.pod<uint64_t>("count");
-    auto idx = std::make_unique<VectorIndex>(p);
-    if (n > p.flatLimit || n > r.remaining() / (8 + idx->pointBytes_)) corrupt("flat count " + std::to_string(n));
-    idx->flatPoints_.resize(n * idx->pointBytes_);
-    idx->flatLabels_.resize(n);
-    idx->flatLive_.assign(n, 1);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t label = r.pod<uint64_t>("label");
-      if (!idx->flatSlot_.emplace(label, uint32_t(i)).second) corrupt("label " + std::to_string(label) + " twice");
-      idx->flatLabels_[i] = label;
-      std::memcpy(&idx->flatPoints_[i * idx->pointBytes_], r.take(idx->pointBytes_, "points"), idx->pointBytes_);
-    }
-    return idx;
-  }
-  uint64_t maxElements = r.pod<uint64_t>("capacity");
-  uint64_t n = r.pod<uint64_t>("count");
-  int32_t maxLevel = r.pod<int32_t>("max level");
-  uint32_t entry = r.pod<uint32_t>("entry point");
-  if (n > maxElements || maxElements > (uint64_t(1) << 31)) corrupt("count " + std::to_string(n) + " > capacity");
-  p.initialCapacity = uint32_t(std::max<uint64_t>(maxElements, 1));
-  auto idx = std::make_unique<VectorIndex>(p);
-  idx->makeGraph(p.initialCapacity);
-  Hnsw& h = *idx->hnsw_;
-  const size_t rec = h.size_data_per_element_;
-  if (r.remaining() < n * rec) corrupt("level-0 data truncated");
-  std::memcpy(h.data_level0_memory_, r.take(n * rec, "level-0 data"), n * rec);
-  h.cur_element_count = n;
-  if (n == 0) {
-    if (maxLevel != -1) corrupt("empty graph with a max level");
-  } else if (entry >= n || maxLevel < 0 || maxLevel > 64) {
-    corrupt("entry point " + std::to_string(entry) + " / max level " + std::to_string(maxLevel));
-  }
-  h.maxlevel_ = maxLevel;
-  h.enterpoint_node_ = n ? entry : -1;
-  // Every neighbour id must name an existing element, or a search would read out of bounds.
-  auto checkList = [&](const unsigned int* list, size_t maxCount, size_t i) {
-    size_t cnt = h.getListCount(const_cast<unsigned int*>(list));
-    if (cnt > maxCount) corrupt("element " + std::to_string(i) + " has " + std::to_string(cnt) + " links");
-    const auto* ids = reinterpret_cast<const uint32_t*>(list + 1);
-    for (size_t j = 0; j < cnt; ++j)
-      if (ids[j] >= n) corrupt("element " + std::to_string(i) + " links to " + std::to_string(ids[j]));
-  };
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bytes = r.pod<uint32_t>("link list size");
-    if (bytes % h.size_links_per_element_ != 0) corrupt("link list size " + std::to_string(bytes));
-    int level = int(bytes / h.size_links_per_element_);
-    if (level > maxLevel) corrupt("element " + std::to_string(i) + " above the max level");
-    h.element_levels_[i] = level;
-    h.linkLists_[i] = nullptr;
-    if (bytes) {
-      h.linkLists_[i] = static_cast<char*>(malloc(bytes));
-      if (!h.linkLists_[i]) throw std::bad_alloc();
-      std::memcpy(h.linkLists_[i], r.take(bytes, "link lists"), bytes);
-    }
-    checkList(h.get_linklist0(i), h.maxM0_, i);
-    for (int l = 1; l <= level; ++l) checkList(h.get_linklist(i, l), h.maxM_, i);
-    uint64_t label = h.getExternalLabel(i);
-    if (!h.label_lookup_.emplace(label, uint32_t(i)).second) corrupt("label " + std::to_string(label) + " twice");
-    if (h.isMarkedDeleted(i)) {
-      h.num_deleted_ += 1;
-      h.deleted_elements.insert(uint32_t(i));
-    }
-  }
-  if (n && h.element_levels_[entry] != maxLevel) corrupt("entry point is not on the top level");
-  h.level_generator_.seed(p.seed + n);  // fresh levels for later inserts, still deterministic
-  return idx;
-}
-
-std::vector<uint8_t> VectorIndex::snapshot() const {
-  ByteWriter w;
-  beginFrame(w, kIndexMagic, kIndexVersion);
-  write(w);
-  endFrame(w);
-  return std::move(w.bytes());
-}
-
-std::unique_ptr<VectorIndex> VectorIndex::fromSnapshot(const uint8_t* data, size_t size) {
-  ByteReader r = openFrame(data, size, kIndexMagic, kIndexVersion, "index snapshot");
-  auto idx = read(r);
-  if (r.remaining() != 0) corrupt(std::to_string(r.remaining()) + " trailing bytes");
-  return idx;
 }
 
 }  // namespace semcache

@@ -4,8 +4,9 @@
 // hnswlib's fixed per-index cost of 64k mutexes, which matters with thousands of scopes); past
 // `flatLimit` points the index promotes itself to HNSW (hnswlib).
 // Labels are the caller's ids. Removal tombstones a slot that the next add reuses; the index
-// grows when full. Snapshots are plain bytes: magic, version, parameters, the points or the
-// graph, and an XXH64 checksum; loading validates all of it before trusting a single offset.
+// grows when full. Snapshots are plain bytes: magic, version, parameters, the hnswlib version
+// and label width the graph was laid out with (see hnswlib_compat.h), the points or the graph,
+// and an XXH64 checksum; loading validates all of it before trusting a single offset.
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -64,12 +65,43 @@ class VectorIndex {
   bool isGraph() const { return hnsw_ != nullptr; }
   size_t pointBytes() const { return pointBytes_; }
 
-  void write(ByteWriter& out) const;                          // framed by the caller
-  static std::unique_ptr<VectorIndex> read(ByteReader& in);   // validates the graph
+  // Serialized as units (ByteWriter::beginUnit): a head (parameters, the hnswlib version and
+  // label width, mode, capacity), then the flat points, or the graph's level-0 records and upper
+  // link lists by ranges of element ids and its state (count, top level, entry point). A cache
+  // snapshot writes these in slices while the index keeps changing and rewrites what changed
+  // (cache/snapshot.h); loading applies units in order, the last one for an element wins.
+  enum UnitKind : uint8_t { kHeadUnit = 1, kFlatUnit = 2, kRecordsUnit = 3, kLinksUnit = 4, kStateUnit = 5 };
+  void writeHead(ByteWriter& w) const;
+  void writeFlat(ByteWriter& w) const;
+  void writeRecords(ByteWriter& w, uint32_t first, uint32_t count) const;
+  void writeLinks(ByteWriter& w, uint32_t first, uint32_t count) const;
+  void writeState(ByteWriter& w) const;
+  uint32_t elementCount() const;  // graph element ids in use (tombstones included); 0 when flat
+  size_t recordBytes() const;     // one level-0 record (links, point, label); 0 when flat
+  size_t linkBytes(uint32_t id) const;  // element id's upper link lists
+  void write(ByteWriter& w) const;  // every unit
+  // A head unit's payload makes an empty index of its shape; loadUnit applies the others;
+  // finishLoad validates the whole before anyone searches it (CORRUPT_SNAPSHOT otherwise).
+  // snapshotBytes: the size of the whole snapshot, which bounds what may be allocated before
+  // its checksum is known.
+  static std::unique_ptr<VectorIndex> fromHead(ByteReader& head, uint64_t snapshotBytes);
+  void loadUnit(uint8_t kind, ByteReader& r);
+  void finishLoad();
 
-  // Standalone snapshot: "SMIX", version, payload, xxh64.
+  // Standalone snapshot: "SMIX", version, payload length, units, xxh64.
   std::vector<uint8_t> snapshot() const;
   static std::unique_ptr<VectorIndex> fromSnapshot(const uint8_t* data, size_t size);
+
+  // What changed since trackChanges(true): graph element ids whose record or link lists were
+  // written (a new element and every neighbour whose list it joined), or `all` (a flat index,
+  // or promoted to a graph meanwhile). While tracking, adds take new slots instead of reusing
+  // tombstones, so that no existing element changes its label.
+  struct Changes {
+    bool all = false;
+    std::vector<uint32_t> ids;
+  };
+  void trackChanges(bool on);
+  Changes takeChanges();
 
  private:
   IndexParams params_;
@@ -91,6 +123,17 @@ class VectorIndex {
   mutable uint32_t touchSink_ = 0;          // keeps the touching loads alive
   std::vector<uint8_t> scratch_;  // an encoded point being inserted
   std::vector<uint8_t> query_;    // an encoded query
+  bool tracking_ = false;
+  Changes changes_;
+  void noteLinks(uint32_t id);   // id and the neighbours in its lists, into changes_
+  struct Loading {  // what a load has seen so far (index_snapshot.cpp)
+    std::vector<uint8_t> seen;  // per element: bit 0 its level-0 record, bit 1 its upper lists
+    bool state = false;
+    uint64_t capacity = 0, count = 0;
+    int32_t maxLevel = -1;
+    uint32_t entry = 0;
+  };
+  std::unique_ptr<Loading> loading_;
 };
 
 }  // namespace semcache

@@ -32,18 +32,19 @@ export const packed = (): PackInfo => inject('pack');
 export const nodePrefix = path.dirname(path.dirname(fs.realpathSync(process.execPath)));
 
 /**
- * The code block marked `<!-- consumer: name -->` in README.md or docs/install.md. Several
+ * The code block marked `<!-- consumer: name -->` in README.md, docs/install.md or
+ * docs/adapters.md. Several
  * blocks may carry the same name: they are joined in order (e.g. a snippet and its config).
  */
 export function snippet(name: string, lang = 'js'): string {
   const marker = `<!-- consumer: ${name} -->`;
   const found: string[] = [];
-  for (const doc of ['README.md', 'docs/install.md']) {
+  for (const doc of ['README.md', 'docs/install.md', 'docs/adapters.md']) {
     const text = fs.readFileSync(path.join(root, doc), 'utf8');
     const re = new RegExp(`${escape(marker)}\\s*\\n\`\`\`${escape(lang)}\\n([\\s\\S]*?)\`\`\``, 'g');
     for (const m of text.matchAll(re)) found.push(m[1]!);
   }
-  if (!found.length) throw new Error(`no \`\`\`${lang} block marked ${marker} in README.md or docs/install.md`);
+  if (!found.length) throw new Error(`no \`\`\`${lang} block marked ${marker} in README.md, docs/install.md or docs/adapters.md`);
   return found.join('\n');
 }
 

@@ -1,5 +1,5 @@
-// semcache in a strict TypeScript project: the README's and docs/install.md's snippets as .ts
-// files, compiled with `tsc --noEmit` under moduleResolution "bundler" and "node16", with the
+// semcache in a strict TypeScript project: the snippets of README.md, docs/install.md and
+// docs/adapters.md (with the SDKs they use) as .ts files, compiled with `tsc --noEmit` under moduleResolution "bundler" and "node16", with the
 // package's own .d.ts checked too (skipLibCheck off).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { devVersion, project, snippet, tryRun } from './helpers.js';
@@ -24,13 +24,20 @@ const files = {
   'src/browser.ts': snippet('vite'),
   // the worker snippet is JavaScript (its class fields are untyped); its entry's types are checked here
   'src/edge.ts': "import { createEdgeFetch, edgeConfig, type EdgeEnv } from 'semcache/edge';\nexport const fetchHandler = createEdgeFetch();\nexport const config = (env: EdgeEnv) => edgeConfig(env);\n",
+  // the SDK adapters (docs/adapters.md), against the SDKs' own types
+  'src/openai.ts': `${snippet('openai')}\nexport {};\n`,
+  'src/ai-sdk.ts': `${snippet('ai-sdk')}\nexport {};\n`,
+  'src/langchain.ts': `${snippet('langchain')}\nexport {};\n`,
 };
+/** The optional peers the adapters' snippets use, at the versions this repository tests (the AI
+ * SDK's own .d.ts needs @types/json-schema, which it does not install). */
+const SDKS = ['openai', 'ai', '@ai-sdk/openai', '@langchain/core', '@langchain/openai', '@types/json-schema'];
 
 describe('TypeScript consumer (strict)', () => {
   let dir: string;
   beforeAll(() => {
     dir = project('typescript', {
-      pkg: { devDependencies: { typescript: devVersion('typescript'), '@types/node': devVersion('@types/node') } },
+      pkg: { devDependencies: { typescript: devVersion('typescript'), '@types/node': devVersion('@types/node'), ...Object.fromEntries(SDKS.map((p) => [p, devVersion(p)])) } },
       files,
     });
   });

@@ -14,9 +14,10 @@ describe('edgeConfig', () => {
     expect(edgeConfig({ ...env, TTL_SECONDS: '1.5', EMBEDDINGS_DIMENSIONS: '512', EMBEDDINGS_SEND_DIMENSIONS: 'true' })).toMatchObject({ ttlMs: 1500, embeddingsDimensions: 512, sendDimensions: true });
   });
 
-  it('EMBEDDER use-lite needs no embeddings API and defaults to its calibrated threshold', () => {
+  it("EMBEDDER use-lite needs no embeddings API and leaves the threshold to the model's calibrated default", () => {
     const local = { CACHE: {} as never, UPSTREAM_BASE_URL: 'https://llm.test', EMBEDDER: 'use-lite', CREDENTIAL_HASH_KEY: 'k' };
-    expect(edgeConfig(local)).toMatchObject({ embedder: 'use-lite', threshold: 0.95, embeddingsUrl: '', embeddingsModel: '', sendDimensions: false });
+    expect(edgeConfig(local)).toMatchObject({ embedder: 'use-lite', embeddingsUrl: '', embeddingsModel: '', sendDimensions: false });
+    expect(edgeConfig(local).threshold).toBeUndefined();
     // the remote-only settings are ignored, not half-applied
     expect(edgeConfig({ ...local, EMBEDDINGS_DIMENSIONS: '64', EMBEDDINGS_SEND_DIMENSIONS: 'true' }).embeddingsDimensions).toBeUndefined();
     expect(edgeConfig({ ...local, SIMILARITY_THRESHOLD: '0.9' }).threshold).toBe(0.9);

@@ -1,6 +1,6 @@
-// The 'learned' evaluator with the real default encoder (USE lite) and the bundled model
-// (dist/models/evaluator/model.bin, built by tools/build.mjs), per-entry feedback and the
-// verifier hook.
+// The 'learned' evaluator with the real default encoder (USE lite tuned for caching) and the
+// bundled model (dist/models/evaluator/model.bin, trained on its embeddings by tools/build.mjs),
+// per-entry feedback and the verifier hook.
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,16 +26,18 @@ const HARD_NEGATIVES: [string, string][] = [
   ['What is 5 kg in pounds?', 'What is 50 kg in pounds?'],
 ];
 
-describe('learned evaluator with USE lite', () => {
+describe('learned evaluator with the default encoder', () => {
   let embedder: OnnxEmbedder;
+  let original: OnnxEmbedder;
   beforeAll(async () => {
     embedder = await OnnxEmbedder.load();
+    original = await OnnxEmbedder.load({ model: 'use-lite' });
   }, 120_000);
 
   // int8: the model's projection reads the cached entry's vector decoded from its int8 code
   it.each(['f32', 'int8'] as const)('never hits the issue\'s hard negatives at the default setting; a paraphrase still hits (%s index)', async (space) => {
     const learned = await SemanticCache.open({ embedder, evaluator: 'learned', space });
-    const cosine = await SemanticCache.open({ embedder, threshold: 0.8 });
+    const cosine = await SemanticCache.open({ embedder: original, threshold: 0.8 });
     expect(await learned.stats()).toMatchObject({ evaluator: 'learned' });
     const p = (await learned.stats()).evaluatorThreshold;
     expect(p).toBeGreaterThan(0);
@@ -50,7 +52,7 @@ describe('learned evaluator with USE lite', () => {
       expect(r.score).toBeLessThan(p);
       if ((await cosine.get(query, { scope })).hit) cosineHits++;
     }
-    // the point of the evaluator: plain cosine at USE lite's default threshold takes these
+    // the point of the evaluator: a plain cosine (the original USE lite at 0.8) takes these
     expect(cosineHits).toBeGreaterThanOrEqual(3);
     await learned.put('How do I learn Python?', 'Start with the tutorial.', { scope: 'para' });
     const para = await learned.get('How can I learn Python?', { scope: 'para' });
@@ -73,17 +75,18 @@ describe('learned evaluator with USE lite', () => {
 });
 
 describe('evaluator model files', () => {
-  // the bundled model's projection is fitted to USE lite: an embedder of that family (by id)
-  const embedder = { id: 'use-lite-test', dimensions: 512, embed: toyEmbedder(512) };
+  // the bundled model's projection is fitted to the default encoder: an embedder of that model (by id)
+  const embedder = { id: 'use-lite-cache@test', dimensions: 512, embed: toyEmbedder(512) };
   it('refuses a model fitted to another encoder than the cache\'s', async () => {
     const bytes = new Uint8Array(fs.readFileSync(MODEL));
-    for (const other of [toyEmbedder(512), { id: 'text-embedding-3-small', dimensions: 512, embed: toyEmbedder(512) }]) {
+    const others = [toyEmbedder(512), { id: 'text-embedding-3-small', dimensions: 512, embed: toyEmbedder(512) }, { id: 'use-lite-q8@4c73b63b5c87', dimensions: 512, embed: toyEmbedder(512) }];
+    for (const other of others) {
       const e = await SemanticCache.open({ embedder: other, evaluator: 'learned', evaluatorModel: bytes }).then(
         () => null,
         (err: SemcacheError) => err,
       );
       expect(e?.code).toBe('INVALID_ARGUMENT');
-      expect(e?.message).toMatch(/trained on 'use-lite' embeddings/);
+      expect(e?.message).toMatch(/trained on 'use-lite-cache' embeddings/);
     }
     // the cosine evaluator does not read the model
     const c = await SemanticCache.open({ embedder: toyEmbedder(512) });

@@ -18,7 +18,7 @@ const { OnnxEmbedder, SemanticCache, SemcacheError } = await import('semcache');
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
 const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
 
-describe('bundled USE lite', () => {
+describe('bundled USE lite (the default: tuned for caching)', () => {
   let e: InstanceType<typeof OnnxEmbedder>;
   beforeAll(async () => {
     e = await OnnxEmbedder.load();
@@ -26,12 +26,14 @@ describe('bundled USE lite', () => {
   afterAll(async () => e?.dispose());
 
   it('loads from its files given as bytes and text (an edge worker imports them), checked against the manifest', async () => {
-    const dir = path.join(root, 'dist/models/use-lite');
+    const dir = path.join(root, 'dist/models/use-lite-cache');
     const manifest = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
     const vocab = fs.readFileSync(path.join(dir, 'vocab.json'), 'utf8');
     const model = new Uint8Array(fs.readFileSync(path.join(dir, JSON.parse(manifest).variants.q8.file)));
-    const f = await OnnxEmbedder.load({ files: { manifest, model, vocab } });
+    const evaluator = new Uint8Array(fs.readFileSync(path.join(root, 'dist/models/evaluator/model.bin')));
+    const f = await OnnxEmbedder.load({ files: { manifest, model, vocab, evaluator } });
     expect(f.id).toBe(e.id);
+    expect(f.defaultEvaluator).toMatchObject({ evaluator: 'learned', evaluatorModel: evaluator, maxFalseHitRate: 0.02 });
     const q = 'How do I learn Python quickly?';
     const [a] = await f.embed([q]);
     const [b] = await e.embed([q]);
@@ -45,7 +47,7 @@ describe('bundled USE lite', () => {
 
   it('embeds to unit 512-d vectors, paraphrases closer than unrelated questions', async () => {
     expect(e.dimensions).toBe(512);
-    expect(e.id).toMatch(/^use-lite-q8@[0-9a-f]{12}$/);
+    expect(e.id).toMatch(/^use-lite-cache-q8@[0-9a-f]{12}$/);
     expect(e.defaultThreshold).toBeGreaterThan(0);
     const [a, b, c] = await e.embed(['How do I learn Python quickly?', 'What is the fastest way to learn Python?', 'What is the capital of Morocco?']);
     for (const v of [a!, b!, c!]) expect(Math.abs(norm(v) - 1)).toBeLessThan(1e-4);
@@ -54,7 +56,7 @@ describe('bundled USE lite', () => {
 
   it('gives the same vector in a batch as alone, and cuts long texts (q8 and fp32)', async () => {
     const fp32 = await OnnxEmbedder.load({ dtype: 'fp32' });
-    expect(fp32.id).toMatch(/^use-lite@[0-9a-f]{12}$/);
+    expect(fp32.id).toMatch(/^use-lite-cache@[0-9a-f]{12}$/);
     const texts = Array.from({ length: 40 }, (_, i) => `question number ${i} about ${'topic '.repeat(i % 7)}`);
     texts.push('word '.repeat(2000));
     for (const m of [e, fp32]) {
@@ -72,9 +74,10 @@ describe('bundled USE lite', () => {
     await fp32.dispose();
   });
 
-  it('is the cache\'s embedder, with its calibrated threshold', async () => {
+  it('is the cache\'s embedder, with its calibrated evaluator', async () => {
     const cache = await SemanticCache.open({ embedder: e });
     expect(cache.threshold).toBe(e.defaultThreshold);
+    expect(await cache.stats()).toMatchObject({ evaluator: 'learned' });
     await cache.put('How do I learn Python quickly?', 'Practice every day.');
     const r = await cache.get('What is the fastest way to learn Python?');
     expect(r.hit).toBe(true);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeSqliteStore, SemanticCache, SemcacheError } from 'semcache';
 import { PAGE_SIZE } from '../../dist/stores/sqlite-schema.js';
@@ -302,6 +303,32 @@ describe('file store', () => {
     const c2 = await open(file);
     expect((await c2.stats()).entries).toBe(50);
     expect(await c2.get('snapshot corruption question 33')).toMatchObject({ hit: true, answer: 'a33' });
+    await c2.close();
+  });
+
+  it('a snapshot in an older format is rebuilt from the rows, then saved in the current one', async () => {
+    // Written by the build of b906b86: cache snapshot v2, whose HNSW graph (flatLimit 8, 40
+    // entries) records neither the hnswlib version nor the label width. The core refuses it
+    // (UNSUPPORTED_VERSION); the open must rebuild from rows, never surface that to the user.
+    const file = dbPath();
+    fs.writeFileSync(file, zlib.gunzipSync(fs.readFileSync(path.join(root, 'tests/js/fixtures/snapshot-v2.sqlite3.gz'))));
+    const old = new Database(file, { readonly: true });
+    const chunk = (old.prepare('SELECT bytes FROM snapshot_chunks').get() as { bytes: Buffer }).bytes;
+    old.close();
+    expect([chunk.toString('latin1', 0, 4), chunk.readUInt32LE(4)]).toEqual(['SMCC', 2]);
+    const store = new NodeSqliteStore(file);
+    const scans = countScans(store);
+    const c = await SemanticCache.open({ embedder, store, threshold: 0.8, index: { flatLimit: 8 } });
+    expect(scans.n).toBe(1);
+    expect(c.stats().entries).toBe(40);
+    expect(await c.get('how do I reset router model 17 to factory settings please')).toMatchObject({ hit: true, answer: 'answer 17' });
+    await c.close();
+    const again = new NodeSqliteStore(file);
+    const rescans = countScans(again);
+    const c2 = await SemanticCache.open({ embedder, store: again, threshold: 0.8, index: { flatLimit: 8 } });
+    expect(rescans.n).toBe(0);  // close() wrote a snapshot this build reads
+    expect(c2.stats().entries).toBe(40);
+    expect(await c2.get('how do I reset router model 5 to factory settings please')).toMatchObject({ hit: true, answer: 'answer 5' });
     await c2.close();
   });
 

@@ -1,10 +1,12 @@
 // The README's snippets must work as written: the Node usage example (with its two placeholders
 // defined) runs in Node; the edge worker snippet runs in workerd (Miniflare), its package imports
-// pointed at this repository's dist/ as a consumer's bundler would resolve them.
+// pointed at this repository's dist/ as a consumer's bundler would resolve them. docs/adapters.md's
+// snippet of each SDK adapter runs as a module against the fake upstream (the SDKs read
+// OPENAI_BASE_URL and OPENAI_API_KEY).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, toyVector } from './helpers.js';
 import { startFakeEmbeddings, startFakeUpstream } from './fake-servers.mjs';
 import { workerMiniflare } from './miniflare.mjs';
@@ -74,5 +76,41 @@ it('runs the README edge worker snippet in workerd', async () => {
     await upstream.close();
     await embeddings.close();
     fs.rmSync(persist, { recursive: true, force: true });
+  }
+});
+
+describe('docs/adapters.md snippets', () => {
+  let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+  const dir = path.join(root, 'build/snippets');
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    process.env.OPENAI_BASE_URL = `${upstream.url}/v1`;
+    process.env.OPENAI_API_KEY = 'sk-snippet-test';
+    fs.mkdirSync(dir, { recursive: true });
+  });
+  afterAll(async () => {
+    delete process.env.OPENAI_BASE_URL;
+    delete process.env.OPENAI_API_KEY;
+    await upstream?.close();
+  });
+
+  const doc = () => fs.readFileSync(path.join(root, 'docs/adapters.md'), 'utf8');
+  for (const name of ['openai', 'ai-sdk', 'langchain']) {
+    it(`runs the ${name} snippet: the paraphrase is answered from the cache`, async () => {
+      const code = new RegExp(`<!-- consumer: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(doc())?.[1];
+      expect(code).toBeDefined();
+      expect(code!.split('\n').filter((l) => l.trim()).length).toBeLessThanOrEqual(12);  // short
+      const logs: unknown[][] = [];
+      (globalThis as { __snippetLogs?: unknown[][] }).__snippetLogs = logs;
+      // inside the repository, so that 'semcache' resolves to this package and the SDKs to node_modules
+      const file = path.join(dir, `${name}.mjs`);
+      fs.writeFileSync(file, `const console = { log: (...a) => globalThis.__snippetLogs.push(a) };\n${code}`);
+      const calls = upstream.calls.length;
+      await import(`${file}?t=${Date.now()}`);
+      expect(upstream.calls.length - calls).toBe(1);
+      expect(logs).toHaveLength(2);
+      expect(logs[1]![0]).toBe(logs[0]![0]);
+      expect(String(logs[0]![0])).toMatch(/^Answer #30 from gpt-4o-mini\.$/);
+    });
   }
 });

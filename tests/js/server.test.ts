@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
 import { startServer } from '../../dist/server/main.js';
+import { BURST_USE } from './burst-prompts.mjs';
 import { startFakeUpstream } from './fake-servers.mjs';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-server-'));
@@ -55,6 +56,33 @@ describe('with an upstream by URL', () => {
     server = await startServer(cfg, () => {});
     expect((await chat(server.url, 'How do I learn Python quickly?')).headers.get('x-semcache')).toBe('hit');
     expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('makes one upstream call for 20 concurrent paraphrases of one uncached question', async () => {
+    // the first test cached this very question: start from an empty cache (loopback may clear)
+    expect((await fetch(`${server.url}/cache/clear`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    const before = upstream.calls.length;
+    upstream.delayMs = 300;
+    try {
+      const res = await Promise.all(BURST_USE.map((q) => chat(server.url, q)));
+      expect(res.every((r) => r.status === 200)).toBe(true);
+      expect(new Set(await Promise.all(res.map(async (r) => (await r.json()).choices[0].message.content))).size).toBe(1);
+    } finally {
+      upstream.delayMs = 0;
+    }
+    expect(upstream.calls.length - before).toBe(1);
+  });
+
+  it('serves the Responses API from the same cache rules', async () => {
+    const before = upstream.calls.length;
+    const ask = (input: string) =>
+      fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-secret-client-key' }, body: JSON.stringify({ model: 'm', input }) });
+    const a = await ask('How do I bake sourdough bread at home?');
+    expect(a.headers.get('x-semcache')).toBe('miss');
+    const b = await ask('How can I bake sourdough bread at home?');
+    expect(b.headers.get('x-semcache')).toBe('hit');
+    expect((await b.json()).output[0].content[0].text).toBe((await a.json()).output[0].content[0].text);
+    expect(upstream.calls.length - before).toBe(1);
   });
 
   it('serves the demo page and its files, and nothing outside them', async () => {
@@ -123,6 +151,25 @@ describe('with the bundled GPT-2', () => {
     expect(replay).toEqual(pieces);
   });
 
+  it('answers the Responses API too, JSON and streamed, and replays it', async () => {
+    const ask = (stream: boolean) =>
+      fetch(`${server.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt2', instructions: 'Answer briefly.', input: 'Where is the old harbour?', max_output_tokens: 6, stream, temperature: 0 }) });
+    const a = await ask(false);
+    expect(a.headers.get('x-semcache')).toBe('miss');
+    const json = await a.json();
+    expect(json.object).toBe('response');
+    expect(json.usage.output_tokens).toBeGreaterThan(0);
+    expect(json.usage.output_tokens).toBeLessThanOrEqual(6);
+    const text = json.output[0].content[0].text;
+    expect(text.length).toBeGreaterThan(0);
+    const b = await ask(true);
+    expect(b.headers.get('x-semcache')).toBe('hit');
+    const raw = await b.text();
+    const deltas = raw.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))).filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta);
+    expect(deltas.join('')).toBe(text);
+    expect(raw).toContain(json.status === 'incomplete' ? 'event: response.incomplete' : 'event: response.completed');
+  });
+
   it('rejects bad options with a clear message', () => {
     expect(() => parseConfig(['--threshold', '2'])).toThrow(/threshold must be a number in \[-1, 1\]/);
     expect(() => parseConfig(['--eviction', 'mru'])).toThrow(/eviction must be one of lru, lfu, fifo/);
@@ -154,5 +201,19 @@ describe('with the learned evaluator', () => {
     expect(upstream.calls).toHaveLength(2);
     const stats = await (await fetch(`${server.url}/cache/stats`)).json();
     expect(stats).toMatchObject({ evaluator: 'learned' });
+  });
+
+  it('decides who joins a call in flight with the same evaluator: a hard negative does not wait', async () => {
+    upstream.calls.length = 0;
+    upstream.delayMs = 300;
+    try {
+      const [py, py2, js] = await Promise.all(['How do I learn Rust?', 'How can I learn Rust?', 'How do I learn Go?'].map((q) => chat(server.url, q)));
+      // one of the paraphrases led, the other joined it; the other language asked the upstream
+      expect([py.headers.get('x-semcache'), py2.headers.get('x-semcache')].sort()).toEqual(['hit', 'miss']);
+      expect(js.headers.get('x-semcache')).toBe('miss');
+    } finally {
+      upstream.delayMs = 0;
+    }
+    expect(upstream.calls).toHaveLength(2);
   });
 });

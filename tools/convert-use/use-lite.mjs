@@ -192,3 +192,65 @@ export function buildUseLiteOnnx(spec, { attention = 'contrib' } = {}) {
   g.output('embeddings', 'float32', ['batch', spec.dOut]);
   return g;
 }
+
+// The trainable tensors of a spec by name (row-major, shapes as the ONNX graph uses them): what
+// the fine-tuning recipe (tools/finetune-encoder) reads and writes back in safetensors form.
+export function specTensors(spec) {
+  const out = [
+    { name: 'embeddings', shape: [spec.vocabRows, spec.dEmb], data: spec.embeddings },
+    { name: 'head.weight', shape: [spec.dOut, spec.dOut], data: spec.headW },
+    { name: 'head.bias', shape: [spec.dOut], data: spec.headB },
+  ];
+  spec.layers.forEach((L, i) => {
+    const p = `layers.${i}.`;
+    out.push(
+      { name: p + 'attn_ln.scale', shape: [L.dIn], data: L.ln1.g }, { name: p + 'attn_ln.bias', shape: [L.dIn], data: L.ln1.b },
+      { name: p + 'qkv.weight', shape: [L.dIn, 3 * L.dAttn], data: L.wqkv }, { name: p + 'qkv.bias', shape: [3 * L.dAttn], data: L.bqkv },
+      { name: p + 'attn_out.weight', shape: [L.dAttn, L.d], data: L.wo }, { name: p + 'attn_out.bias', shape: [L.d], data: L.bo },
+      { name: p + 'ffn_ln.scale', shape: [L.d], data: L.ln2.g }, { name: p + 'ffn_ln.bias', shape: [L.d], data: L.ln2.b },
+      { name: p + 'ffn1.weight', shape: [L.d, L.dFF], data: L.w1 }, { name: p + 'ffn1.bias', shape: [L.dFF], data: L.b1 },
+      { name: p + 'ffn2.weight', shape: [L.dFF, L.d], data: L.w2 }, { name: p + 'ffn2.bias', shape: [L.d], data: L.b2 },
+    );
+    if (L.adjust) out.push({ name: p + 'adjust_residual.weight', shape: [L.dIn, L.d], data: L.adjust.w }, { name: p + 'adjust_residual.bias', shape: [L.d], data: L.adjust.b });
+  });
+  return out;
+}
+
+// The constants of a spec that are not trained (the recipe's forward pass needs them).
+export function specConstants(spec) {
+  return {
+    maxLen: spec.maxLen, maskBias: spec.maskBias, l2Eps: spec.l2Eps, dEmb: spec.dEmb, dOut: spec.dOut,
+    invTimescales: Array.from(spec.invTimescales),
+    layers: spec.layers.map((L) => ({ dIn: L.dIn, d: L.d, dAttn: L.dAttn, heads: L.heads, headDim: L.headDim, qScale: L.qScale, dFF: L.dFF, lnEps: L.lnEps, adjust: !!L.adjust })),
+  };
+}
+
+// A copy of spec with every trainable tensor replaced by the one of the same name in `tensors`
+// (a Map name -> {shape, data}); each must be there with the same shape.
+export function withTensors(spec, tensors) {
+  const out = { ...spec, layers: spec.layers.map((L) => ({ ...L, ln1: { ...L.ln1 }, ln2: { ...L.ln2 }, adjust: L.adjust && { ...L.adjust } })) };
+  const set = {
+    embeddings: (d) => (out.embeddings = d), 'head.weight': (d) => (out.headW = d), 'head.bias': (d) => (out.headB = d),
+  };
+  out.layers.forEach((L, i) => {
+    const p = `layers.${i}.`;
+    Object.assign(set, {
+      [p + 'attn_ln.scale']: (d) => (L.ln1.g = d), [p + 'attn_ln.bias']: (d) => (L.ln1.b = d),
+      [p + 'qkv.weight']: (d) => (L.wqkv = d), [p + 'qkv.bias']: (d) => (L.bqkv = d),
+      [p + 'attn_out.weight']: (d) => (L.wo = d), [p + 'attn_out.bias']: (d) => (L.bo = d),
+      [p + 'ffn_ln.scale']: (d) => (L.ln2.g = d), [p + 'ffn_ln.bias']: (d) => (L.ln2.b = d),
+      [p + 'ffn1.weight']: (d) => (L.w1 = d), [p + 'ffn1.bias']: (d) => (L.b1 = d),
+      [p + 'ffn2.weight']: (d) => (L.w2 = d), [p + 'ffn2.bias']: (d) => (L.b2 = d),
+    });
+    if (L.adjust) Object.assign(set, { [p + 'adjust_residual.weight']: (d) => (L.adjust.w = d), [p + 'adjust_residual.bias']: (d) => (L.adjust.b = d) });
+  });
+  for (const t of specTensors(spec)) {
+    const got = tensors.get(t.name);
+    if (!got) throw new Error(`tuned weights: tensor ${t.name} is missing`);
+    if (got.shape.length !== t.shape.length || got.shape.some((d, k) => d !== t.shape[k])) throw new Error(`tuned weights: tensor ${t.name} has shape [${got.shape}], the model needs [${t.shape}]`);
+    set[t.name](got.data);
+  }
+  const extra = [...tensors.keys()].filter((n) => !(n in set));
+  if (extra.length) throw new Error(`tuned weights: unknown tensors ${extra.join(', ')}`);
+  return out;
+}

@@ -1,6 +1,8 @@
-// The slice of the OpenAI HTTP API a caching proxy needs: reading requests, deciding the cache
-// key and scope, and writing completions (JSON and SSE) in the upstream's shape.
+// OpenAI's chat completions and (legacy) completions as a caching proxy needs them: checking
+// requests, reading answers (JSON and SSE) and writing them back in the upstream's shape.
 import { SemcacheError } from '../errors.js';
+import { usageOf, type AnswerMeta, type Usage } from './answer.js';
+import type { StreamCollector } from './sse.js';
 
 export interface ChatMessage {
   role: string;
@@ -72,35 +74,6 @@ export interface CompletionExtras {
   finishReason?: 'stop' | 'length';
 }
 
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-}
-
-/** What is stored with an answer besides its text: the stream's pieces, why it ended, its usage. */
-export interface AnswerMeta {
-  chunks?: string[];
-  finish?: 'stop' | 'length';
-  usage?: Usage;
-}
-
-const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
-/** The three token counts of an OpenAI usage object, or undefined when it has none. */
-export function usageOf(u: unknown): Usage | undefined {
-  if (!u || typeof u !== 'object') return undefined;
-  const o = u as Record<string, unknown>;
-  return { prompt_tokens: count(o.prompt_tokens), completion_tokens: count(o.completion_tokens), total_tokens: count(o.total_tokens) };
-}
-
-/** Stored metadata read back, trusting nothing about its shape. */
-export function answerMetaOf(m: unknown): AnswerMeta {
-  const o = (m && typeof m === 'object' ? m : {}) as Record<string, unknown>;
-  const chunks = Array.isArray(o.chunks) && o.chunks.every((c) => typeof c === 'string') ? (o.chunks as string[]) : undefined;
-  const finish = o.finish === 'length' ? 'length' : o.finish === 'stop' ? 'stop' : undefined;
-  return { chunks, finish, usage: usageOf(o.usage) };
-}
-
 export const extrasOf = (meta: AnswerMeta): CompletionExtras => ({
   promptTokens: meta.usage?.prompt_tokens,
   completionTokens: meta.usage?.completion_tokens,
@@ -161,21 +134,6 @@ export function completionChunks(endpoint: Endpoint, model: string) {
   return chunk;
 }
 
-/** SSE chunks replaying `pieces` (the original stream's deltas when we have them), the stored
- * finish reason, and a usage chunk when `usage` is given (the client asked with include_usage). */
-export function completionStream(endpoint: Endpoint, model: string, pieces: string[], end: { finish?: string; usage?: Usage } = {}): ReadableStream<Uint8Array> {
-  const chunk = completionChunks(endpoint, model);
-  return new ReadableStream({
-    start(controller) {
-      pieces.forEach((p, i) => controller.enqueue(chunk(p, null, i === 0)));
-      controller.enqueue(chunk(null, end.finish ?? 'stop'));
-      if (end.usage) controller.enqueue(chunk.usage(end.usage));
-      controller.enqueue(SSE_DONE.slice());
-      controller.close();
-    },
-  });
-}
-
 /** Splits an answer into stream pieces (words with their trailing space) for replay. */
 export function piecesOf(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [text];
@@ -197,65 +155,67 @@ export function answerOf(endpoint: Endpoint, json: unknown): { answer: string; m
 }
 
 /**
- * Reads an SSE stream of completion chunks, passing every byte through, and collects the
- * text deltas, the finish reason and the usage. `done` resolves with them when the stream ended
- * cleanly with [DONE] and a cacheable finish reason, else null.
+ * Reads the events of a streamed completion: the text deltas, the finish reason and the usage.
+ * Its result is cacheable when the stream ended with [DONE] after one choice finished with
+ * 'stop' or 'length' and no tool call.
  */
-export function teeCompletionStream(endpoint: Endpoint, upstream: ReadableStream<Uint8Array>) {
+export function chatCollector(endpoint: Endpoint): StreamCollector {
   const pieces: string[] = [];
   let finished = false;
   let finish: AnswerMeta['finish'];
   let usage: Usage | undefined;
   let cacheable = true;
   let sawDone = false;
-  let buffer = '';
-  const dec = new TextDecoder();
-  let resolveDone!: (p: AnswerMeta & { chunks: string[] } | null) => void;
-  const done = new Promise<AnswerMeta & { chunks: string[] } | null>((r) => (resolveDone = r));
-  const handleEvent = (data: string) => {
-    if (data === '[DONE]') {
-      sawDone = true;
-      return;
-    }
-    try {
-      const obj = JSON.parse(data) as { choices?: { delta?: ChatMessage; text?: string; finish_reason?: string | null }[]; usage?: unknown };
-      if (obj.usage) usage = usageOf(obj.usage);
-      for (const c of obj.choices ?? []) {
-        const t = endpoint === 'chat' ? c.delta?.content : c.text;
-        if (endpoint === 'chat' && c.delta?.tool_calls) cacheable = false;
-        if (typeof t === 'string' && t) pieces.push(t);
-        if (c.finish_reason) {
-          finished = true;
-          if (c.finish_reason === 'stop' || c.finish_reason === 'length') finish = c.finish_reason;
-          else cacheable = false;
-        }
+  return {
+    onEvent(data) {
+      if (data === '[DONE]') {
+        sawDone = true;
+        return undefined;
       }
-      if ((obj.choices?.length ?? 0) > 1) cacheable = false;
-    } catch {
-      cacheable = false;
-    }
-  };
-  const stream = upstream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        controller.enqueue(chunk);
-        buffer += dec.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buffer.indexOf('\n\n')) >= 0) {
-          const event = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const data = event
-            .split('\n')
-            .filter((l) => l.startsWith('data:'))
-            .map((l) => l.slice(5).trimStart())
-            .join('\n');
-          if (data) handleEvent(data);
+      let out = '';
+      try {
+        const obj = JSON.parse(data) as { choices?: { delta?: ChatMessage; text?: string; finish_reason?: string | null }[]; usage?: unknown };
+        if (obj.usage) usage = usageOf(obj.usage);
+        for (const c of obj.choices ?? []) {
+          const t = endpoint === 'chat' ? c.delta?.content : c.text;
+          if (endpoint === 'chat' && c.delta?.tool_calls) cacheable = false;
+          if (typeof t === 'string' && t) {
+            pieces.push(t);
+            out += t;
+          }
+          if (c.finish_reason) {
+            finished = true;
+            if (c.finish_reason === 'stop' || c.finish_reason === 'length') finish = c.finish_reason;
+            else cacheable = false;
+          }
         }
-      },
-      flush() {
-        resolveDone(cacheable && finished && sawDone ? { chunks: pieces, finish, usage } : null);
-      },
-    }),
-  );
-  return { stream, done, abandon: () => resolveDone(null) };
+        if ((obj.choices?.length ?? 0) > 1) cacheable = false;
+      } catch {
+        cacheable = false;
+      }
+      return out || undefined;
+    },
+    result: () => (cacheable && finished && sawDone ? { chunks: pieces, finish, usage } : null),
+  };
+}
+
+/** Writes a streamed completion piece by piece (the replay of a hit, or a call following another
+ * one in flight): the first piece carries the assistant role; `end` sends the finish reason, the
+ * usage chunk when the client asked (include_usage), and [DONE]. */
+export function chatWriter(endpoint: Endpoint, model: string, includeUsage: boolean) {
+  const chunk = completionChunks(endpoint, model);
+  let first = true;
+  return {
+    piece(text: string): Uint8Array[] {
+      const out = chunk(text, null, first);
+      first = false;
+      return [out];
+    },
+    end(meta: AnswerMeta): Uint8Array[] {
+      const out = [chunk(null, meta.finish ?? 'stop')];
+      if (includeUsage) out.push(chunk.usage(meta.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }));
+      out.push(SSE_DONE.slice());
+      return out;
+    },
+  };
 }

@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+// A million entries in a browser: two caches in Chromium, N (default 1,000,000) and SMALL
+// (100,000) entries of 512-d clustered synthetic unit vectors (bench/lib/clustered.mjs: 1,000
+// centres, like the `ann` bench), int8 space, M 16, efConstruction 100, efSearch 40 (the
+// defaults), each built through the cache's own path: SemanticCache.open({storage: 'opfs'}),
+// the core and SQLite on OPFS in its dedicated worker, 64 puts in flight (group commit), then
+// close() writing the snapshot. Measured, with both caches open and their lookups interleaved:
+//  - search p50/p99: the worker's time in the core for a lookup (GetResult.timings.searchMs;
+//    the page is cross-origin isolated, so timers have 5 us resolution), 1,000 fresh queries
+//    from the same clusters after 100 warm-up ones;
+//  - recall@1: the best match against exact f32 brute force over the same vectors
+//    (bench/scale_truth.cpp, native), on the first 200 queries;
+//  - open_snapshot_ms: SemanticCache.open on the page until it resolves (worker start, SQLite,
+//    wasm, the snapshot streamed into the core), wasm heap and the renderer's RSS after it,
+//    database bytes per entry;
+//  - longest_blocking_ms: 1,000 puts, then flush() writes the whole snapshot (in slices) while
+//    the page looks up back to back; the longest lookup round trip meanwhile.
+// Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in build/bench-scale
+// keeps both caches (OPFS) between runs: a warm run measures only. --fresh rebuilds.
+//   node bench/scale.mjs [--n 1000000] [--small 100000] [--queries 1000] [--recall-queries 200] [--fresh]
+//                        [--port 47831 (the caches belong to this origin)]
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { clusteredVectors } from './lib/clustered.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (k, d) => {
+  const i = process.argv.indexOf(k);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
+const QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
+const log = (s) => process.stderr.write(`scale: ${s}\n`);
+const started = performance.now();
+const work = path.join(root, 'build/bench-scale');
+fs.mkdirSync(work, { recursive: true });
+const gen = clusteredVectors({ dim: DIM, centres: 1000, seed: 42 });
+// What the kept caches must match to be reused; N may grow between runs (the build resumes).
+const config = { small: SMALL, dim: DIM, centres: 1000, seed: 42, format: 'cache snapshot v4, int8' };
+
+// ---- data: the vectors (N + EXTRA, for the snapshot test) and queries, as files; exact truth ----
+function writeVectors(file, count, draw) {
+  if (fs.existsSync(file) && fs.statSync(file).size === count * DIM * 4) return;
+  log(`drawing ${count} vectors into ${path.relative(root, file)}…`);
+  const fd = fs.openSync(`${file}.tmp`, 'w');
+  const block = new Float32Array(4096 * DIM);
+  for (let at = 0; at < count; at += 4096) {
+    const k = Math.min(4096, count - at);
+    for (let i = 0; i < k; i++) draw(at + i, block.subarray(i * DIM, (i + 1) * DIM));
+    fs.writeSync(fd, new Uint8Array(block.buffer, 0, k * DIM * 4));
+  }
+  fs.closeSync(fd);
+  fs.renameSync(`${file}.tmp`, file);
+}
+const vectorsFile = path.join(work, `vectors-${N + EXTRA}x${DIM}.f32`);
+const queriesFile = path.join(work, `queries-${QUERIES + WARMUP}x${DIM}.f32`);
+writeVectors(vectorsFile, N + EXTRA, gen.vector);
+writeVectors(queriesFile, QUERIES + WARMUP, gen.query);
+const truthFile = path.join(work, `truth-${N}-${SMALL}-${RECALL_QUERIES}.json`);
+if (!fs.existsSync(truthFile)) {
+  log(`exact top-1 of ${RECALL_QUERIES} queries over ${N} vectors (native brute force)…`);
+  const q = path.join(work, 'recall-queries.f32');
+  fs.writeFileSync(q, fs.readFileSync(queriesFile).subarray(0, RECALL_QUERIES * DIM * 4));
+  const r = spawnSync(path.join(root, 'build/native/scale_truth'), [vectorsFile, q, String(DIM), String(SMALL), String(N)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`scale_truth failed: ${r.stderr}`);
+  fs.writeFileSync(truthFile, r.stdout);
+}
+const truth = Object.fromEntries(fs.readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.n, t.top1]));
+
+// ---- the page: cross-origin isolated (precise timers), vectors served by range ----
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const vfd = fs.openSync(vectorsFile, 'r');
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+  if (url.pathname === '/bench-vectors') {
+    const from = Number(url.searchParams.get('from')), count = Number(url.searchParams.get('count'));
+    const buf = Buffer.alloc(count * DIM * 4);
+    fs.readSync(vfd, buf, 0, buf.length, from * DIM * 4);
+    return res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream' }).end(buf);
+  }
+  const file = path.join(root, decodeURIComponent(url.pathname));
+  if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return res.writeHead(404).end();
+  res.writeHead(200, { ...headers, 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+  fs.createReadStream(file).pipe(res);
+});
+// A fixed port: OPFS belongs to the origin, so the caches kept in the profile are found again.
+await new Promise((r, j) => server.once('error', j).listen(arg('--port', 47831), '127.0.0.1', r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const profile = path.join(work, 'profile');
+const manifestFile = path.join(work, 'manifest.json');
+const fresh = process.argv.includes('--fresh') || !fs.existsSync(manifestFile) || JSON.stringify(JSON.parse(fs.readFileSync(manifestFile, 'utf8')).config) !== JSON.stringify(config);
+if (fresh) fs.rmSync(manifestFile, { force: true });
+
+/** RSS of the Chromium processes under this profile's browser whose command line says renderer. */
+function rendererRssMiB() {
+  const procs = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((pid) => {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      return { pid: Number(pid), ppid, cmd, rss };
+    } catch {
+      return undefined;
+    }
+  }).filter(Boolean);
+  const browser = procs.find((p) => p.cmd.includes(`--user-data-dir=${profile}`) && !p.cmd.includes('--type='));
+  if (!browser) return null;
+  const mine = new Set([browser.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) mine.add(p.pid), (grew = true);
+  }
+  const kb = procs.filter((p) => mine.has(p.pid) && p.cmd.includes('--type=renderer')).reduce((s, p) => s + p.rss, 0);
+  return Math.round(kb / 1024);
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+const r3 = (x) => Math.round(x * 1000) / 1000;
+
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+let out;
+try {
+  const page = await ctx.newPage();
+  page.on('console', (m) => m.text().startsWith('scale-page:') && log(m.text().slice(12)));
+  page.on('pageerror', (e) => log(`page error: ${e}`));
+  await page.goto(`${origin}/bench/scale-page.html`);
+  await page.waitForFunction(() => window.ready === true);
+  const big = 'scale-big', small = 'scale-small';
+  const build = { state: fresh ? 'cold' : 'warm' };
+  for (const [name, n] of [[small, SMALL], [big, N]]) {
+    if (fresh) await page.evaluate((name) => window.removeCache(name), name);
+    log(`${name}: ${fresh ? 'building' : 'checking'} ${n} entries…`);
+    let r = await page.evaluate(([name, n, dim]) => window.fill(name, n, dim, 64), [name, n, DIM]);
+    if (r.from > n) {  // kept from a run with more entries: start again
+      log(`${name}: holds ${r.from} entries, more than ${n}: rebuilding`);
+      build.state = 'cold';
+      await page.evaluate((name) => window.removeCache(name), name);
+      r = await page.evaluate(([name, n, dim]) => window.fill(name, n, dim, 64), [name, n, DIM]);
+    }
+    if (r.from > 0 && r.from < n) build.state = `resumed from ${r.from}`;
+    if (r.from < n) {
+      build[`${name}_s`] = Math.round(r.ms / 1000);
+      build[`${name}_close_s`] = Math.round(r.closeMs / 1000);
+      build[`${name}_heap_mib`] = Math.round(r.heap / 2 ** 20);
+      log(`${name}: ${n - r.from} puts and close in ${Math.round(r.ms / 1000)} s (close ${Math.round(r.closeMs / 1000)} s)`);
+    }
+  }
+  fs.writeFileSync(manifestFile, JSON.stringify({ config, built: new Date().toISOString() }));
+
+  log('opening the caches from their snapshots…');
+  const rssBefore = rendererRssMiB();
+  const ob = await page.evaluate(([name, dim]) => window.openCache(name, dim), [big, DIM]);
+  const rssBig = rendererRssMiB();
+  const so = await page.evaluate(([name, dim]) => window.openCache(name, dim), [small, DIM]);
+  if (ob.entries !== N || so.entries !== SMALL) throw new Error(`opened ${ob.entries} / ${so.entries} entries`);
+  if (!ob.isolated) log('warning: the page is not cross-origin isolated: timers are coarse');
+  log(`open: ${N} in ${Math.round(ob.ms)} ms (heap ${Math.round(ob.heap / 2 ** 20)} MiB), ${SMALL} in ${Math.round(so.ms)} ms`);
+
+  await page.evaluate(([url, dim]) => window.loadQueries(url, dim), [`/${path.relative(root, queriesFile)}`, DIM]);
+  log(`${QUERIES} queries on each cache, interleaved, after ${WARMUP} warm-up ones…`);
+  const q = await page.evaluate(([names, count, warmup]) => window.queries(names, count, warmup), [[big, small], QUERIES, WARMUP]);
+  const recall = (name, n) => q[name].top.slice(0, RECALL_QUERIES).filter((id, i) => id === truth[n][i]).length / RECALL_QUERIES;
+
+  log(`snapshot of ${N} + ${EXTRA} entries written while looking up…`);
+  const s = await page.evaluate(([name, n, extra, dim]) => window.snapshotUnderLookups(name, n, extra, dim), [big, N, EXTRA, DIM]);
+  log(`snapshot: flush ${Math.round(s.flushMs)} ms, ${s.during.length} lookups meanwhile (p50 ${r3(pct(s.during, 0.5))} ms, max ${r3(Math.max(...s.during))} ms; idle p50 ${r3(pct(s.idle, 0.5))} ms)`);
+  const closeBig = await page.evaluate((name) => window.closeCache(name), big);
+  await page.evaluate((name) => window.closeCache(name), small);
+
+  const p50 = pct(q[big].searchMs, 0.5), p50small = pct(q[small].searchMs, 0.5);
+  out = {
+    entries: N,
+    dim: DIM,
+    search_p50_ms: r3(p50),
+    search_p99_ms: r3(pct(q[big].searchMs, 0.99)),
+    recall_at_1: recall(big, N),
+    wasm_heap_mib: Math.round(ob.heap / 2 ** 20),
+    open_snapshot_ms: Math.round(ob.ms),
+    disk_bytes_per_entry: Math.round(ob.disk / N),
+    longest_blocking_ms: r3(Math.max(...s.during)),
+    search_1m_over_100k: Math.round((p50 / p50small) * 100) / 100,
+    small_entries: SMALL,
+    small_search_p50_ms: r3(p50small),
+    small_recall_at_1: recall(small, SMALL),
+    small_open_snapshot_ms: Math.round(so.ms),
+    small_wasm_heap_mib: Math.round(so.heap / 2 ** 20),
+    renderer_rss_mib: rssBig,
+    renderer_rss_before_mib: rssBefore,
+    snapshot_write_ms: Math.round(s.flushMs),
+    lookups_during_snapshot: s.during.length,
+    lookup_p50_during_snapshot_ms: r3(pct(s.during, 0.5)),
+    lookup_p50_idle_ms: r3(pct(s.idle, 0.5)),
+    close_ms: Math.round(closeBig),
+    build,
+    bench_s: Math.round((performance.now() - started) / 1000),
+  };
+} finally {
+  await ctx.close();
+  server.close();
+  fs.closeSync(vfd);
+}
+log(`config: ${JSON.stringify({ n: N, ...config })}; recall over the first ${RECALL_QUERIES} queries; search = worker-side core lookup time`);
+console.log(JSON.stringify(out));

@@ -1,0 +1,57 @@
+// Exact nearest neighbours for the `scale` bench (bench/scale.mjs): brute force in f32 over a
+// file of n x dim vectors, for a file of queries, at several prefix sizes (the 100k cache holds
+// the first 100k vectors of the 1M one). Reads the vectors once, in blocks, scoring every query
+// against each block (the queries stay in cache).
+//   scale_truth VECTORS QUERIES DIM PREFIX... > one line per prefix: {"n":N,"top1":[ids...]}
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "index/kernels.h"
+
+using semcache::kernels::dot_f32;
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: scale_truth VECTORS QUERIES DIM PREFIX...\n");
+    return 2;
+  }
+  const size_t dim = std::stoul(argv[3]);
+  std::vector<size_t> prefixes;
+  for (int i = 4; i < argc; ++i) prefixes.push_back(std::stoul(argv[i]));
+  FILE* qf = std::fopen(argv[2], "rb");
+  if (!qf) return std::perror(argv[2]), 1;
+  std::vector<float> queries;
+  for (float buf[4096]; size_t got = std::fread(buf, 4, 4096, qf);) queries.insert(queries.end(), buf, buf + got);
+  std::fclose(qf);
+  const size_t nq = queries.size() / dim;
+  FILE* vf = std::fopen(argv[1], "rb");
+  if (!vf) return std::perror(argv[1]), 1;
+  std::vector<float> best(nq, -std::numeric_limits<float>::infinity());
+  std::vector<long> top(nq, -1);
+  std::vector<float> block(4096 * dim);
+  size_t at = 0, next = 0;
+  auto report = [&](size_t n) {
+    std::printf("{\"n\":%zu,\"top1\":[", n);
+    for (size_t q = 0; q < nq; ++q) std::printf("%s%ld", q ? "," : "", top[q]);
+    std::printf("]}\n");
+  };
+  for (size_t got; (got = std::fread(block.data(), 4 * dim, 4096, vf)) > 0;) {
+    for (size_t i = 0; i < got; ++i, ++at) {
+      if (next < prefixes.size() && at == prefixes[next]) report(prefixes[next++]);
+      const float* v = &block[i * dim];
+      for (size_t q = 0; q < nq; ++q) {
+        float s = dot_f32(&queries[q * dim], v, dim);
+        if (s > best[q]) best[q] = s, top[q] = long(at);
+      }
+    }
+  }
+  std::fclose(vf);
+  for (; next < prefixes.size(); ++next) {
+    if (prefixes[next] > at) return std::fprintf(stderr, "only %zu vectors in %s\n", at, argv[1]), 1;
+    report(prefixes[next]);
+  }
+  return 0;
+}

@@ -1,0 +1,210 @@
+// Snapshots in a SqliteStore: chunk generations written while the cache keeps serving (each write
+// its own transaction), one of which the meta table names as current. A new generation becomes
+// current only in one small transaction at the end, so a crash meanwhile keeps the previous one.
+import { SemcacheError } from '../errors.js';
+import type { SnapshotSink, StoreSnapshot } from '../store.js';
+import type { Statements } from './sqlite-schema.js';
+
+/** What the chunks need of their store (SqliteStore's internals). */
+export interface ChunkDb {
+  /** The prepared statements; CLOSED when the store is. */
+  stmts(): Statements;
+  exec(sql: string): void;
+  tx(f: () => void): void;
+  meta(key: string): unknown;
+  setMeta(key: string, value: unknown): void;
+  wrap(e: unknown, what: string): SemcacheError;
+}
+
+/** See SqliteStoreOptions for each. */
+export interface ChunkOptions {
+  chunkBytes: number;
+  sliceMs: number;
+  chunkSync?: 'NORMAL';
+  checkpointBytes: number;
+}
+
+/** Lets queued events run (puts arriving while a checkpoint is written). */
+const yieldTurn = (): Promise<void> =>
+  typeof setImmediate === 'function' ? new Promise((r) => setImmediate(r)) : new Promise((r) => setTimeout(r, 0));
+
+export class SnapshotChunks {
+  /** The snapshot being written: one at a time. */
+  private current: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: ChunkDb,
+    readonly o: ChunkOptions,
+  ) {}
+
+  /** Resolves when no snapshot is being written. */
+  idle(): Promise<void> {
+    return this.current;
+  }
+
+  async save(s: StoreSnapshot): Promise<void> {
+    const sink = await this.begin();
+    try {
+      for (let at = 0; at < s.bytes.length; ) {
+        const t0 = Date.now();
+        at = sink.put(s.bytes, at, () => Date.now() - t0 < this.o.sliceMs);
+        if (at < s.bytes.length) await yieldTurn();
+      }
+    } catch (e) {
+      await sink.abort();
+      throw e;
+    }
+    await sink.commit(s.seq);
+  }
+
+  /** A new generation's sink, once the snapshot before it is done. */
+  begin(): Promise<ChunkSink> {
+    const before = this.current;
+    let release!: () => void;
+    this.current = new Promise<void>((r) => (release = r));
+    return before.then(() => {
+      try {
+        const st = this.db.stmts();
+        const gen = Math.max(Number(this.db.meta('snapshot_gen') ?? 0), Number(st.maxGen.get([])?.[0] ?? 0)) + 1;
+        return new ChunkSink(this, gen, release);
+      } catch (e) {
+        release();
+        throw this.db.wrap(e, 'snapshot write');
+      }
+    });
+  }
+
+  /** Chunks of bytes from `at` into generation `gen` (from chunk `n`) in one transaction, while `more()`. */
+  put(gen: number, n: number, bytes: Uint8Array, at: number, more: () => boolean): { n: number; at: number } {
+    const { db, o } = this;
+    const st = db.stmts();
+    try {
+      if (o.chunkSync) db.exec(`PRAGMA synchronous = ${o.chunkSync}`);
+      try {
+        db.tx(() => {
+          do {
+            st.putChunk.run([gen, n++, bytes.subarray(at, Math.min(bytes.length, at + o.chunkBytes))]);
+            at += o.chunkBytes;
+          } while (at < bytes.length && more());
+        });
+      } finally {
+        if (o.chunkSync) db.exec('PRAGMA synchronous = FULL');
+      }
+    } catch (e) {
+      throw db.wrap(e, 'snapshot write');
+    }
+    return { n, at: Math.min(at, bytes.length) };
+  }
+
+  /** A PASSIVE WAL checkpoint (see SqliteStoreOptions.checkpointBytes). */
+  checkpointWal() {
+    try {
+      this.db.stmts();
+      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    } catch (e) {
+      throw this.db.wrap(e, 'snapshot write');
+    }
+  }
+
+  /** Makes generation `gen` (of `size` bytes) the snapshot for rows up to `seq`, then drops the others. */
+  async commit(gen: number, size: number, seq: number) {
+    const { db } = this;
+    const st = db.stmts();
+    try {
+      db.tx(() => {
+        // A clear() after this snapshot was taken deleted its chunks: it must not become current.
+        if (Number(db.meta('clear_seq') ?? 0) > seq) return;
+        db.setMeta('snapshot_gen', gen);
+        db.setMeta('snapshot_seq', seq);
+        db.setMeta('snapshot_bytes', size);
+        // Deletions the snapshot already reflects need no replay.
+        st.pruneTombs.run([seq]);
+      });
+    } catch (e) {
+      throw db.wrap(e, 'snapshot write');
+    }
+    await this.dropOthers();
+  }
+
+  /** Deletes every chunk generation but the current one, in slices (deleting 100 MB of BLOBs is not free). */
+  async dropOthers() {
+    const { db } = this;
+    try {
+      for (;;) {
+        const t0 = Date.now();
+        let left = false;
+        db.tx(() => {
+          const st = db.stmts();
+          const keep = Number(db.meta('snapshot_gen') ?? 0);
+          do {
+            const old = st.otherGens.all([keep, 16]);
+            for (const [g, n] of old) st.delChunk.run([g, n]);
+            left = old.length === 16;
+          } while (left && Date.now() - t0 < this.o.sliceMs);
+        });
+        if (!left) break;
+        await yieldTurn();
+      }
+    } catch (e) {
+      throw db.wrap(e, 'snapshot write');
+    }
+  }
+}
+
+/** A snapshot being written as one chunk generation (SqliteStore.beginSnapshot). */
+export class ChunkSink implements SnapshotSink {
+  private n = 0;
+  private size = 0;
+  private open = true;
+  private sinceCheckpoint = 0;
+
+  constructor(
+    private readonly chunks: SnapshotChunks,
+    private readonly gen: number,
+    private readonly release: () => void,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.put(chunk, 0, () => true);
+    this.sinceCheckpoint += chunk.length;
+    const every = this.chunks.o.checkpointBytes;
+    if (every && this.sinceCheckpoint >= every) {
+      this.sinceCheckpoint = 0;
+      await yieldTurn();
+      this.chunks.checkpointWal();
+    }
+  }
+
+  /** Writes chunk from `at` in one transaction while `more()`; returns where it stopped. */
+  put(chunk: Uint8Array, at: number, more: () => boolean): number {
+    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    const r = this.chunks.put(this.gen, this.n, chunk, at, more);
+    this.size += r.at - at;
+    this.n = r.n;
+    return r.at;
+  }
+
+  async commit(seq: number): Promise<void> {
+    this.end();
+    try {
+      await this.chunks.commit(this.gen, this.size, seq);
+    } finally {
+      this.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.open) return;
+    this.end();
+    try {
+      await this.chunks.dropOthers();
+    } finally {
+      this.release();
+    }
+  }
+
+  private end() {
+    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    this.open = false;
+  }
+}

@@ -1,0 +1,2 @@
+export const BURST: string[];
+export const BURST_USE: string[];

@@ -1,0 +1,33 @@
+// The default setting on the project's probe set (tests/js/quality-probes.mjs, written for it):
+// SemanticCache.open({ embedder: await OnnxEmbedder.load() }) with every cached question in one
+// scope. The issue's targets: every case/punctuation rewording hits its question, >= 80% of the
+// paraphrases do, no near miss hits anything. `npm run bench -- quality` reports the same set.
+import { describe, expect, it } from 'vitest';
+import { OnnxEmbedder, SemanticCache } from 'semcache';
+import { probeCases } from './quality-probes.mjs';
+
+describe('probe set, default setting', () => {
+  it('rewordings hit their own question, near misses hit nothing', async () => {
+    const embedder = await OnnxEmbedder.load();
+    const cache = await SemanticCache.open({ embedder });
+    const cases = probeCases();
+    for (const q of new Set(cases.map((c) => c.cached))) await cache.put(q, q);
+    const failed: string[] = [];
+    const tally = { casePunct: [0, 0], paraphrase: [0, 0], nearMiss: [0, 0] };
+    for (const c of cases) {
+      const r = await cache.get(c.query);
+      const ok = c.expect === 'hit' ? r.hit && r.answer === c.cached : !r.hit;
+      const t = c.expect === 'miss' ? tally.nearMiss : c.kind === 'paraphrase' ? tally.paraphrase : tally.casePunct;
+      t[0]! += ok ? 1 : 0;
+      t[1]! += 1;
+      if (!ok) failed.push(`${c.expect} expected [${c.kind}] ${c.query} ~ ${c.cached}: ${r.hit ? `hit ${JSON.stringify(r.matchedPrompt)} (${r.score.toFixed(3)})` : `miss (${r.score?.toFixed(3)})`}`);
+    }
+    await cache.close();
+    await embedder.dispose();
+    expect(cases.length).toBeGreaterThanOrEqual(100);
+    const detail = failed.join('\n');
+    expect(tally.casePunct[0], detail).toBe(tally.casePunct[1]);
+    expect(tally.paraphrase[0]! / tally.paraphrase[1]!, detail).toBeGreaterThanOrEqual(PARAPHRASE_FLOOR);
+    expect(tally.nearMiss[1]! - tally.nearMiss[0]!, detail).toBeLessThanOrEqual(NEAR_MISS_HITS_MAX);
+  }, 300_000);
+});
