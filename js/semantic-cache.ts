@@ -347,7 +347,7 @@ export class SemanticCache implements SemanticCacheApi {
       evict: (count) =>
         this.writer.write(async () => {
           this.check();
-          const ids = [...core(() => this.c.core.evict(count, this.o.clock()))];
+          const ids = [...core(() => this.c.core.evict(count, this.o.clock(), []))];
           this.writer.forget(ids);
           if (ids.length) await this.writer.apply({ delete: ids });
           return ids.length;

@@ -66,6 +66,11 @@ const STATUS: Record<string, number> = {
   BODY_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  // a refused import (POST /cache/import): a damaged or newer file, or another embedder's vectors
+  CORRUPT_EXPORT: 400,
+  UNSUPPORTED_VERSION: 400,
+  DIMENSION_MISMATCH: 400,
+  STORE_MISMATCH: 409,
   UPSTREAM_FAILED: 502,
   UPSTREAM_TIMEOUT: 504,
 };

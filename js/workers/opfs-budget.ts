@@ -20,6 +20,8 @@ export interface BudgetHost {
   entries(): number;
   /** Evicts up to n entries by the cache's policy; resolves how many went. */
   evict(n: number): Promise<number>;
+  /** Rewrites the index snapshot: until then it still holds the evicted entries' vectors. */
+  flush(): Promise<void>;
 }
 
 export interface StorageInfo {
@@ -31,6 +33,9 @@ export interface StorageInfo {
   budgetEvictions: number;
 }
 
+/** What the budget reads of navigator.storage (a StorageManager). */
+export type StorageEstimator = Pick<StorageManager, 'estimate'> & Partial<Pick<StorageManager, 'persisted'>>;
+
 export class StorageBudget {
   private evictions = 0;
   private estimate?: { usage: number; quota: number; at: number };
@@ -40,6 +45,8 @@ export class StorageBudget {
   constructor(
     private readonly share: number,
     private readonly host: BudgetHost,
+    /** Default: this global's navigator.storage (a worker's and a page's are the origin's). */
+    private readonly storage: StorageEstimator | undefined = navigatorStorage(),
   ) {}
 
   /** The budget in bytes: share x quota (Infinity where the browser tells no quota). */
@@ -63,10 +70,11 @@ export class StorageBudget {
     return this.running;
   }
 
+  /** What stats() reports; the quota re-read now (a failing estimate() leaves the last one known). */
   async info(): Promise<StorageInfo> {
-    await this.refresh(true);
+    await this.refresh(true).catch(() => {});
     const p = this.host.pages();
-    const persisted = (await navigatorStorage()?.persisted?.().catch(() => false)) ?? false;
+    const persisted = (await this.storage?.persisted?.().catch(() => false)) ?? false;
     return {
       usage: this.estimate?.usage ?? 0,
       quota: this.estimate?.quota ?? 0,
@@ -89,7 +97,12 @@ export class StorageBudget {
       if (!n) break;
       // Bytes are near proportional to entries (rows, vectors, the snapshot's share of each).
       const count = Math.max(1, Math.ceil((n * (used - TARGET * budget)) / used));
-      this.evictions += await this.host.evict(Math.min(n, count));
+      const evicted = await this.host.evict(Math.min(n, count));
+      this.evictions += evicted;
+      if (!evicted) break;
+      // Measured again only once the snapshot lost them too: else the next round would see the
+      // snapshot's old size and evict far more than needed.
+      await this.host.flush();
     }
     const p = this.host.pages();
     if (p.count * p.pageSize > budget && p.free) this.host.releaseFreePages();
@@ -98,7 +111,7 @@ export class StorageBudget {
   private async refresh(force: boolean) {
     const now = Date.now();
     if (!force && this.estimate && now - this.estimate.at < ESTIMATE_EVERY_MS) return;
-    const s = navigatorStorage();
+    const s = this.storage;
     if (!s?.estimate) return;
     try {
       const e = await s.estimate();

@@ -322,6 +322,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
       releaseFreePages: () => st.releaseFreePages(),
       entries: () => c[INTERNAL].entries(),
       evict: (n) => c[INTERNAL].evict(n),
+      flush: () => c.flush(),
     });
     await budget.afterWrite();  // the quota may have shrunk since the last session
     return { dimensions: c.dimensions, threshold: c.threshold };
