@@ -1,7 +1,7 @@
 // The offline demo: every question goes through the semantic cache; a miss goes to GPT-2 in its
 // own worker, streaming tokens. Models load with progress; nothing here blocks the page for
 // long (ONNX Runtime runs proxied in its worker, GPT-2 in another).
-import { Gpt2, SemanticCache } from '/dist/index.js';
+import { Gpt2, SemanticCache, remoteCache } from '/dist/index.js';
 import { OnnxEmbedder } from '/dist/embedders/onnx.js';
 
 const $ = (id) => document.getElementById(id);
@@ -48,9 +48,15 @@ async function loadEmbedderAndCache() {
   status('cache', 'ready', entriesText((await state.cache.stats()).entries));
 }
 
-/** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory. */
+/** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory.
+ * Served by `npm start`, the server's cache is its shared tier: a question this device has not
+ * seen is asked there before GPT-2, and GPT-2's answers are written through (the server takes
+ * writes from a page on its own machine; elsewhere it needs the admin token, and a refused write
+ * only shows in stats). Served as static files, there is no shared tier. */
 async function openCache(embedder) {
   const options = { embedder, maxEntries: 5000 };
+  const served = await fetch('/healthz').then((r) => r.ok, () => false);
+  if (served) options.next = remoteCache({ url: location.origin, writes: true, timeoutMs: 2000 });
   if (navigator.storage?.getDirectory) {
     try {
       return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js' });
@@ -117,8 +123,10 @@ async function ask(question) {
       li.dataset.result = 'hit';
       const t = r.timings;
       // where the time went: the embedding on this page, the search and the answer's read in the cache's worker
-      const split = t ? `(embed ${t.embedMs.toFixed(1)} · search ${t.searchMs.toFixed(1)} · read ${t.storeMs.toFixed(1)})` : '';
-      meta(li, [['badge hit', 'HIT'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}${r.exact ? '' : ` · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`}`], ['ms', `${ms.toFixed(1)} ms`], ['split', split]]);
+      const server = r.tier === 'next' && t?.nextMs !== undefined ? ` · server ${t.nextMs.toFixed(1)}` : '';
+      const split = t ? `(embed ${t.embedMs.toFixed(1)} · search ${t.searchMs.toFixed(1)} · read ${t.storeMs.toFixed(1)}${server})` : '';
+      // which tier answered: this device's cache, or the server's (then copied to this device)
+      meta(li, [['badge hit', r.tier === 'next' ? 'HIT · server' : 'HIT · this device'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}${r.exact ? '' : ` · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`}`], ['ms', `${ms.toFixed(1)} ms`], ['split', split]]);
       record(ms, true);
     } else {
       li.classList.add('streaming');
@@ -202,6 +210,8 @@ async function refresh() {
     ['Embedding time', `${s.time.embedMs.toFixed(0)} ms`],
     ['Search time', `${s.time.searchMs.toFixed(1)} ms`],
   ];
+  if (s.next) rows.push(['Server tier', `${s.next.hits} of ${s.next.lookups} hits, ${s.next.writes} written${s.next.errors ? `, ${s.next.errors} failed` : ''}`]);
+  if (s.storage?.budget) rows.push(['Storage', `${mb(s.storage.databaseBytes)} of ${mb(s.storage.budget)} (quota ${mb(s.storage.quota)})`]);
   $('stats').replaceChildren(...rows.flatMap(([k, v]) => {
     const dt = document.createElement('dt');
     dt.textContent = k;

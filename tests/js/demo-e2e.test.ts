@@ -64,6 +64,7 @@ it('asks, streams, hits a paraphrase, and still hits after a reload', async () =
   expect(second.text).toBe(first.text);
   expect(second.meta).toMatch(/similarity 0\.9\d\d/);
   expect(second.meta).toContain('How do I learn Python quickly?');
+  expect(second.meta).toContain('HIT · this device');
   await page.screenshot({ path: path.join(shots, 'laptop.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(shots, 'phone.png'), fullPage: true });
@@ -76,4 +77,22 @@ it('asks, streams, hits a paraphrase, and still hits after a reload', async () =
   expect(third.text).toBe(first.text);
   await page.screenshot({ path: path.join(shots, 'after-reload.png'), fullPage: true });
   expect(offLocalhost(browser.requests)).toEqual([]);
+
+  // Another device (a fresh profile: an empty OPFS cache): the server's cache, which the first
+  // device wrote GPT-2's answer through to, answers it; GPT-2 is not asked.
+  const other = await launchChromium();
+  try {
+    const page2 = await other.context.newPage();
+    await page2.goto(`${server.url}/`);
+    await ready(page2);
+    const fourth = await ask(page2, 'How do I learn Python quickly?');
+    expect(fourth.result).toBe('hit');
+    expect(fourth.text).toBe(first.text);
+    expect(fourth.meta).toContain('HIT · server');
+    const fifth = await ask(page2, 'How do I learn Python quickly?');
+    expect(fifth.meta).toContain('HIT · this device');  // copied here on the way
+    expect(offLocalhost(other.requests)).toEqual([]);
+  } finally {
+    await other.close();
+  }
 });
