@@ -26,6 +26,7 @@ import type {
   Timings,
   VerifierOptions,
 } from './api.js';
+import { cacheStats, listEntries } from './cache-report.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
@@ -59,7 +60,9 @@ export class SemanticCache implements SemanticCacheApi {
   private readonly writer: Writer;
   private readonly snapshots: Snapshots;
   private readonly tiers: Tiers;
-  private readonly transfer: LocalTransfer;
+  /** The embedder's id and the vector length: what an export file carries and an import must match. */
+  private readonly vectors: { embedder: string; dimensions: number };
+  readonly [INTERNAL]: CacheInternals;
   private readonly flights: CacheFlights;
   private closed = false;
   private readonly counts = { storeMs: 0, cacheErrors: 0, verifierCalls: 0, verifierErrors: 0, verifierTimeouts: 0 };
@@ -80,7 +83,9 @@ export class SemanticCache implements SemanticCacheApi {
     this.writer = new Writer(this.c, store, seq, o.clock, this.counts, () => this.check());
     this.snapshots = new Snapshots(this.c, store, this.writer, o, this.counts, o.clock);
     this.tiers = Tiers.of(options);
-    this.transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
+    this.vectors = { embedder: embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
+    const transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
+    this[INTERNAL] = { transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count) };
     this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
 
@@ -197,12 +202,12 @@ export class SemanticCache implements SemanticCacheApi {
 
   export(options: ExportOptions = {}): ReadableStream<Uint8Array> {
     this.check();
-    return exportStream(this.transferInfo(), this.transfer, exportFilter(options));
+    return exportStream(this.vectors, this[INTERNAL].transfer, exportFilter(options));
   }
 
   async import(source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
     this.check();
-    return importInto(source, this.transfer, this.transferInfo(), options);
+    return importInto(source, this[INTERNAL].transfer, this.vectors, options);
   }
 
   /**
@@ -228,90 +233,34 @@ export class SemanticCache implements SemanticCacheApi {
     this.check();
     checkId(id);
     if (!verdict || typeof verdict.correct !== 'boolean') throw new SemcacheError('INVALID_ARGUMENT', 'feedback needs { correct: boolean }');
-    return this.writer.write(async () => {
-      const offset = core(() => this.c.core.feedback(id, verdict.correct));
-      this.writer.touch(id);
-      await this.writer.apply({});
-      return { thresholdOffset: offset };
-    });
+    return { thresholdOffset: await this.writer.feedback(id, verdict.correct) };
   }
 
   async delete(id: number): Promise<boolean> {
     this.check();
     checkId(id);
-    return this.writer.write(async () => {
-      if (!core(() => this.c.core.remove(id))) return false;
-      this.writer.forget([id]);
-      await this.writer.apply({ delete: [id] });
-      return true;
-    });
+    return this.writer.remove(id);
   }
 
   async clear(options: ClearOptions = {}): Promise<number> {
     this.check();
-    const scoped = 'scope' in options;
-    const key = scoped ? this.scopeOf(options.scope) : '';
-    return this.writer.write(async () => {
-      if (!scoped) {
-        const n = this.c.core.stats().entries;
-        this.c.core.clear();
-        this.writer.forgetAll();
-        await this.writer.apply({ clear: true });
-        return n;
-      }
-      const ids = [...core(() => this.c.core.clearScope(key))];
-      this.writer.forget(ids);
-      if (ids.length) await this.writer.apply({ delete: ids });
-      return ids.length;
-    });
+    return this.writer.clear('scope' in options ? this.scopeOf(options.scope) : undefined);
   }
 
   async entries(options: EntriesOptions = {}): Promise<EntryInfo[]> {
     this.check();
-    const ids = [...core(() => this.c.core.ids('scope' in options ? this.scopeOf(options.scope) : ''))].reverse();
-    const page = ids.slice(options.offset ?? 0, (options.offset ?? 0) + (options.limit ?? 100));
-    const out: EntryInfo[] = [];
-    for (const id of page) {
-      const row = await this.store.get(id);
-      const e = this.c.core.entry(id);
-      if (!row || !e) continue;
-      out.push({ id, scope: row.scope, prompt: row.prompt, answer: row.answer, created: e.created, lastAccess: e.lastAccess, expiresAt: e.expiresAt, hits: e.hits, metadata: row.metadata });
-    }
-    return out;
+    return listEntries(this.c, this.store, 'scope' in options ? this.scopeOf(options.scope) : '', options);
   }
 
   async stats(): Promise<SemanticCacheStats> {
     this.check();
-    const s = this.c.core.stats();
-    const n = this.counts;
-    return {
-      lookups: s.lookups,
-      hits: s.hits,
-      exactHits: s.exactHits,
-      misses: s.misses,
-      hitRate: s.lookups ? s.hits / s.lookups : 0,
-      puts: s.puts,
-      evictions: s.evictions,
-      expirations: s.expirations,
-      removals: s.removals,
-      entries: s.entries,
-      bytes: s.bytes,
-      scopes: s.scopes,
-      time: { embedMs: this.embedding.ms, searchMs: s.searchMs, evaluateMs: s.evaluateMs, storeMs: n.storeMs, evictMs: s.evictMs },
-      embedCalls: this.embedding.calls,
-      cacheErrors: n.cacheErrors,
-      verifierCalls: n.verifierCalls,
-      verifierErrors: n.verifierErrors,
-      verifierTimeouts: n.verifierTimeouts,
+    return cacheStats(this.c, this.counts, this.embedding, {
       evaluator: this.o.evaluator,
-      evaluatorThreshold: this.c.core.baseThreshold(),
       store: this.store.kind,
       threshold: this.threshold,
-      dimensions: this.dimensions,
-      embedder: this.transferInfo().embedder,
+      embedder: this.vectors.embedder,
       ...(this.tiers.enabled ? { next: { ...this.tiers.counts } } : {}),
-      wasmHeapBytes: this.c.m.HEAPU8.length,
-    };
+    });
   }
 
   /**
@@ -340,26 +289,7 @@ export class SemanticCache implements SemanticCacheApi {
     }
   }
 
-  get [INTERNAL](): CacheInternals {
-    return {
-      transfer: this.transfer,
-      entries: () => this.c.core.stats().entries,
-      evict: (count) =>
-        this.writer.write(async () => {
-          this.check();
-          const ids = [...core(() => this.c.core.evict(count, this.o.clock(), []))];
-          this.writer.forget(ids);
-          if (ids.length) await this.writer.apply({ delete: ids });
-          return ids.length;
-        }),
-    };
-  }
-
   // ---- internals ----
-
-  private transferInfo() {
-    return { embedder: this.embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
-  }
 
   private check() {
     if (this.closed) throw new SemcacheError('CLOSED', 'this SemanticCache is closed');

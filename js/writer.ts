@@ -203,6 +203,54 @@ export class Writer {
     this.onApplied();
   }
 
+  /** Feedback on an entry (core.feedback), its new offset then written; resolves that offset. */
+  feedback(id: number, correct: boolean): Promise<number> {
+    return this.write(async () => {
+      const offset = core(() => this.c.core.feedback(id, correct));
+      this.touch(id);
+      await this.apply({});
+      return offset;
+    });
+  }
+
+  /** Removes one entry; resolves whether it was there. */
+  remove(id: number): Promise<boolean> {
+    return this.write(async () => {
+      if (!core(() => this.c.core.remove(id))) return false;
+      this.forget([id]);
+      await this.apply({ delete: [id] });
+      return true;
+    });
+  }
+
+  /** Removes every entry, or one scope's (its key); resolves how many went. */
+  clear(scope?: string): Promise<number> {
+    return this.write(async () => {
+      if (scope === undefined) {
+        const n = this.c.core.stats().entries;
+        this.c.core.clear();
+        this.forgetAll();
+        await this.apply({ clear: true });
+        return n;
+      }
+      const ids = [...core(() => this.c.core.clearScope(scope))];
+      this.forget(ids);
+      if (ids.length) await this.apply({ delete: ids });
+      return ids.length;
+    });
+  }
+
+  /** Removes up to `count` entries by the eviction policy (expired ones first); resolves how many. */
+  evict(count: number): Promise<number> {
+    return this.write(async () => {
+      this.check();
+      const ids = [...core(() => this.c.core.evict(count, this.clock(), []))];
+      this.forget(ids);
+      if (ids.length) await this.apply({ delete: ids });
+      return ids.length;
+    });
+  }
+
   /**
    * Storage is full: evict a tenth of the entries plus as many as the batch puts (by the eviction
    * policy, with its usual evictFraction margin, never the batch's own puts) and retry the batch
