@@ -10,6 +10,7 @@
 // slices, so lookups and puts run meanwhile (the core rewrites what they change: the snapshot is
 // the cache as it was at its last slice, see src/cache/snapshot.h); loading hands the core one
 // chunk at a time.
+import { concatBytes } from './bytes.js';
 import { SemcacheError, core } from './errors.js';
 import { nextTurn } from './platform.js';
 import type { CacheStore, StoreChanges } from './store.js';
@@ -172,7 +173,7 @@ export async function writeSnapshotSliced(c: CacheCore, store: CacheStore, seq: 
     throw e;
   }
   if (sink) await sink.commit(stamped);
-  else await store.saveSnapshot({ seq: stamped, bytes: concat(held) });
+  else await store.saveSnapshot({ seq: stamped, bytes: concatBytes(held) });
   return stamped;
 }
 
@@ -228,14 +229,4 @@ export async function loadSnapshotStreamed(m: SemcacheCoreModule, c: CacheCore, 
     c.loadAbort();
     if (buf) m._free(buf);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

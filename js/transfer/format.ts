@@ -12,6 +12,7 @@
 // the whole cache in one buffer. Truncation (no END), a wrong count, a flipped bit anywhere and a
 // file of another kind are all CORRUPT_EXPORT; a newer version is UNSUPPORTED_VERSION.
 import type { ImportSource } from '../api.js';
+import { concatBytes } from '../bytes.js';
 import { SemcacheError } from '../errors.js';
 
 /** PNG-style: a high byte and CR LF / SUB / LF catch text-mode mangling at the first bytes. */
@@ -77,7 +78,7 @@ export class ExportWriter {
     const head = new Uint8Array(12);
     head.set(MAGIC);
     new DataView(head.buffer).setUint32(8, EXPORT_VERSION, true);
-    return this.track(concat([head, frame(FRAME.HEADER, enc.encode(JSON.stringify(header)))]));
+    return this.track(concatBytes([head, frame(FRAME.HEADER, enc.encode(JSON.stringify(header)))]));
   }
 
   entry(e: TransferEntry): Uint8Array {
@@ -109,16 +110,6 @@ function frame(kind: number, payload: Uint8Array): Uint8Array {
   dv.setUint32(1, payload.length, true);
   out.set(payload, 5);
   dv.setUint32(5 + payload.length, crc32(out.subarray(0, 5 + payload.length)), true);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 // batches: the in-process cache (transfer/local.ts), the OPFS proxy (through its worker), the edge
 // worker (through each shard's Durable Object). The file format is format.ts.
 import type { ExportOptions, ImportOptions, ImportResult, ImportSource } from '../api.js';
+import { concatBytes } from '../bytes.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
 import { scopeKey, type ScopeInput } from '../scope.js';
 import { ExportWriter, readExport, type TransferEntry, type TransferInfo } from './format.js';
@@ -74,14 +75,7 @@ export function exportStream(info: TransferInfo | (() => Promise<TransferInfo>),
         controller.close();
         return;
       }
-      const parts = page.map((e) => w.entry(e));
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      controller.enqueue(out);
+      controller.enqueue(concatBytes(page.map((e) => w.entry(e))));
     },
   });
 }
