@@ -141,7 +141,7 @@ TEST_P(Snapshots, ChangesBetweenSlicesGiveTheFinalState) {
           c.remove(revived.id);
           Entry e = revived;
           e.sig = {};
-          c.restore(e, c.scopeKey(revived.scope), &v[1199 * kDim], kDim);
+          c.restore(e, c.scopeKey(revived.scope), "revived", &v[1199 * kDim], kDim);
         }
         break;
       default: break;
