@@ -215,6 +215,20 @@ describe('a remote that fails never fails a lookup', () => {
 });
 
 describe('remoteCache', () => {
+  it('request: looks up and writes under the key of the server\'s /v1/chat/completions', async () => {
+    const asChat = (prompt: string) => ({ model: 'm1', messages: [{ role: 'user', content: prompt }] });
+    const c = await local({ next: remoteCache({ url: server.url, headers: { 'x-semcache-admin-token': ADMIN }, request: asChat }) });
+    expect((await c.getOrCompute('What is the speed of light?', () => '299,792 km/s')).tier).toBe('compute');
+    // the server answers that chat request from the entry written through (its upstream is
+    // unreachable: a miss would be a 502)
+    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(asChat('what is the speed of light')) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-semcache')).toBe('hit');
+    expect((await res.json()).choices[0].message.content).toBe('299,792 km/s');
+    const other = await local({ next: remoteCache({ url: server.url, request: asChat }) });
+    expect(await other.get('What is the speed of light?')).toMatchObject({ hit: true, tier: 'next', answer: '299,792 km/s' });
+  });
+
   it('refuses a missing or relative url and a bad timeout', () => {
     expect(() => remoteCache({} as never)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => remoteCache({ url: '/cache' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
