@@ -30,8 +30,8 @@ export class SemcacheShard extends DurableObject {
     this.shard = new ShardState(ctx, env, wasm, useLite);
   }
 
-  /** The worker's only RPC: op is get | put | clear | stats | flush, and the export/import
-   * verbs (exportOpen | exportNext | importBatch | importEnd). */
+  /** The worker's only RPC: op is one of js/edge/shard.ts's ShardOp (get | put | clear | stats |
+   * flush, the flight verbs of begin, the export/import verbs). */
   call(op, args) {
     return this.shard.call(op, args);
   }
