@@ -1,6 +1,5 @@
-// SemanticCache: a cache in this thread, on the wasm core and a store. This file holds the get and
-// put orchestration; options are resolved in options.ts, writes go through writer.ts, snapshots
-// through snapshots.ts, the embedder through embedding.ts, the verifier through verifier.ts.
+// SemanticCache: a cache in this thread, on the wasm core and a store: the get and put orchestration
+// (options.ts, writer.ts, snapshots.ts, embedding.ts, verifier.ts and cache-flights.ts hold the rest).
 import type {
   ClearOptions,
   ComputeFunction,
@@ -22,19 +21,19 @@ import type {
   Timings,
   VerifierOptions,
 } from './api.js';
+import { CacheFlights } from './cache-flights.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
+import type { BeginResult } from './flights.js';
 import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { scopeKey, type ScopeInput } from './scope.js';
 import { CLOSE_REPLAY_ROWS, Snapshots } from './snapshots.js';
 import { storageFor } from './storage.js';
 import type { CacheStore } from './store.js';
 import { checkAnswer, checkPrompt } from './validate.js';
-import { CacheFlights } from './cache-flights.js';
-import type { BeginResult } from './flights.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
