@@ -1,6 +1,6 @@
-// SemanticCache: a cache in this thread, on the wasm core and a store. This file holds the get and
-// put orchestration; options are resolved in options.ts, writes go through writer.ts, snapshots
-// through snapshots.ts, the embedder through embedding.ts, the verifier through verifier.ts.
+// SemanticCache: a cache in this thread, on the wasm core and a store: the get and put orchestration
+// (options.ts, writer.ts, snapshots.ts, embedding.ts, verifier.ts, cache-flights.ts, cache-report.ts,
+// tiers.ts and transfer/ hold the rest).
 import type {
   ClearOptions,
   ComputeFunction,
@@ -26,12 +26,14 @@ import type {
   Timings,
   VerifierOptions,
 } from './api.js';
+import { CacheFlights } from './cache-flights.js';
 import { cacheStats, listEntries } from './cache-report.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
+import type { BeginResult } from './flights.js';
 import { INTERNAL, type CacheInternals } from './internal.js';
 import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { scopeKey, type ScopeInput } from './scope.js';
@@ -42,8 +44,6 @@ import { Tiers } from './tiers.js';
 import { LocalTransfer } from './transfer/local.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkAnswer, checkPrompt } from './validate.js';
-import { CacheFlights } from './cache-flights.js';
-import type { BeginResult } from './flights.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';

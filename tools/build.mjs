@@ -57,14 +57,24 @@ if (all || what.has('wasm') || what.has('js')) {
   const sources = fs.readdirSync(path.join(root, 'js'), { recursive: true }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
   if (sources.some((f) => !fs.existsSync(path.join(root, 'dist', f.replace(/\.ts$/, '.js'))))) fs.rmSync(buildInfo, { force: true });
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', '.', '--incremental', '--tsBuildInfoFile', buildInfo]);
+  // tsc never deletes: the outputs of a source removed since the last build would ship in the
+  // tarball (dist/ is what `files` packs), so drop every emitted file whose js/*.ts is gone.
+  const sourceSet = new Set(sources.map((f) => f.replace(/\.ts$/, '')));
+  for (const dir of fs.readdirSync(path.join(root, 'js'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).concat([''])) {
+    const at = path.join(root, 'dist', dir);
+    if (!fs.existsSync(at)) continue;
+    for (const f of fs.readdirSync(at)) {
+      const m = /^(.*)\.(?:js|d\.ts)(?:\.map)?$/.exec(f);
+      if (m && !sourceSet.has(path.join(dir, m[1])) && !fs.existsSync(path.join(root, 'js', dir, `${m[1]}.d.ts`))) fs.rmSync(path.join(at, f));
+    }
+  }
 }
 if (all || what.has('models')) {
   // The 'learned' evaluator's model (dist/models/evaluator/model.bin): trained on the QQP train
-  // part through the wasm core and the default (tuned) encoder, so it comes after both. Skips
-  // itself when its stamp matches its inputs; from a cold embedding cache (build/embed-cache) it
-  // embeds the ~64k train and calib sentences first. SEMCACHE_EVALUATOR_PAIRS=N takes the first
-  // N train pairs for a quicker build.
-  run(process.execPath, [path.join(root, 'tools/train-evaluator.mjs'), '--if-stale', '--pairs', process.env.SEMCACHE_EVALUATOR_PAIRS ?? 'all']);
+  // part through the wasm core and the default (tuned) encoder, committed under models/evaluator
+  // (`npm run retrain:evaluator`: from a cold build/embed-cache it embeds ~64k sentences first).
+  // The build installs it after checking it against its manifest and the trainer's inputs.
+  run(process.execPath, [path.join(root, 'tools/train-evaluator.mjs'), '--install']);
 }
 if (all || what.has('edge')) {
   // The edge worker with the bundled encoder inside: its modules (the wasm core, the JS, ONNX

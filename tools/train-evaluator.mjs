@@ -15,6 +15,8 @@
 // The embeddings are the bundled --model's (default: the default model) of each prompt's
 // normalized form, as a cache embeds them (--normalize 0: the raw text).
 //   node tools/train-evaluator.mjs [--model NAME] [--pairs N] [--hidden H] [--epochs E] [--out file] [--if-stale]
+// The default model is committed (models/evaluator, `npm run retrain:evaluator` = --commit), and
+// the build only installs it (--install: refused when its inputs changed since it was trained).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { qqpSplit } from '../bench/lib/quality-data.mjs';
 import { cachedEmbedder } from '../bench/lib/embed-cache.mjs';
 import { trainProjection } from './train-projection.mjs';
+import { COMMITTED, commitModel, installCommitted } from './evaluator-artifact.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => {
@@ -67,6 +70,18 @@ const stampHex = stamp.digest('hex');
 const stampFile = `${out}.stamp`;
 if (process.argv.includes('--if-stale') && fs.existsSync(out) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stampHex) {
   log(`${path.relative(root, out)} is up to date`);
+  process.exit(0);
+}
+// The build installs the committed model (models/evaluator) instead of training: it must have
+// been trained from exactly these inputs, and be the bytes its manifest names.
+if (process.argv.includes('--install')) {
+  try {
+    installCommitted(stampHex, out);
+  } catch (e) {
+    log(e.message);
+    process.exit(1);
+  }
+  log(`installed ${path.relative(root, COMMITTED)} as ${path.relative(root, out)}`);
   process.exit(0);
 }
 
@@ -303,5 +318,9 @@ fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(`${out}.tmp`, bytes);
 fs.renameSync(`${out}.tmp`, out);
 fs.writeFileSync(stampFile, stampHex);
+if (process.argv.includes('--commit')) {
+  commitModel(bytes, { stamp: stampHex, embedder: embedder.id, seed: SEED, settings: { PAIRS: String(PAIRS), HIDDEN, PROJ_EPOCHS, EPOCHS, GROUP, DROP, EMB, L2EMB, VETO, MODEL, NORMALIZE } });
+  log(`committed as ${path.relative(root, COMMITTED)} (with manifest.json)`);
+}
 log(`wrote ${path.relative(root, out)} (${bytes.length} bytes, hidden ${best.w.hidden}) in ${((performance.now() - t0) / 1000).toFixed(1)} s (fit ${fitS.toFixed(1)} s)`);
 log(`calibration (calib part): ${best.table.map((r) => `${r.falseHitRate}->${r.threshold.toFixed(3)} (${(r.dupHit * 100).toFixed(0)}%)`).join(', ')}`);

@@ -296,6 +296,7 @@ export function memoEmbedder(inner: Embedder, size: number): Embedder {
     id: inner.id,
     dimensions: inner.dimensions,
     defaultThreshold: inner.defaultThreshold,
+    defaultEvaluator: inner.defaultEvaluator,
     async embed(texts, options) {
       const found = new Map<string, ArrayLike<number>>();
       for (const t of texts) {

@@ -15,9 +15,10 @@ export interface ServerConfig {
   gpt2Dir: string;
   gpt2Format: 'f32' | 'f16' | 'int8';
   threshold?: number;
-  evaluator: 'cosine' | 'margin' | 'learned';
+  /** Unset: the embedder's calibrated evaluator (the default encoder's: 'learned' at 2% false hits). */
+  evaluator?: 'cosine' | 'margin' | 'learned';
   /** For the 'learned' evaluator: the share of non-duplicate questions allowed to hit. */
-  maxFalseHitRate: number;
+  maxFalseHitRate?: number;
   eviction: 'lru' | 'lfu' | 'fifo';
   maxEntries: number;
   maxBytes: number;
@@ -62,10 +63,11 @@ usage: npm start -- [options]
                         (default ../shared/models/brown-gpt2)
   --gpt2-format F       f32 | f16 | int8 weights for the in-process GPT-2 (default int8)
   --threshold X         cosine similarity in [-1, 1] for a hit (default: the embedder's calibrated)
-  --evaluator E         cosine | margin | learned (default cosine); learned: a model over the
-                        embeddings and the prompts' words that scores "same question"
+  --evaluator E         cosine | margin | learned (default: the embedder's calibrated one, for
+                        the default encoder learned); learned: a model over the embeddings and
+                        the prompts' words that scores "same question"
   --max-false-hit-rate R  for learned: share of different questions allowed to hit, as
-                        calibrated on held-out QQP pairs (default 0.05)
+                        calibrated on held-out QQP pairs (default 0.02)
   --eviction P          lru | lfu | fifo (default lru)
   --max-entries N       most entries kept (default 100000; 0 = unlimited)
   --max-bytes N         byte budget, answers + vectors (default 0 = unlimited)
@@ -108,8 +110,6 @@ const DEFAULTS: ServerConfig = {
   upstreamKeyEnv: 'UPSTREAM_API_KEY',
   gpt2Dir: '../shared/models/brown-gpt2',
   gpt2Format: 'int8',
-  evaluator: 'cosine',
-  maxFalseHitRate: 0.05,
   eviction: 'lru',
   maxEntries: 100_000,
   maxBytes: 0,
@@ -181,7 +181,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       throw new ConfigError(`cannot read config file ${v.config}: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new ConfigError(`config file ${v.config} must hold a JSON object`);
-    const known = new Set([...Object.keys(DEFAULTS), 'upstream', 'threshold', 'allowedHosts', 'tenantProxySecretEnv', 'tenantTokensEnv']);
+    const known = new Set([...Object.keys(DEFAULTS), 'upstream', 'threshold', 'evaluator', 'maxFalseHitRate', 'allowedHosts', 'tenantProxySecretEnv', 'tenantTokensEnv']);
     for (const k of Object.keys(file)) if (!known.has(k)) throw new ConfigError(`config file ${v.config}: unknown option '${k}'`);
   }
   const flag: Partial<Record<keyof ServerConfig, unknown>> = {
@@ -252,8 +252,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     gpt2Dir: String(pick('gpt2Dir')),
     gpt2Format: oneOf('gpt2Format', ['f32', 'f16', 'int8'] as const),
     threshold: num('threshold', -1, 1),
-    evaluator: oneOf('evaluator', ['cosine', 'margin', 'learned'] as const),
-    maxFalseHitRate: num('maxFalseHitRate', 0, 1)!,
+    evaluator: pick('evaluator') === undefined ? undefined : oneOf('evaluator', ['cosine', 'margin', 'learned'] as const),
+    maxFalseHitRate: num('maxFalseHitRate', 0, 1),
     eviction: oneOf('eviction', ['lru', 'lfu', 'fifo'] as const),
     maxEntries: num('maxEntries', 0)!,
     maxBytes: num('maxBytes', 0)!,

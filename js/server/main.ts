@@ -25,7 +25,7 @@ export async function startServer(cfg: ServerConfig, log: (s: string) => void = 
     ...storage,
     threshold: cfg.threshold,
     evaluator: cfg.evaluator,
-    ...(cfg.evaluator === 'learned' ? { maxFalseHitRate: cfg.maxFalseHitRate } : {}),
+    maxFalseHitRate: cfg.maxFalseHitRate,
     eviction: cfg.eviction,
     maxEntries: cfg.maxEntries,
     maxBytes: cfg.maxBytes,

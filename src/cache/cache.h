@@ -36,7 +36,7 @@ struct CacheConfig {
   float threshold = 0.9f;              // default cosine threshold for a hit
   std::string evaluator = "cosine";    // "cosine" | "margin" | "learned" (needs a model loaded)
   float margin = 0.02f;                // for "margin": required lead over the runner-up
-  float maxFalseHitRate = 0.05f;       // for "learned": target share of non-duplicates that hit
+  float maxFalseHitRate = 0.02f;       // for "learned": target share of non-duplicates that hit
   uint32_t candidates = 4;             // how many neighbours a lookup ranks and returns
 };
 

@@ -89,6 +89,6 @@ class LearnedEvaluator final : public SimilarityEvaluator {
 // "cosine", "margin" or "learned" (needs model); INVALID_ARGUMENT otherwise.
 std::unique_ptr<SimilarityEvaluator> makeEvaluator(const std::string& kind, float margin,
                                                    std::shared_ptr<const EvaluatorModel> model = nullptr,
-                                                   float maxFalseHitRate = 0.05f);
+                                                   float maxFalseHitRate = 0.02f);
 
 }  // namespace semcache

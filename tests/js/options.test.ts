@@ -79,7 +79,6 @@ it('documents each default as the one applied', async () => {
   const r = resolveOptions({ embedder }, embedder, 16, d);
   const applied: Record<string, unknown> = {
     snapshotIntervalMs: r.snapshotIntervalMs,
-    evaluator: r.evaluator,
     maxFalseHitRate: r.core.maxFalseHitRate,
     margin: r.core.margin,
     space: r.core.space,
@@ -100,6 +99,8 @@ it('documents each default as the one applied', async () => {
     else expect(doc, key).toBe(value);
   }
   expect(docs.get('threshold')).toMatch(new RegExp(`else ${d.threshold.toFixed(1)}\\.`));
+  // an embedder with no calibrated evaluator of its own (this one) gets the documented fallback
+  expect(docs.get('evaluator')).toMatch(new RegExp(`else '${r.evaluator}'\\.`));
   const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+)\), efConstruction \((\d+)\), efSearch \((\d+)\)/.exec(docs.get('index') ?? '');
   expect(idx?.slice(1).map(Number)).toEqual([d.flatLimit, d.M, d.efConstruction, d.efSearch]);
 });

@@ -320,14 +320,14 @@ describe('file store', () => {
     const scans = countScans(store);
     const c = await SemanticCache.open({ embedder, store, threshold: 0.8, index: { flatLimit: 8 } });
     expect(scans.n).toBe(1);
-    expect(c.stats().entries).toBe(40);
+    expect((await c.stats()).entries).toBe(40);
     expect(await c.get('how do I reset router model 17 to factory settings please')).toMatchObject({ hit: true, answer: 'answer 17' });
     await c.close();
     const again = new NodeSqliteStore(file);
     const rescans = countScans(again);
     const c2 = await SemanticCache.open({ embedder, store: again, threshold: 0.8, index: { flatLimit: 8 } });
     expect(rescans.n).toBe(0);  // close() wrote a snapshot this build reads
-    expect(c2.stats().entries).toBe(40);
+    expect((await c2.stats()).entries).toBe(40);
     expect(await c2.get('how do I reset router model 5 to factory settings please')).toMatchObject({ hit: true, answer: 'answer 5' });
     await c2.close();
   });

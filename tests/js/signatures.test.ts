@@ -9,7 +9,7 @@ import { MemoryStore, SemanticCache } from 'semcache';
 import { root, toyEmbedder } from './helpers.js';
 
 // The bundled model's projection is fitted to USE lite: an embedder of that family (by id).
-const embedder = { id: 'use-lite-test', dimensions: 512, embed: toyEmbedder(512) };
+const embedder = { id: 'use-lite-cache-q8@test', dimensions: 512, embed: toyEmbedder(512) };
 const evaluatorModel = new Uint8Array(fs.readFileSync(path.join(root, 'dist/models/evaluator/model.bin')));
 
 const CACHED = ['How do I learn Python?', 'best laptop in 2016', 'is coffee good for you', 'What is 5 kg in pounds?', 'Why do cats purr?'];

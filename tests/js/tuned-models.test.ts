@@ -10,9 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { OnnxEmbedder } from 'semcache';
 import { checkTuned, MAX_WEIGHTS_BYTES } from '../../tools/convert-use/tuned.mjs';
 import { QQP_FILE } from '../../bench/lib/quality-data.mjs';
+import { MANIFEST as EVALUATOR_MANIFEST, readCommitted } from '../../tools/evaluator-artifact.mjs';
 import { root } from './helpers.js';
 
-const names = fs.readdirSync(path.join(root, 'models')).filter((n) => fs.existsSync(path.join(root, 'models', n, 'manifest.json')));
+const isTuned = (n: string) => {
+  const f = path.join(root, 'models', n, 'manifest.json');
+  return fs.existsSync(f) && JSON.parse(fs.readFileSync(f, 'utf8')).format === 'semcache-tuned-weights';
+};
+const names = fs.readdirSync(path.join(root, 'models')).filter(isTuned);
 
 describe('committed tuned models', () => {
   it('are there: the default encoder at least', () => {
@@ -31,7 +36,9 @@ describe('committed tuned models', () => {
       expect(manifest.data.sha256).toMatch(/^[0-9a-f]{64}$/);
       if (fs.existsSync(QQP_FILE)) expect(manifest.data.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(QQP_FILE)).digest('hex'));
       // the build converted these weights
-      const built = JSON.parse(fs.readFileSync(path.join(root, 'dist/models', name, 'manifest.json'), 'utf8'));
+      // (the pair model is the quality bench's, converted into build/, not shipped)
+      const builtDir = name === 'pair' ? path.join(root, 'build/models', name) : path.join(root, 'dist/models', name);
+      const built = JSON.parse(fs.readFileSync(path.join(builtDir, 'manifest.json'), 'utf8'));
       expect(built.tuned.weightsSha256).toBe(manifest.weights.sha256);
     });
   }
@@ -45,6 +52,31 @@ describe('committed tuned models', () => {
       bytes[bytes.length - 3]! ^= 1;
       fs.writeFileSync(path.join(tmp, 'weights.safetensors'), bytes);
       expect(() => checkTuned(tmp)).toThrow(/sha256/);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('the learned evaluator: committed bytes match their manifest, the build installed them, trained for the default encoder', async () => {
+    const { manifest, bytes } = readCommitted();
+    expect(manifest.recipe.command).toBe('npm run retrain:evaluator');
+    expect(Number.isInteger(manifest.recipe.seed)).toBe(true);
+    if (fs.existsSync(QQP_FILE)) expect(manifest.data.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(QQP_FILE)).digest('hex'));
+    expect(fs.readFileSync(path.join(root, 'dist/models/evaluator/model.bin')).equals(bytes)).toBe(true);
+    const tuned = await OnnxEmbedder.load();
+    try {
+      expect(manifest.embedder).toBe(tuned.id);
+    } finally {
+      await tuned.dispose();
+    }
+    // one flipped byte is refused, naming the file
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-evaluator-'));
+    try {
+      fs.copyFileSync(EVALUATOR_MANIFEST, path.join(tmp, 'manifest.json'));
+      const flipped = Buffer.from(bytes);
+      flipped[flipped.length >> 1]! ^= 1;
+      fs.writeFileSync(path.join(tmp, 'model.bin'), flipped);
+      expect(() => readCommitted(tmp)).toThrow(/model\.bin: sha256 .* is not the manifest's/);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
