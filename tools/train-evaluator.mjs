@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { qqpSplit } from '../bench/lib/quality-data.mjs';
 import { cachedEmbedder } from '../bench/lib/embed-cache.mjs';
 import { trainProjection } from './train-projection.mjs';
+import { rng } from './finetune-encoder/augment.mjs';
 import { COMMITTED, commitModel, installCommitted } from './evaluator-artifact.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -179,17 +180,6 @@ const E = fit.map((r) => {
   for (let i = 0; i < D; i++) (e[i] = D * r.q[i] * r.c[i]), (e[D + i] = Math.sqrt(D) * Math.abs(r.q[i] - r.c[i]));
   return e;
 });
-
-function rng(seed) {  // mulberry32
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function train_(H) {
   const rand = rng(SEED + H);

@@ -1,5 +1,5 @@
 // semcache in a strict TypeScript project: the snippets of README.md, docs/install.md and
-// docs/adapters.md (with the SDKs they use) as .ts files, compiled with `tsc --noEmit` under moduleResolution "bundler" and "node16", with the
+// the README adapter snippets (with the SDKs they use) as .ts files, compiled with `tsc --noEmit` under moduleResolution "bundler" and "node16", with the
 // package's own .d.ts checked too (skipLibCheck off).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { devVersion, project, snippet, tryRun } from './helpers.js';
@@ -24,7 +24,7 @@ const files = {
   'src/browser.ts': snippet('vite'),
   // the worker snippet is JavaScript (its class fields are untyped); its entry's types are checked here
   'src/edge.ts': "import { createEdgeFetch, edgeConfig, type EdgeEnv } from 'semcache/edge';\nexport const fetchHandler = createEdgeFetch();\nexport const config = (env: EdgeEnv) => edgeConfig(env);\n",
-  // the SDK adapters (docs/adapters.md), against the SDKs' own types
+  // the SDK adapters (the README snippets), against the SDKs' own types
   'src/openai.ts': `${snippet('openai')}\nexport {};\n`,
   'src/ai-sdk.ts': `${snippet('ai-sdk')}\nexport {};\n`,
   'src/langchain.ts': `${snippet('langchain')}\nexport {};\n`,

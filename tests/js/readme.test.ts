@@ -1,6 +1,6 @@
 // The README's snippets must work as written: the Node usage example (with its two placeholders
 // defined) runs in Node; the edge worker snippet runs in workerd (Miniflare), its package imports
-// pointed at this repository's dist/ as a consumer's bundler would resolve them. docs/adapters.md's
+// pointed at this repository's dist/ as a consumer's bundler would resolve them. The
 // snippet of each SDK adapter runs as a module against the fake upstream (the SDKs read
 // OPENAI_BASE_URL and OPENAI_API_KEY).
 import fs from 'node:fs';
@@ -79,7 +79,7 @@ it('runs the README edge worker snippet in workerd', async () => {
   }
 });
 
-describe('docs/adapters.md snippets', () => {
+describe('the README adapter snippets', () => {
   let upstream: Awaited<ReturnType<typeof startFakeUpstream>>;
   const dir = path.join(root, 'build/snippets');
   beforeAll(async () => {
@@ -94,19 +94,19 @@ describe('docs/adapters.md snippets', () => {
     await upstream?.close();
   });
 
-  const doc = () => fs.readFileSync(path.join(root, 'docs/adapters.md'), 'utf8');
-  for (const name of ['openai', 'ai-sdk', 'langchain']) {
-    it(`runs the ${name} snippet: the paraphrase is answered from the cache`, async () => {
-      const code = new RegExp(`<!-- consumer: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(doc())?.[1];
+  for (const [file, name] of ['README.md'].flatMap((f) => ['openai', 'ai-sdk', 'langchain'].map((n) => [f, n] as const))) {
+    it(`runs the ${name} snippet of ${file}: the paraphrase is answered from the cache`, async () => {
+      const doc = fs.readFileSync(path.join(root, file), 'utf8');
+      const code = new RegExp(`<!-- consumer: ${name} -->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(doc)?.[1];
       expect(code).toBeDefined();
       expect(code!.split('\n').filter((l) => l.trim()).length).toBeLessThanOrEqual(12);  // short
       const logs: unknown[][] = [];
       (globalThis as { __snippetLogs?: unknown[][] }).__snippetLogs = logs;
       // inside the repository, so that 'semcache' resolves to this package and the SDKs to node_modules
-      const file = path.join(dir, `${name}.mjs`);
-      fs.writeFileSync(file, `const console = { log: (...a) => globalThis.__snippetLogs.push(a) };\n${code}`);
+      const script = path.join(dir, `${path.basename(file, '.md')}-${name}.mjs`);
+      fs.writeFileSync(script, `const console = { log: (...a) => globalThis.__snippetLogs.push(a) };\n${code}`);
       const calls = upstream.calls.length;
-      await import(`${file}?t=${Date.now()}`);
+      await import(`${script}?t=${Date.now()}`);
       expect(upstream.calls.length - calls).toBe(1);
       expect(logs).toHaveLength(2);
       expect(logs[1]![0]).toBe(logs[0]![0]);

@@ -46,7 +46,11 @@ def embed_all(model, ids, idx, batch=256, max_len=128):
 
 def pair_metrics(emb, pairs):
     """AUC and duplicates hit at <= 5% / 2% false hits for cosine on (a, b, label) pairs."""
-    s = torch.stack([(emb[a] * emb[b]).sum() for a, b, _ in pairs])
+    return score_metrics(torch.stack([(emb[a] * emb[b]).sum() for a, b, _ in pairs]), pairs)
+
+
+def score_metrics(s, pairs):
+    """The same for any score s of the pairs (higher = more alike)."""
     y = torch.tensor([l for _, _, l in pairs])
     pos, neg = s[y == 1], s[y == 0].sort(descending=True).values
     res = {}

@@ -22,6 +22,7 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 import weights  # noqa: E402
 from model import UseLite, pad  # noqa: E402
+from train import score_metrics as metrics  # noqa: E402
 
 SEP = 2
 RECIPE_VERSION = "1"
@@ -52,18 +53,6 @@ def scores(model, ids, pairs, side, batch=128):
             rows = [pair_ids(ids, a, b, side) for a, b, _ in pairs[k : k + batch]]
             out.append(torch.sigmoid(model(*pad(rows))))
     return torch.cat(out)
-
-
-def metrics(s, pairs):
-    y = torch.tensor([l for _, _, l in pairs])
-    pos, neg = s[y == 1], s[y == 0].sort(descending=True).values
-    res = {}
-    for rate in (0.05, 0.02):
-        t = neg[int(rate * len(neg))]
-        res[f"dup_hit_at_{int(rate * 100)}pct"] = round((pos > t).float().mean().item() * 100, 1)
-    ranks = torch.cat([pos, neg]).argsort().argsort().float()
-    res["auc"] = round(((ranks[: len(pos)].sum() - len(pos) * (len(pos) - 1) / 2) / (len(pos) * len(neg))).item(), 4)
-    return res
 
 
 def main():
