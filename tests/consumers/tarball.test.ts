@@ -69,10 +69,12 @@ describe('the tarball', () => {
     const extra = [...files].filter((f) => !reached.has(f) && !/\.d\.m?ts$|\.js\.map$|^package\.json$|^README\.md$|^LICENSE/.test(f) && !typeOnly(f));
     expect(extra).toEqual([]);
     // the default encoder, from its manifest: the int8 variant and its vocab; not the fp32 model
-    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'dist/models/use-lite/manifest.json'), 'utf8'));
-    expect(files).toContain(`dist/models/use-lite/${manifest.variants.q8.file}`);
-    expect(files).toContain('dist/models/use-lite/vocab.json');
-    expect(files).not.toContain(`dist/models/use-lite/${manifest.model.file}`);
+    // (the tuned use-lite-cache; the original use-lite is not packed)
+    const manifest = JSON.parse(fs.readFileSync(path.join(unpacked, 'dist/models/use-lite-cache/manifest.json'), 'utf8'));
+    expect(files).toContain(`dist/models/use-lite-cache/${manifest.variants.q8.file}`);
+    expect(files).toContain('dist/models/use-lite-cache/vocab.json');
+    expect(files).not.toContain(`dist/models/use-lite-cache/${manifest.model.file}`);
+    expect([...files].filter((f) => f.startsWith('dist/models/use-lite/'))).toEqual([]);
     expect(files).toContain('dist/models/evaluator/model.bin');
   });
 
