@@ -31,6 +31,7 @@ export class Snapshots {
   /** The seq of the snapshot the store holds (saved or loaded here), -1 when unknown or none. */
   private snapshotSeq = -1;
   private snapshotting?: Promise<void>;
+  private saving?: Promise<void>;
   private timer?: ReturnType<typeof setTimeout>;
   private closed = false;
 
@@ -93,7 +94,18 @@ export class Snapshots {
     await this.snapshotting?.catch(() => {});
   }
 
-  private async save() {
+  /** One snapshot at a time: the core has one snapshot cursor, and a second writer started
+   * between the first one's slices (flush() while the timer's snapshot runs) would end it. */
+  private save(): Promise<void> {
+    const run = (this.saving ?? Promise.resolve()).catch(() => {}).then(() => this.saveNow());
+    const tracked = run.finally(() => {
+      if (this.saving === tracked) this.saving = undefined;
+    });
+    this.saving = tracked;
+    return run;
+  }
+
+  private async saveNow() {
     this.writer.writesSinceSnapshot = 0;
     try {
       const seq = await writeSnapshotSliced(this.c.core, this.store, () => this.writer.seq);

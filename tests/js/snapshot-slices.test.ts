@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeSqliteStore, SemanticCache } from 'semcache';
+import { MemoryStore, NodeSqliteStore, SemanticCache } from 'semcache';
 import type { CacheCore, SemcacheCoreModule } from '../../dist/wasm/semcache_core.mjs';
 import { loadSnapshotStreamed, writeSnapshotSliced } from '../../dist/snapshots.js';
 import { loadModule, near, randomUnit, rng, toyEmbedder } from './helpers.js';
@@ -129,6 +129,29 @@ describe('a checkpoint in a SemanticCache', () => {
     expect((await c2.stats()).entries).toBe(entries);
     expect(await c2.get('question asked during the checkpoint 2')).toMatchObject({ hit: true, answer: 'late 2' });
     expect(await c2.get('how do I configure router model 99 please')).toMatchObject({ hit: true, answer: 'answer 99' });
+    await c2.close();
+  });
+  it('a flush() whose own writes start a background checkpoint waits for it instead of ending it', async () => {
+    // The memory store holds a snapshot's slices itself (no sink whose I/O would space them
+    // out), so two writers would interleave slice by slice.
+    const embedder = toyEmbedder(256);
+    const store = new MemoryStore();
+    const open = (snapshotEvery: number) =>
+      SemanticCache.open({ embedder, store, threshold: 0.8, snapshotEvery, snapshotIntervalMs: 0, index: { flatLimit: 64 } });
+    const c = await open(3000);
+    for (let i = 0; i < 2999; i++) await c.put(`how do I configure router model ${i}`, `answer ${i}`);
+    // a hit leaves a touch pending: flush() writes it, which is write 3000 and starts the
+    // checkpoint (many slices), then flush() wants its own snapshot too
+    expect(await c.get('how do I configure router model 5 please')).toMatchObject({ hit: true });
+    await c.flush();
+    expect((await c.stats()).cacheErrors).toBe(0);
+    await c.close();
+    let scans = 0;
+    const scan = store.scan.bind(store);
+    store.scan = (f) => (scans++, scan(f));
+    const c2 = await open(0);
+    expect(scans).toBe(0);  // the snapshot flush() wrote is whole
+    expect((await c2.stats()).entries).toBe(2999);
     await c2.close();
   });
 });
