@@ -5,7 +5,8 @@
 //  - hits: the same questions lower-cased (a different prompt, so no exact-match shortcut: the
 //    embedding, the search and the store all run; USE is case-sensitive, so some of these miss
 //    at the 0.95 default and are counted apart);
-//  - page: the demo's time to answer for hits, as the page measures it (embed + search + answer).
+//  - page: the demo's time to answer, as the page measures it: semantic, exact and remote hits
+//    and the bare embedding, with the prompt embedded in the cache's worker and on the page.
 //   node bench/e2e.mjs [--n 500] [--page 30] [--max-tokens 16]
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,50 +55,100 @@ for (const q of questions) {
 }
 log(`e2e: http ${hit.length} hits, ${miss.length} misses, ${unexpected} other`);
 
-// The page: one miss, then hits; the page's own "time to answer" figure.
+// The page, as the demo measures its "time to answer", once with the prompt embedded in the
+// cache's worker (the demo's default) and once on the page (`?embed=page`), each in a fresh
+// page of one profile, samples interleaved:
+//  - semantic hits: a paraphrase of the cached question (embedded, searched, read);
+//  - exact hits: the cached question in another case and without its "?" (the same normalized
+//    text: answered without embedding);
+//  - remote hits: questions that only the server holds (its HTTP phase above cached them): a
+//    local miss, then the server's hit, written to this device;
+//  - the bare embedding: ORT's run() alone on a pre-tokenized question, on the page, after the
+//    same idle gap as a question (a frame, then a task).
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-e2e-'));
 const ctx = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const page = await ctx.newPage();
-await page.goto(`${server.url}/`);
-await page.waitForFunction(() => !document.getElementById('question').disabled, null, { timeout: 120_000 });
-// The answer is awaited with a MutationObserver, which runs only when the page changes the DOM
-// (after it took its time): polling for it would compete with the page for its main thread.
-const ask = async (q) => {
-  await page.waitForFunction(() => !document.getElementById('send').disabled);  // the page is idle
-  const before = await page.locator('.msg.bot').count();
-  const answered = page.evaluate((n) => new Promise((resolve) => {
-    const seen = () => {
-      const a = document.querySelectorAll('.msg.bot')[n];
-      const m = a?.querySelector('.meta');
-      if (!m) return;
-      obs.disconnect();
-      resolve({ result: a.dataset.result, ms: (m.querySelector('.ms') ?? m.lastElementChild)?.textContent, split: m.querySelector('.split')?.textContent });
+const SEED = 'How do I learn Python quickly?';
+const PARAPHRASE = 'What is the fastest way to learn Python?';
+const REPEAT = 'HOW DO I LEARN PYTHON QUICKLY';
+let remoteNext = 0;  // questions[] the server holds; each is asked by one page, once
+async function measurePage(embed) {
+  const page = await ctx.newPage();
+  await page.goto(`${server.url}/?embed=${embed}`);
+  await page.waitForFunction(() => !document.getElementById('question').disabled, null, { timeout: 180_000 });
+  // The answer is awaited with a MutationObserver, which runs only when the page changes the
+  // DOM (after it took its time): polling for it would compete with the page for its thread.
+  const ask = async (q) => {
+    await page.waitForFunction(() => !document.getElementById('send').disabled);  // the page is idle
+    const before = await page.locator('.msg.bot').count();
+    const answered = page.evaluate((n) => new Promise((resolve) => {
+      const seen = () => {
+        const a = document.querySelectorAll('.msg.bot')[n];
+        const m = a?.querySelector('.meta');
+        if (!m) return;
+        obs.disconnect();
+        resolve({ result: a.dataset.result, exact: a.dataset.exact, tier: a.dataset.tier, ms: (m.querySelector('.ms') ?? m.lastElementChild)?.textContent, split: m.querySelector('.split')?.textContent });
+      };
+      const obs = new MutationObserver(seen);
+      obs.observe(document.getElementById('messages'), { childList: true, subtree: true });
+    }), before);
+    await page.fill('#question', q);
+    await page.click('#send');
+    const r = await answered;
+    const ms = /^([\d.]+) ms$/.exec(r.ms ?? '');
+    return { ...r, ms: r.result === 'hit' && ms ? Number(ms[1]) : undefined };
+  };
+  // A session of its own for the bare embedding: the bundled int8 model, warmed as the demo warms its.
+  await page.evaluate(async () => {
+    const ort = await import('/ort/ort.wasm.bundle.min.mjs');
+    const { OnnxEmbedder } = await import('/dist/embedders/onnx.js');
+    const e = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/' });
+    const [ids] = e.tokenize(['What is the fastest way to learn Python?']);
+    const feeds = () => ({ input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]), lengths: new ort.Tensor('int32', Int32Array.of(ids.length), [1]) });
+    const run = () => e.session.session.run(feeds());
+    for (let i = 0; i < 30; i++) await run();
+    window.bareEmbed = async () => {
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      const f = feeds();
+      const t = performance.now();
+      await e.session.session.run(f);
+      return performance.now() - t;
     };
-    const obs = new MutationObserver(seen);
-    obs.observe(document.getElementById('messages'), { childList: true, subtree: true });
-  }), before);
-  await page.fill('#question', q);
-  await page.click('#send');
-  return answered;
-};
-await ask('How do I learn Python quickly?');
-const pageHit = [];
-const pageSplit = { embed: [], search: [], read: [] };
-for (let i = 0; i < PAGE; i++) {
-  const r = await ask(i % 2 ? 'What is the fastest way to learn Python?' : 'how do I learn Python quickly?');
-  const ms = /^([\d.]+) ms$/.exec(r.ms ?? '');
-  if (r.result === 'hit' && ms) pageHit.push(Number(ms[1]));
-  // "(embed 2.4 · search 0.1 · read 0.3)": where the page's time went
-  const [embed, search, read] = (r.split ?? '').match(/[\d.]+/g)?.map(Number) ?? [];
-  if (r.result === 'hit' && embed !== undefined) pageSplit.embed.push(embed), pageSplit.search.push(search), pageSplit.read.push(read);
+  });
+  const first = await ask(SEED);  // GPT-2 the first time; later pages find it cached
+  const out = { embed, semantic: [], exact: [], remote: [], bare: [], split: { embed: [], search: [], read: [] }, other: [] };
+  if (first.result === 'error') throw new Error(`e2e: the page failed on its first question (${embed})`);
+  for (let i = 0; i < PAGE; i++) {
+    const s = await ask(PARAPHRASE);
+    if (s.ms !== undefined && s.exact === 'false' && s.tier === 'local') {
+      out.semantic.push(s.ms);
+      // "(embed 2.4 · search 0.1 · read 0.3)": where the page's time went
+      const [e, se, rd] = (s.split ?? '').match(/[\d.]+/g)?.map(Number) ?? [];
+      if (e !== undefined) out.split.embed.push(e), out.split.search.push(se), out.split.read.push(rd);
+    } else out.other.push(`semantic: ${s.result}/${s.exact}/${s.tier}`);
+    out.bare.push(await page.evaluate(() => window.bareEmbed()));
+    const x = await ask(i % 2 ? REPEAT : SEED);
+    if (x.ms !== undefined && x.exact === 'true') out.exact.push(x.ms);
+    else out.other.push(`exact: ${x.result}/${x.exact}`);
+    const q = questions[remoteNext++ % questions.length];
+    const r = await ask(q);
+    if (r.ms !== undefined && r.tier === 'next') out.remote.push(r.ms);
+    else out.other.push(`remote: ${r.result}/${r.tier}`);
+  }
+  await page.close();
+  log(`e2e: page (embed in ${embed}): ${out.semantic.length} semantic, ${out.exact.length} exact, ${out.remote.length} remote hits of ${PAGE} each${out.other.length ? `; other: ${[...new Set(out.other)].join(', ')}` : ''}`);
+  return out;
 }
+const inWorker = await measurePage('worker');
+const onPage = await measurePage('page');
 await ctx.close();
 fs.rmSync(profile, { recursive: true, force: true });
 await server.close();
-log(`e2e: page ${pageHit.length}/${PAGE} hits; load average ${os.loadavg()[0].toFixed(1)}`);
+log(`e2e: load average ${os.loadavg()[0].toFixed(1)}`);
+const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
+const p50 = (xs) => (xs.length ? pct(xs, 0.5) : null);
 
 console.log(
   JSON.stringify({
@@ -105,13 +156,28 @@ console.log(
     http_hit_p99_ms: pct(hit, 0.99),
     http_miss_p50_ms: pct(miss, 0.5),
     http_miss_p99_ms: pct(miss, 0.99),
-    page_hit_p50_ms: pct(pageHit, 0.5),
-    page_hit_embed_p50_ms: pct(pageSplit.embed, 0.5),
-    page_hit_search_p50_ms: pct(pageSplit.search, 0.5),
-    page_hit_read_p50_ms: pct(pageSplit.read, 0.5),
+    // the demo's default: the prompt embedded in the cache's worker
+    page_hit_p50_ms: p50(inWorker.semantic),
+    page_exact_hit_p50_ms: p50(inWorker.exact),
+    page_remote_hit_p50_ms: p50(inWorker.remote),
+    page_embed_only_p50_ms: p50(inWorker.bare),
+    page_hit_over_embed: ratio(p50(inWorker.semantic), p50(inWorker.bare)),
+    page_exact_over_semantic: ratio(p50(inWorker.exact), p50(inWorker.semantic)),
+    page_hit_embed_p50_ms: p50(inWorker.split.embed),
+    page_hit_search_p50_ms: p50(inWorker.split.search),
+    page_hit_read_p50_ms: p50(inWorker.split.read),
+    // the same with the prompt embedded on the page (?embed=page), in the same run
+    embed_on_page: {
+      page_hit_p50_ms: p50(onPage.semantic),
+      page_exact_hit_p50_ms: p50(onPage.exact),
+      page_remote_hit_p50_ms: p50(onPage.remote),
+      page_embed_only_p50_ms: p50(onPage.bare),
+      page_hit_over_embed: ratio(p50(onPage.semantic), p50(onPage.bare)),
+      page_exact_over_semantic: ratio(p50(onPage.exact), p50(onPage.semantic)),
+    },
     http_hits: hit.length,
     http_misses: miss.length,
-    page_hits: pageHit.length,
+    page_samples: PAGE,
     load_avg_1m: Math.round(os.loadavg()[0] * 10) / 10,
   }),
 );

@@ -64,6 +64,35 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
   EXPECT_EQ(c.find(1)->hits, 2u);
 }
 
+TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {
+  CacheConfig cfg = config();
+  cfg.normalizedKeys = true;
+  Cache c(cfg);
+  auto a = c.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
+  auto hit = c.lookupExact("s", "  HOW do i   boil an EGG? ", 1001);
+  EXPECT_TRUE(hit.hit && hit.exact);
+  EXPECT_EQ(hit.id, a.id);
+  EXPECT_FALSE(c.lookupExact("s", "How do I boil an eggs?", 1001).hit);
+  // one entry per normalized prompt: the newer text replaces the older
+  auto b = c.put("s", "how do i boil an egg?", row(1), kDim, 100, 1002, 0);
+  EXPECT_EQ(b.replaced, a.id);
+  EXPECT_EQ(c.stats().entries, 1u);
+  // verbatim keys (the default) keep them apart
+  Cache v(config());
+  v.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
+  EXPECT_FALSE(v.lookupExact("s", "how do i boil an egg?", 1001).hit);
+  // the key kind is fixed, and a snapshot of one kind is refused by a cache of the other
+  cfg.normalizedKeys = false;
+  EXPECT_EQ(codeOf([&] { c.configure(cfg); }), "INVALID_ARGUMENT");
+  auto snap = c.snapshot(1);
+  EXPECT_EQ(codeOf([&] { v.loadSnapshot(snap.data(), snap.size()); }), "SNAPSHOT_MISMATCH");
+  CacheConfig same = config();
+  same.normalizedKeys = true;
+  Cache d(same);
+  d.loadSnapshot(snap.data(), snap.size());
+  EXPECT_TRUE(d.lookupExact("s", "HOW DO I BOIL AN EGG?", 1003).hit);
+}
+
 TEST_F(CacheTest, LookupNormalizesAndReturnsRankedCandidates) {
   Cache c(config());
   for (size_t i = 0; i < 10; ++i) c.put("s", "p" + std::to_string(i), row(i), kDim, 1, 0, 0);
