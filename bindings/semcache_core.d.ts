@@ -29,7 +29,7 @@ export interface CoreConfig {
   margin?: number;
   maxFalseHitRate?: number;
   candidates?: number;
-  /** Exact-match keys hash the prompt's normalized form (normalizePrompt). Fixed at creation. Default false. */
+  /** Exact-match keys hash the prompt's normalized form (normalizePrompt). Fixed at creation. Default true. */
   normalizedKeys?: boolean;
 }
 

@@ -33,12 +33,10 @@ import type {
   PutOptions,
   PutResult,
   SemanticCacheStats,
-  WorkerEmbedderOptions,
 } from './api.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
-import { BUNDLED_MODELS } from './embedders/use-lite.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
@@ -47,15 +45,14 @@ import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkPrompt, checkVector, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
 import { loadCore } from './wasm.js';
+import { wireEmbedder, workerOptions } from './opfs-wire.js';
 import {
   RELAYED_VERBS,
   type OpfsEvents,
   type OpfsProtocol,
   type RelayedVerb,
   type VerifyEvent,
-  type WireEmbedderOptions,
   type WireGetOptions,
-  type WorkerCacheOptions,
 } from './workers/opfs-protocol.js';
 
 type Verb = keyof OpfsProtocol & string;
@@ -375,32 +372,4 @@ export class OpfsSemanticCache implements OpfsCache {
     }
     return handlers as unknown as RpcHandlers<OpfsProtocol, OpfsEvents>;
   }
-}
-
-/** The options the worker's cache opens with: data only (the embedder and verifier stay here). */
-function workerOptions(o: OpfsCacheOptions): WorkerCacheOptions {
-  const { embedder: _e, workerEmbedder: _we, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, next: _x, share: _h, storageShare: _b, persist: _p, evaluatorModel, ...data } = o;
-  if (evaluatorModel === undefined || evaluatorModel instanceof Uint8Array) return { ...data, evaluatorModel };
-  // A relative URL means this page's, not the worker script's.
-  return { ...data, evaluatorModel: new URL(evaluatorModel, globalThis.location?.href).href };
-}
-
-/** workerEmbedder as data for the worker: URLs made absolute against this page (the worker's
- * own base is its script's), the progress callback kept here. */
-function wireEmbedder(w: WorkerEmbedderOptions): WireEmbedderOptions {
-  const { onProgress: _p, model, tokenizer, wasmPaths, ort, ...data } = w;
-  const abs = (u: string | URL) => new URL(String(u), globalThis.location?.href).href;
-  const bundled = typeof model === 'string' && (BUNDLED_MODELS as readonly string[]).includes(model);
-  return {
-    ...data,
-    model: model === undefined || bundled || model instanceof Uint8Array ? (model as string | Uint8Array | undefined) : abs(model),
-    tokenizer: tokenizer === undefined ? undefined : abs(tokenizer),
-    ort: ort === undefined ? undefined : abs(ort),
-    wasmPaths:
-      wasmPaths === undefined
-        ? undefined
-        : typeof wasmPaths === 'string' || wasmPaths instanceof URL
-          ? abs(wasmPaths)
-          : { mjs: wasmPaths.mjs === undefined ? undefined : abs(wasmPaths.mjs), wasm: wasmPaths.wasm === undefined ? undefined : abs(wasmPaths.wasm) },
-  };
 }

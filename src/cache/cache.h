@@ -40,8 +40,9 @@ struct CacheConfig {
   uint32_t candidates = 4;             // how many neighbours a lookup ranks and returns
   // Exact-match keys hash the prompt's normalized form (text/normalize.h), the form the caller
   // embeds: "How do I…?" and "how do i…" are one key, so a repeat needs no embedding. Fixed
-  // when the cache is created (the keys of stored entries depend on it).
-  bool normalizedKeys = false;
+  // when the cache is created (the keys of stored entries depend on it). Default on, as the JS
+  // API's `normalize`.
+  bool normalizedKeys = true;
 };
 
 struct Entry {

@@ -40,7 +40,7 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
   auto exact = c.lookupExact("s", "How do I boil an egg?", 1001);
   EXPECT_TRUE(exact.hit && exact.exact);
   EXPECT_EQ(exact.id, 1u);
-  EXPECT_FALSE(c.lookupExact("s", "How do I boil an egg", 1001).hit);
+  EXPECT_FALSE(c.lookupExact("s", "How do I boil an eggs?", 1001).hit);
 
   auto close = near(row(0), kDim, 0.05f, 1);  // cosine ~0.96
   auto r = c.lookup("s", close.data(), kDim, 1002, {});
@@ -66,7 +66,7 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
 
 TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {
   CacheConfig cfg = config();
-  cfg.normalizedKeys = true;
+  EXPECT_TRUE(cfg.normalizedKeys) << "the default";
   Cache c(cfg);
   auto a = c.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
   auto hit = c.lookupExact("s", "  HOW do i   boil an EGG? ", 1001);
@@ -77,8 +77,10 @@ TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {
   auto b = c.put("s", "how do i boil an egg?", row(1), kDim, 100, 1002, 0);
   EXPECT_EQ(b.replaced, a.id);
   EXPECT_EQ(c.stats().entries, 1u);
-  // verbatim keys (the default) keep them apart
-  Cache v(config());
+  // verbatim keys keep them apart
+  CacheConfig verbatim = config();
+  verbatim.normalizedKeys = false;
+  Cache v(verbatim);
   v.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
   EXPECT_FALSE(v.lookupExact("s", "how do i boil an egg?", 1001).hit);
   // the key kind is fixed, and a snapshot of one kind is refused by a cache of the other
@@ -86,9 +88,7 @@ TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {
   EXPECT_EQ(codeOf([&] { c.configure(cfg); }), "INVALID_ARGUMENT");
   auto snap = c.snapshot(1);
   EXPECT_EQ(codeOf([&] { v.loadSnapshot(snap.data(), snap.size()); }), "SNAPSHOT_MISMATCH");
-  CacheConfig same = config();
-  same.normalizedKeys = true;
-  Cache d(same);
+  Cache d(config());
   d.loadSnapshot(snap.data(), snap.size());
   EXPECT_TRUE(d.lookupExact("s", "HOW DO I BOIL AN EGG?", 1003).hit);
 }
