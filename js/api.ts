@@ -4,8 +4,10 @@
 import type { Embedder, EmbedFunction } from './embedder.js';
 import type { SemcacheError } from './errors.js';
 import type { ScopeInput } from './scope.js';
+import type { WorkerEmbedderOptions } from './worker-embedder.js';
+
+export type { WorkerEmbedderOptions };
 import type { CacheStore } from './store.js';
-import type { FetchProgress } from './net.js';
 import type { LoadCoreOptions } from './wasm.js';
 
 /** Options of SemanticCache.open. Defaults that the wasm core applies come from the core itself
@@ -115,12 +117,10 @@ export interface NextCache {
  * worker on SQLite in OPFS; the object returned (an OpfsCache) is its proxy. */
 export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm' | 'embedder'> {
   storage: 'opfs';
-  /** An embedder on this page: every get and put embeds here and carries its vector to the
-   * cache's worker. Give this or `workerEmbedder`. */
+  /** Embed on this page (calls carry their vector to the worker); or give `workerEmbedder`. */
   embedder?: Embedder | EmbedFunction;
-  /** Embed in the cache's worker instead (an ONNX model, the bundled one by default): a lookup
-   * is one round trip to the worker (an exact repeat of a prompt there needs no embedding at
-   * all), and the model never runs on this page's main thread. Give this or `embedder`. */
+  /** Embed in the cache's worker (an ONNX model, the bundled one by default): a lookup is one
+   * round trip, an exact repeat embeds nothing, the model never runs on this page's thread. */
   workerEmbedder?: WorkerEmbedderOptions;
   /** The share of the origin's storage quota (navigator.storage.estimate()) this cache's files
    * may take, in (0, 1]. Past it the worker evicts entries by the eviction policy down to 90% of
@@ -136,33 +136,6 @@ export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | '
   workerUrl?: string | URL;
   /** Where the worker imports @sqlite.org/sqlite-wasm from, for pages without a bundler. */
   sqliteUrl?: string;
-}
-
-/** OnnxEmbedder.load's options as they cross to the cache's worker (data only; relative URLs
- * are this page's). */
-export interface WorkerEmbedderOptions {
-  /** A bundled model's name ('use-lite-cache', the default; 'use-lite'), a URL or the bytes. */
-  model?: string | URL | Uint8Array;
-  /** For BERT-style models: tokenizer.json's URL (default: beside the model). */
-  tokenizer?: string | URL;
-  dtype?: 'q8' | 'fp32';
-  pooling?: 'mean' | 'cls';
-  normalize?: boolean;
-  maxLength?: number;
-  batchSize?: number;
-  threshold?: number;
-  /** Keep downloaded files in the Cache API. Default true. */
-  cache?: boolean;
-  /** onnxruntime-web's dist/ folder (or its files) as the app serves them. */
-  wasmPaths?: string | URL | { mjs?: string | URL; wasm?: string | URL };
-  /** The URL of onnxruntime-web's ES module for a worker without a bundler, e.g.
-   * '/ort/ort.wasm.bundle.min.mjs'. Default: `import('onnxruntime-web/wasm')` (bundlers). */
-  ort?: string | URL;
-  /** Throwaway embeddings right after loading, so the first questions do not run the model
-   * while V8 is still tiering its wasm up. Default 0. */
-  warmup?: number;
-  /** Download progress of the model's files, reported on this page. */
-  onProgress?: (p: FetchProgress) => void;
 }
 
 export interface VerifierOptions {
