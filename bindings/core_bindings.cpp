@@ -45,6 +45,7 @@ CacheConfig parseConfig(const val& o, const CacheConfig& base) {
   c.margin = opt<float>(o, "margin", c.margin);
   c.maxFalseHitRate = opt<float>(o, "maxFalseHitRate", c.maxFalseHitRate);
   c.candidates = opt<uint32_t>(o, "candidates", c.candidates);
+  c.normalizedKeys = opt<bool>(o, "normalizedKeys", c.normalizedKeys);
   return c;
 }
 
@@ -67,6 +68,7 @@ val configOut(const CacheConfig& c) {
   o.set("margin", c.margin);
   o.set("maxFalseHitRate", c.maxFalseHitRate);
   o.set("candidates", c.candidates);
+  o.set("normalizedKeys", c.normalizedKeys);
   return o;
 }
 
@@ -139,7 +141,7 @@ class CacheCore {
       o.set("id", r.id);
       o.set("replaced", r.replaced);
       o.set("evicted", idsOut(r.evicted));
-      o.set("promptHash", hex64(Cache::hashPrompt(prompt)));
+      o.set("promptHash", hex64(cache_.exactKey(prompt)));
       return o;
     });
   }

@@ -29,6 +29,8 @@ export interface CoreConfig {
   margin?: number;
   maxFalseHitRate?: number;
   candidates?: number;
+  /** Exact-match keys hash the prompt's normalized form (normalizePrompt). Fixed at creation. Default true. */
+  normalizedKeys?: boolean;
 }
 
 export interface CoreLookupResult {

@@ -4,6 +4,9 @@
 import type { Embedder, EmbedFunction } from './embedder.js';
 import type { SemcacheError } from './errors.js';
 import type { ScopeInput } from './scope.js';
+import type { WorkerEmbedderOptions } from './worker-embedder.js';
+
+export type { WorkerEmbedderOptions };
 import type { CacheStore } from './store.js';
 import type { LoadCoreOptions } from './wasm.js';
 
@@ -112,8 +115,13 @@ export interface NextCache {
 
 /** SemanticCache.open({storage: 'opfs', name}) in a browser page: the cache runs in a dedicated
  * worker on SQLite in OPFS; the object returned (an OpfsCache) is its proxy. */
-export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm'> {
+export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | 'storage' | 'path' | 'clock' | 'wasm' | 'embedder'> {
   storage: 'opfs';
+  /** Embed on this page (calls carry their vector to the worker); or give `workerEmbedder`. */
+  embedder?: Embedder | EmbedFunction;
+  /** Embed in the cache's worker (an ONNX model, the bundled one by default): a lookup is one
+   * round trip, an exact repeat embeds nothing, the model never runs on this page's thread. */
+  workerEmbedder?: WorkerEmbedderOptions;
   /** The share of the origin's storage quota (navigator.storage.estimate()) this cache's files
    * may take, in (0, 1]. Past it the worker evicts entries by the eviction policy down to 90% of
    * it, so writes keep fitting as the quota shrinks (it follows free disk space). Default 0.5. */

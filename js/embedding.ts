@@ -56,6 +56,11 @@ export class Embedding {
     private readonly normalize?: (prompt: string) => string,
   ) {}
 
+  /** The text the embedder is given for a prompt (and the exact-match key's text). */
+  form(prompt: string): string {
+    return this.normalize ? this.normalize(prompt) : prompt;
+  }
+
   /** options.vector when given (checked; possibly the caller's own array), else one embedding. */
   vectorOf(prompt: string, options: Pick<CallOptions, 'vector' | 'signal'>): Promise<Float32Array> {
     if (options.vector === undefined) return this.embedOne(prompt, options.signal);
@@ -68,7 +73,7 @@ export class Embedding {
     const t = performance.now();
     let out: ArrayLike<number>[];
     try {
-      out = await this.embedder.embed([this.normalize ? this.normalize(prompt) : prompt], { signal });
+      out = await this.embedder.embed([this.form(prompt)], { signal });
     } catch (e) {
       if (signal?.aborted) throwIfAborted(signal);
       if (e instanceof SemcacheError) throw e;

@@ -4,6 +4,7 @@ export type {
   OpfsCache,
   SemanticCacheOptions,
   OpfsCacheOptions,
+  WorkerEmbedderOptions,
   VerifierOptions,
   CallOptions,
   GetOptions,

@@ -8,9 +8,11 @@
 // releases the lock), the next tab queued on the lock starts a worker and announces itself;
 // callers then resend what was unanswered (the owner drops duplicates it already ran).
 //
-// Embedding runs on the calling page with the page's embedder (js/embedding.ts, as in-process);
-// calls carry the vector to the worker, so an exact-prompt hit still pays one embedding. The
-// verifier runs here too: the worker asks for it with an event of the lookup (VerifyEvent), and
+// Embedding runs on the calling page with the page's embedder (`embedder`: js/embedding.ts, as
+// in-process), and calls carry the vector to the worker; or in the worker (`workerEmbedder`: the
+// worker loads the model), and calls carry the prompt only: a lookup is then one round trip and
+// an exact repeat embeds nothing (docs/persistence.md says which measured faster). The verifier
+// runs here: the worker asks for it with an event of the lookup (VerifyEvent), and
 // getOrCompute's compute runs here.
 import type {
   ClearOptions,
@@ -35,14 +37,15 @@ import type {
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
-import { SemcacheError } from './errors.js';
+import { SemcacheError, throwIfAborted } from './errors.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
 import { Tiers } from './tiers.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
-import { checkPrompt, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
+import { checkPrompt, checkVector, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
 import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
 import { loadCore } from './wasm.js';
+import { wireEmbedder, workerOptions } from './opfs-wire.js';
 import {
   RELAYED_VERBS,
   type OpfsEvents,
@@ -50,7 +53,6 @@ import {
   type RelayedVerb,
   type VerifyEvent,
   type WireGetOptions,
-  type WorkerCacheOptions,
 } from './workers/opfs-protocol.js';
 
 type Verb = keyof OpfsProtocol & string;
@@ -75,11 +77,17 @@ export class OpfsSemanticCache implements OpfsCache {
   private ready?: Promise<unknown>;
   private release?: () => void;
   private readonly tiers: Tiers;
+  /** The vector length and the embedder's id: the page's, or (workerEmbedder) the worker's. */
+  private dims: number;
+  private embedderId: string;
 
   private constructor(
     private readonly o: OpfsCacheOptions,
-    private readonly embedding: Embedding,
+    /** The page's embedder; undefined when the worker embeds. */
+    private readonly embedding: Embedding | undefined,
   ) {
+    this.dims = embedding?.dimensions ?? 0;
+    this.embedderId = embedding?.embedder.id ?? 'unnamed';
     this.tiers = Tiers.of(o);
     this.tabs = new TabChannel(`semcache-opfs:${o.name}`, `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
     this.remote = new RpcClient<OpfsProtocol, OpfsEvents>(this.tabs.port, { retryOn: RETRY_ON });
@@ -91,24 +99,33 @@ export class OpfsSemanticCache implements OpfsCache {
     if (typeof navigator === 'undefined' || !navigator.locks || typeof BroadcastChannel === 'undefined' || typeof Worker === 'undefined') {
       throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a browser page with Web Locks, BroadcastChannel and workers");
     }
-    const embedder = embedderOf(o);
-    o = withEmbedderDefaults(o, embedder);
     checkVerifier(o.verifier);
     const share = o.storageShare ?? DEFAULT_STORAGE_SHARE;
     if (!(typeof share === 'number' && share > 0 && share <= 1)) throw new SemcacheError('INVALID_ARGUMENT', `storageShare must be a number in (0, 1], got ${String(share)}`);
-    const dimensions = await resolveDimensions(o.dimensions, embedder);
-    // the page embeds, so the page normalizes (the same core function the worker has)
-    const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
-    const c = new OpfsSemanticCache(o, new Embedding(embedder, dimensions, normalize));
+    let embedding: Embedding | undefined;
+    if (o.workerEmbedder === undefined) {
+      const embedder = embedderOf(o);
+      o = withEmbedderDefaults(o, embedder);
+      const dimensions = await resolveDimensions(o.dimensions, embedder);
+      // the page embeds, so the page normalizes (the same core function the worker has)
+      const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
+      embedding = new Embedding(embedder, dimensions, normalize);
+    } else if (o.embedder !== undefined) {
+      throw new SemcacheError('INVALID_ARGUMENT', 'give `embedder` (embed on this page) or `workerEmbedder` (embed in the worker), not both');
+    } else if (!o.workerEmbedder || typeof o.workerEmbedder !== 'object') {
+      throw new SemcacheError('INVALID_ARGUMENT', 'workerEmbedder must be an options object (OnnxEmbedder.load\'s, as data)');
+    }
+    const c = new OpfsSemanticCache(o, embedding);
     // Asked from the page: persist() is not exposed to workers. Its answer shows in stats().
     if (o.persist !== false) await navigator.storage?.persist?.().catch(() => false);
     void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});
     try {
       const s = await c.call('stats', []);
-      if (s.dimensions !== dimensions) {
-        throw new SemcacheError('STORE_MISMATCH', `the cache '${o.name}' is open with ${s.dimensions}-d vectors in another tab, this page embeds ${dimensions}-d`);
+      if (embedding && s.dimensions !== embedding.dimensions) {
+        throw new SemcacheError('STORE_MISMATCH', `the cache '${o.name}' is open with ${s.dimensions}-d vectors in another tab, this page embeds ${embedding.dimensions}-d`);
       }
       c._threshold = s.threshold;
+      if (!embedding) (c.dims = s.dimensions), (c.embedderId = s.embedder);
     } catch (e) {
       await c.close().catch(() => {});
       throw e;
@@ -117,7 +134,7 @@ export class OpfsSemanticCache implements OpfsCache {
   }
 
   get dimensions(): number {
-    return this.embedding.dimensions;
+    return this.dims;
   }
 
   /** The threshold the worker's cache uses (the owner's options). */
@@ -132,11 +149,12 @@ export class OpfsSemanticCache implements OpfsCache {
   /** As SemanticCache.get: here (in the worker), then `next` (from this page) for shared scopes. */
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
     const t0 = performance.now();
-    const vector = await this.vectorOf(prompt, options);
-    const embedMs = options.vector === undefined ? performance.now() - t0 : 0;
-    const r = await this.lookup(prompt, options, vector);
-    // The worker timed its part; the embedding happened here.
-    if (r.timings) r.timings = { ...r.timings, embedMs, totalMs: performance.now() - t0 };
+    const given = await this.vectorOf(prompt, options);
+    const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
+    const { vector: embedded, ...r } = await this.lookup(prompt, options, given);
+    const vector = given ?? embedded;
+    // The worker timed its part (and its embedding, when it embeds).
+    if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), totalMs: performance.now() - t0 };
     if (r.hit || !this.tiers.enabled) return r;
     return this.tiers.afterMiss(prompt, options, r, t0, async (hit) => (await this.store(prompt, hit.answer, { ...options, metadata: hit.metadata }, vector)).id);
   }
@@ -150,11 +168,11 @@ export class OpfsSemanticCache implements OpfsCache {
 
   /** As SemanticCache.getOrCompute: compute runs on this page; cache failures never fail the call. */
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
-    return getOrComputeWith<Float32Array>(prompt, compute, options, {
+    return getOrComputeWith<Float32Array | undefined>(prompt, compute, options, {
       lookup: async () => {
-        const vector = await this.vectorOf(prompt, options);
-        const r = await this.lookup(prompt, options, vector);
-        return r.hit ? { hit: r } : { miss: vector };
+        const given = await this.vectorOf(prompt, options);
+        const { vector, ...r } = await this.lookup(prompt, options, given);
+        return r.hit ? { hit: r } : { miss: given ?? vector };
       },
       store: async (answer, vector, metadata) => (await this.store(prompt, answer, metadata === undefined ? options : { ...options, metadata }, vector)).id,
       failure: (e) => e as Error,
@@ -198,6 +216,7 @@ export class OpfsSemanticCache implements OpfsCache {
   async stats(): Promise<SemanticCacheStats> {
     const s = await this.call('stats', []);
     const next = this.tiers.enabled ? { next: { ...this.tiers.counts } } : {};
+    if (!this.embedding) return { ...s, ...next };  // the worker embeds: its counts are the truth
     return { ...s, ...next, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
   }
 
@@ -246,20 +265,23 @@ export class OpfsSemanticCache implements OpfsCache {
   // ---- internals ----
 
   private transferInfo() {
-    return { embedder: this.embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
+    return { embedder: this.embedderId, dimensions: this.dims };
   }
 
-  private store(prompt: string, answer: string, options: PutOptions, vector: Float32Array): Promise<PutResult> {
+  private store(prompt: string, answer: string, options: PutOptions, vector: Float32Array | undefined): Promise<PutResult> {
     return this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
   }
 
-  /** The prompt's vector (checked as in-process), as a copy of its own: it crosses to the worker. */
-  private async vectorOf(prompt: string, options: GetOptions): Promise<Float32Array> {
+  /** The prompt's vector (checked as in-process), as a copy of its own: it crosses to the worker.
+   * Undefined when the worker embeds and the caller gave none. */
+  private async vectorOf(prompt: string, options: GetOptions): Promise<Float32Array | undefined> {
     checkPrompt(prompt, this.o.maxPromptChars ?? DEFAULT_MAX_PROMPT_CHARS);
-    return (await this.embedding.vectorOf(prompt, options)).slice();
+    if (this.embedding) return (await this.embedding.vectorOf(prompt, options)).slice();
+    throwIfAborted(options.signal);
+    return options.vector === undefined ? undefined : checkVector(options.vector, this.dims, 'options.vector').slice();
   }
 
-  private lookup(prompt: string, options: GetOptions, vector: Float32Array): Promise<GetResult> {
+  private lookup(prompt: string, options: GetOptions, vector: Float32Array | undefined): Promise<GetResult & { vector?: Float32Array }> {
     const v = this.o.verifier;
     const wire: WireGetOptions = { scope: options.scope, threshold: options.threshold, vector };
     if (!v) return this.call('get', [prompt, wire]);
@@ -304,17 +326,21 @@ export class OpfsSemanticCache implements OpfsCache {
       ? new Worker(this.o.workerUrl, { type: 'module', name })
       : new Worker(new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name });
     this.rpc = new RpcClient<OpfsProtocol, OpfsEvents>(this.worker);
-    this.ready = this.rpc.call('open', [
-      {
-        name: this.o.name,
-        dimensions: this.dimensions,
-        embedderId: this.transferInfo().embedder,
-        sqliteUrl: this.o.sqliteUrl,
-        options: workerOptions(this.o),
-        onCorrupt: this.o.onCorrupt,
-        storageShare: this.o.storageShare ?? DEFAULT_STORAGE_SHARE,
-      },
-    ]);
+    const embeds = this.embedding ? { dimensions: this.dims, embedderId: this.embedderId } : { embedder: wireEmbedder(this.o.workerEmbedder!) };
+    this.ready = this.rpc.call(
+      'open',
+      [
+        {
+          name: this.o.name,
+          ...embeds,
+          sqliteUrl: this.o.sqliteUrl,
+          options: workerOptions(this.o),
+          onCorrupt: this.o.onCorrupt,
+          storageShare: this.o.storageShare ?? DEFAULT_STORAGE_SHARE,
+        },
+      ],
+      { onEvent: (p) => this.o.workerEmbedder?.onProgress?.(p) },
+    );
     this.tabs.serve<OpfsProtocol, OpfsEvents>(() => this.relay());
     // Announced once open: every tab, this one included, resends what it sent the last owner.
     await this.ready.then(
@@ -346,12 +372,4 @@ export class OpfsSemanticCache implements OpfsCache {
     }
     return handlers as unknown as RpcHandlers<OpfsProtocol, OpfsEvents>;
   }
-}
-
-/** The options the worker's cache opens with: data only (the embedder and verifier stay here). */
-function workerOptions(o: OpfsCacheOptions): WorkerCacheOptions {
-  const { embedder: _e, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, next: _x, share: _h, storageShare: _b, persist: _p, evaluatorModel, ...data } = o;
-  if (evaluatorModel === undefined || evaluatorModel instanceof Uint8Array) return { ...data, evaluatorModel };
-  // A relative URL means this page's, not the worker script's.
-  return { ...data, evaluatorModel: new URL(evaluatorModel, globalThis.location?.href).href };
 }

@@ -73,6 +73,8 @@ export function resolveOptions(o: SemanticCacheOptions, embedder: Embedder, dime
     margin: o.margin ?? defaults.margin,
     maxFalseHitRate: o.maxFalseHitRate ?? defaults.maxFalseHitRate,
     candidates: o.candidates ?? defaults.candidates,
+    // an exact repeat of the text the embedder sees needs no embedding
+    normalizedKeys: o.normalize === false ? false : defaults.normalizedKeys,
     M: o.index?.M ?? defaults.M,
     efConstruction: o.index?.efConstruction ?? defaults.efConstruction,
     efSearch: o.index?.efSearch ?? defaults.efSearch,

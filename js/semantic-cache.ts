@@ -85,7 +85,7 @@ export class SemanticCache implements SemanticCacheApi {
     this.tiers = Tiers.of(options);
     this.vectors = { embedder: embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
     const transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
-    this[INTERNAL] = { transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count) };
+    this[INTERNAL] = { transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o) => this.lookup(p, o) };
     this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
 
@@ -356,7 +356,8 @@ export class SemanticCache implements SemanticCacheApi {
       this.c.core.remove(r.id);
       return undefined;
     }
-    if (prompt !== undefined && row.prompt !== prompt) return undefined;  // a 64-bit hash collision
+    // a 64-bit hash collision (the key is of the normalized text: "HOW…?" finds "how…")
+    if (prompt !== undefined && row.prompt !== prompt && this.embedding.form(row.prompt) !== this.embedding.form(prompt)) return undefined;
     this.writer.touch(r.id);
     timings.totalMs = now() - t0;
     return {

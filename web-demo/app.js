@@ -29,23 +29,34 @@ function progressNote(part) {
 }
 
 // ---------- loading ----------
+// Where the prompt is embedded: in the cache's worker (the default: a hit is one round trip to
+// it, an exact repeat embeds nothing, and the model never runs on this page's thread) or on
+// this page (`?embed=page`, kept to compare: `npm run bench -- e2e` measures both).
+const embedIn = new URLSearchParams(location.search).get('embed') === 'page' ? 'page' : 'worker';
+const ORT = { ort: '/ort/ort.wasm.bundle.min.mjs', wasmPaths: '/ort/' };
+// A few throwaway inferences: V8 first runs wasm with its baseline compiler and optimizes the
+// hot functions as they run, so the first questions would otherwise pay for the slow code.
+const WARMUP = 30;
+
 async function loadEmbedderAndCache() {
   status('embedder', 'loading', 'loading…');
-  const ort = await import('/ort/ort.wasm.bundle.min.mjs');
-  // On the page, not in ORT's proxy worker: one int8 inference is ~2-3 ms (well inside a frame),
-  // and the extra worker hop would cost about as much again on every question.
-  const embedder = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/', onProgress: progressNote('embedder') });
-  // A few throwaway inferences: V8 first runs wasm with its baseline compiler and optimizes the
-  // hot functions as they run, so the first questions would otherwise pay for the slow code.
-  for (let i = 0; i < 30; i++) await embedder.embed(['What is the fastest way to warm up an encoder?']);
-  status('embedder', 'ready', `USE lite tuned for caching, ${embedder.dimensions}-d`);
   status('cache', 'loading', 'opening…');
-  state.cache = await openCache(embedder);
-  // the default setting: the model's calibrated evaluator (learned, at 2% false hits on QQP)
+  ({ cache: state.cache, embedIn: state.embedIn } = await openCache());
   const s = await state.cache.stats();
+  status('embedder', 'ready', `USE lite tuned for caching, ${s.dimensions}-d, ${state.embedIn === 'worker' ? "in the cache's worker" : 'on this page'}`);
+  // the default setting: the model's calibrated evaluator (learned, at 2% false hits on QQP)
   state.rule = s.evaluator === 'learned' ? { key: 'score', name: 'p', t: s.evaluatorThreshold } : { key: 'similarity', name: 'cosine', t: s.threshold };
   $('threshold').textContent = `${s.evaluator} ${state.rule.name} ≥ ${state.rule.t.toFixed(2)}`;
-  status('cache', 'ready', entriesText((await state.cache.stats()).entries));
+  status('cache', 'ready', entriesText(s.entries));
+}
+
+/** On this page, not in ORT's proxy worker: one int8 inference is ~2-3 ms (well inside a frame),
+ * and the extra worker hop would cost about as much again on every question. */
+async function pageEmbedder() {
+  const ort = await import(ORT.ort);
+  const embedder = await OnnxEmbedder.load({ ort, wasmPaths: ORT.wasmPaths, onProgress: progressNote('embedder') });
+  for (let i = 0; i < WARMUP; i++) await embedder.embed(['What is the fastest way to warm up an encoder?']);
+  return embedder;
 }
 
 /** The cache lives in a worker with SQLite on OPFS when the browser has it; else in memory.
@@ -53,18 +64,22 @@ async function loadEmbedderAndCache() {
  * seen is asked there before GPT-2, and GPT-2's answers are written through (the server takes
  * writes from a page on its own machine; elsewhere it needs the admin token, and a refused write
  * only shows in stats). Served as static files, there is no shared tier. */
-async function openCache(embedder) {
-  const options = { embedder, maxEntries: 5000 };
+async function openCache() {
+  const options = { maxEntries: 5000 };
   const served = await fetch('/healthz').then((r) => r.ok, () => false);
   if (served) options.next = remoteCache({ url: location.origin, writes: true, timeoutMs: 2000 });
   if (navigator.storage?.getDirectory) {
+    const opfs = { ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js' };
     try {
-      return await SemanticCache.open({ ...options, storage: 'opfs', name: 'semcache-demo', sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js' });
+      const where = embedIn === 'worker'
+        ? { workerEmbedder: { ...ORT, warmup: WARMUP, onProgress: progressNote('embedder') } }
+        : { embedder: await pageEmbedder() };
+      return { cache: await SemanticCache.open({ ...opfs, ...where }), embedIn };
     } catch (e) {
       console.warn('OPFS cache unavailable, using memory:', e);
     }
   }
-  return SemanticCache.open(options);
+  return { cache: await SemanticCache.open({ ...options, embedder: await pageEmbedder() }), embedIn: 'page' };
 }
 
 async function loadGpt2() {
@@ -121,12 +136,14 @@ async function ask(question) {
       const ms = performance.now() - t0;
       text.textContent = r.answer;
       li.dataset.result = 'hit';
+      li.dataset.exact = String(r.exact);
+      li.dataset.tier = r.tier;
       const t = r.timings;
-      // where the time went: the embedding on this page, the search and the answer's read in the cache's worker
+      // where the time went: the embedding (on this page or in the cache's worker), the search and the answer's read
       const server = r.tier === 'next' && t?.nextMs !== undefined ? ` · server ${t.nextMs.toFixed(1)}` : '';
-      const split = t ? `(embed ${t.embedMs.toFixed(1)} · search ${t.searchMs.toFixed(1)} · read ${t.storeMs.toFixed(1)}${server})` : '';
+      const split = t ? `(embed ${t.embedMs.toFixed(2)} · search ${t.searchMs.toFixed(2)} · read ${t.storeMs.toFixed(2)}${server})` : '';
       // which tier answered: this device's cache, or the server's (then copied to this device)
-      meta(li, [['badge hit', r.tier === 'next' ? 'HIT · server' : 'HIT · this device'], ['matched', `“${r.matchedPrompt}”`], [null, `similarity ${r.similarity.toFixed(3)}${r.exact ? '' : ` · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`}`], ['ms', `${ms.toFixed(1)} ms`], ['split', split]]);
+      meta(li, [['badge hit', r.tier === 'next' ? 'HIT · server' : 'HIT · this device'], ['matched', `“${r.matchedPrompt}”`], [null, r.exact ? 'the same question (no embedding)' : `similarity ${r.similarity.toFixed(3)} · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`], ['ms', `${ms.toFixed(ms < 10 ? 2 : 1)} ms`], ['split', split]]);
       record(ms, true);
     } else {
       li.classList.add('streaming');

@@ -7,11 +7,13 @@ import type {
   EntriesOptions,
   EntryInfo,
   FeedbackResult,
+  WorkerEmbedderOptions,
   GetResult,
   PutResult,
   SemanticCacheOptions,
   SemanticCacheStats,
 } from '../api.js';
+import type { FetchProgress } from '../net.js';
 import type { ScopeInput } from '../scope.js';
 import type { TransferEntry } from '../transfer/format.js';
 import type { ExportFilter } from '../transfer/transfer.js';
@@ -23,10 +25,21 @@ export type WorkerCacheOptions = Omit<
   'embedder' | 'dimensions' | 'store' | 'storage' | 'path' | 'onCorrupt' | 'clock' | 'wasm' | 'verifier' | 'evaluatorModel' | 'next' | 'share'
 > & { evaluatorModel?: string | Uint8Array };
 
+/** OpfsCacheOptions.workerEmbedder as it crosses: URLs absolute (the page's), no callback. */
+export type WireEmbedderOptions = Omit<WorkerEmbedderOptions, 'onProgress' | 'model' | 'tokenizer' | 'wasmPaths' | 'ort'> & {
+  model?: string | Uint8Array;
+  tokenizer?: string;
+  wasmPaths?: string | { mjs?: string; wasm?: string };
+  ort?: string;
+};
+
 export interface WorkerOpenArgs {
   name: string;
-  dimensions: number;
-  embedderId: string;
+  /** The page's embedder's vector length and id; absent when the worker embeds (`embedder`). */
+  dimensions?: number;
+  embedderId?: string;
+  /** The model the worker loads and embeds with: calls then come without vectors. */
+  embedder?: WireEmbedderOptions;
   /** Where to import @sqlite.org/sqlite-wasm from when there is no bundler (a URL). */
   sqliteUrl?: string;
   options: WorkerCacheOptions;
@@ -41,10 +54,11 @@ export interface WireVerifier {
   timeoutMs?: number;
 }
 
-/** A call's options as they cross: data only, with the vector the page computed. */
+/** A call's options as they cross: data only, with the vector the page computed (none when the
+ * worker embeds). */
 export interface WireGetOptions {
   scope?: ScopeInput;
-  vector: Float32Array;
+  vector?: Float32Array;
   threshold?: number;
   /** The calling page's verifier: the worker asks it through a VerifyEvent. */
   verifier?: WireVerifier;
@@ -52,7 +66,7 @@ export interface WireGetOptions {
 
 export interface WirePutOptions {
   scope?: ScopeInput;
-  vector: Float32Array;
+  vector?: Float32Array;
   ttl?: number;
   metadata?: unknown;
 }
@@ -68,8 +82,9 @@ export interface VerifyEvent {
 
 /** The worker's verbs. */
 export interface OpfsProtocol {
-  open(args: WorkerOpenArgs): { dimensions: number; threshold: number };
-  get(prompt: string, options: WireGetOptions): GetResult;
+  open(args: WorkerOpenArgs): { dimensions: number; threshold: number; embedder: string };
+  /** A miss the worker embedded for carries its vector back, for the put that may follow. */
+  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array };
   verdict(token: number, verdict: boolean | { error: string }): void;
   put(prompt: string, answer: string, options: WirePutOptions): PutResult;
   feedback(id: number, verdict: { correct: boolean }): FeedbackResult;
@@ -91,6 +106,8 @@ export interface OpfsProtocol {
 /** The events each verb's handler emits. */
 export interface OpfsEvents {
   get: VerifyEvent;
+  /** The worker's embedder model downloading. */
+  open: FetchProgress;
 }
 
 /** What another tab may ask of the owner, which relays it to its worker (open and close are the owner's own). */

@@ -1,10 +1,12 @@
 // The cache's home in a browser: a dedicated worker holding the wasm core and SQLite on OPFS
 // (opfs-sahpool VFS, which needs no COOP/COEP but owns its files exclusively: one worker per
 // cache name per origin; js/opfs.ts elects which tab runs it). It speaks js/rpc.ts with the verbs
-// of opfs-protocol.ts. Embedding happens on the calling page: every get/put arrives with its
-// vector; a page's verifier is asked through an event of the lookup.
+// of opfs-protocol.ts. Embedding happens on the calling page (every get/put arrives with its
+// vector) or here, with the model the page named (opfs-embedder.ts); a page's verifier is asked
+// through an event of the lookup.
 /// <reference lib="webworker" />
 import type { GetOptions, VerifierOptions } from '../api.js';
+import type { Embedder } from '../embedder.js';
 import { SemcacheError } from '../errors.js';
 import { INTERNAL } from '../internal.js';
 import { serveRpc, type RpcContext } from '../rpc.js';
@@ -315,8 +317,11 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     );
     st.pool = p;
     store = st;
-    const embedder = { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
-    const c = await SemanticCache.open({ ...a.options, embedder, dimensions: a.dimensions, store });
+    // The worker's own model, or the page's id and length (its calls carry their vectors).
+    const embedder: Embedder = a.embedder
+      ? await import('./opfs-embedder.js').then((m) => m.loadWorkerEmbedder(a.embedder!, (p) => this.emit(p)))
+      : { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
+    const c = await SemanticCache.open({ ...a.options, embedder, dimensions: a.embedder ? undefined : a.dimensions, store });
     cache = c;
     budget = new StorageBudget(a.storageShare, {
       pages: () => st.pages(),
@@ -326,12 +331,14 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
       flush: () => c.flush(),
     });
     await budget.afterWrite();  // the quota may have shrunk since the last session
-    return { dimensions: c.dimensions, threshold: c.threshold };
+    return { dimensions: c.dimensions, threshold: c.threshold, embedder: embedder.id ?? 'unnamed' };
   },
-  get(prompt, { verifier, ...options }: WireGetOptions) {
+  async get(prompt, { verifier, ...options }: WireGetOptions) {
     const o: GetOptions & { [CALL_VERIFIER]?: VerifierOptions } = options;
     if (verifier) o[CALL_VERIFIER] = pageVerifier(this, verifier.band, verifier.timeoutMs);
-    return open().get(prompt, o);
+    const { result, vector } = await open()[INTERNAL].lookup(prompt, o);
+    // embedded here: the page's put after this miss brings it back instead of embedding again
+    return !result.hit && vector && options.vector === undefined ? { ...result, vector } : result;
   },
   verdict(token, verdict) {
     const a = asked.get(token);

@@ -9,6 +9,7 @@
 #include "cache/snapshot.h"
 #include "common/error.h"
 #include "common/hash.h"
+#include "text/normalize.h"
 
 namespace semcache {
 namespace {
@@ -40,6 +41,10 @@ const char* policyName(EvictionPolicy p) {
 
 uint64_t Cache::hashPrompt(std::string_view prompt) { return xxh64(prompt); }
 
+uint64_t Cache::exactKey(std::string_view prompt) const {
+  return config_.normalizedKeys ? xxh64(text::normalizePrompt(prompt)) : xxh64(prompt);
+}
+
 Cache::Cache(const CacheConfig& config) : config_(config) {
   makeSpace(config_.index.space, config_.index.dim);  // validates dim and space early
   configure(config);
@@ -51,6 +56,8 @@ Cache::~Cache() { cancelSnapshot(); }
 void Cache::configure(const CacheConfig& c) {
   if (c.index.dim != config_.index.dim || c.index.space != config_.index.space)
     throw Error(codes::kInvalidArgument, "dim and space are fixed when the cache is created");
+  if (c.normalizedKeys != config_.normalizedKeys)
+    throw Error(codes::kInvalidArgument, "normalizedKeys is fixed when the cache is created");
   if (!(c.threshold >= -1.f && c.threshold <= 1.f))
     throw Error(codes::kInvalidArgument, "threshold must be a cosine in [-1, 1], got " + std::to_string(c.threshold));
   if (!(c.evictFraction >= 0 && c.evictFraction < 1))
@@ -150,7 +157,7 @@ LookupResult Cache::lookupExact(std::string_view scope, std::string_view prompt,
   LookupResult r;
   Scope* s = findScope(scope);
   if (!s) return r;
-  auto it = s->exact.find(hashPrompt(prompt));
+  auto it = s->exact.find(exactKey(prompt));
   if (it == s->exact.end()) return r;
   Entry& e = entries_.at(it->second);
   if (e.expiresAt > 0 && e.expiresAt <= now) {
@@ -266,7 +273,7 @@ PutResult Cache::put(std::string_view scope, std::string_view prompt, const floa
                                       std::to_string(config_.maxBytes) + ")");
   if (nextId_ == 0) throw Error(codes::kCapacity, "entry ids exhausted (2^32 puts): clear the cache");
   PutResult r;
-  e.promptHash = hashPrompt(prompt);
+  e.promptHash = exactKey(prompt);
   if (needsSignatures()) e.sig = makeSignature(prompt);
   else signatures_ = false;
   Scope& s = scopeFor(scope);
@@ -296,7 +303,7 @@ void Cache::restore(const Entry& in, std::string_view scope, std::string_view pr
   normalize(vector, n);
   Scope& s = scopeFor(scope);
   Entry e = in;
-  e.promptHash = hashPrompt(prompt);
+  e.promptHash = exactKey(prompt);
   e.sig = {};
   if (needsSignatures()) e.sig = makeSignature(prompt);
   else signatures_ = false;

@@ -38,12 +38,17 @@ struct CacheConfig {
   float margin = 0.02f;                // for "margin": required lead over the runner-up
   float maxFalseHitRate = 0.02f;       // for "learned": target share of non-duplicates that hit
   uint32_t candidates = 4;             // how many neighbours a lookup ranks and returns
+  // Exact-match keys hash the prompt's normalized form (text/normalize.h), the form the caller
+  // embeds: "How do I…?" and "how do i…" are one key, so a repeat needs no embedding. Fixed
+  // when the cache is created (the keys of stored entries depend on it). Default on, as the JS
+  // API's `normalize`.
+  bool normalizedKeys = true;
 };
 
 struct Entry {
   uint32_t id = 0;
   uint32_t scope = 0;        // index into the scope table
-  uint64_t promptHash = 0;   // xxh64 of the prompt's UTF-8
+  uint64_t promptHash = 0;   // the exact-match key: xxh64 of the prompt's UTF-8 (or of its normalized form)
   uint32_t answerBytes = 0;
   double created = 0;        // ms, caller's clock
   double lastAccess = 0;
@@ -147,6 +152,8 @@ class Cache {
   uint64_t loadSnapshot(const uint8_t* data, size_t size);
 
   static uint64_t hashPrompt(std::string_view prompt);
+  // The exact-match key of a prompt under this cache's config (normalizedKeys).
+  uint64_t exactKey(std::string_view prompt) const;
 
  private:
   friend class SnapshotWriter;

@@ -15,6 +15,8 @@ constexpr uint32_t kMagic = fourcc("SMCC");
 // v2: entries carry their feedback offset, last score and prompt signature; v3: a flag says
 // whether they carry signatures; v4: units, written in slices, index heads recording the
 // hnswlib version and label width (older snapshots are refused: the caller rebuilds from rows).
+// The config unit's flags byte: bit 0 signatures, bit 1 normalized exact keys (a v4 snapshot
+// written before bit 1 existed reads as verbatim keys).
 constexpr uint32_t kVersion = 4;
 enum Kind : uint8_t { kConfig = 1, kScope = 2, kIndex = 3, kScopeGone = 4, kEntries = 5, kEntriesGone = 6, kEnd = 7 };
 constexpr uint32_t kMaxUnit = 1u << 30;  // a reader buffers one unit: refuse absurd lengths early
@@ -93,7 +95,8 @@ bool SnapshotWriter::step(ByteWriter& w, size_t budgetEnd, uint64_t seq) {
       w.pod(static_cast<uint32_t>(c_.config_.index.space));
       w.pod(c_.config_.index.dim);
       w.pod(static_cast<uint64_t>(c_.entries_.size()));
-      w.pod(uint8_t(signatures_ ? 1 : 0));
+      // bit 0: entries carry signatures; bit 1: exact keys are of normalized prompts
+      w.pod(uint8_t((signatures_ ? 1 : 0) | (c_.config_.normalizedKeys ? 2 : 0)));
       w.endUnit(at);
       phase_ = Phase::Scopes;
       return true;
@@ -380,8 +383,16 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
     case kConfig: {
       uint32_t space = r.pod<uint32_t>("space"), dim = r.pod<uint32_t>("dim");
       uint64_t hint = r.pod<uint64_t>("entry count");
-      signatures_ = flag(r);
+      uint8_t flags = r.pod<uint8_t>("config flags");
+      if (flags > 3) corrupt("bad config flags");
+      signatures_ = flags & 1;
       if (r.remaining()) corrupt("a config unit of another length");
+      if (bool(flags & 2) != c_.config_.normalizedKeys)
+        throw Error(codes::kSnapshotMismatch, std::string("cache snapshot keys exact matches by ") +
+                                                  (flags & 2 ? "normalized" : "verbatim") +
+                                                  " prompts, this cache by " +
+                                                  (c_.config_.normalizedKeys ? "normalized" : "verbatim") +
+                                                  " ones: rebuild from the rows");
       const IndexParams& want = c_.config_.index;
       if (space != uint32_t(want.space) || dim != want.dim)
         throw Error(codes::kSnapshotMismatch, "cache snapshot is for " + std::to_string(dim) + "-d " +

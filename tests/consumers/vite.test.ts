@@ -38,6 +38,16 @@ async function go() {
     await cache.close();
     return { mode, entries, again };
   }
+  if (mode === 'worker-embedder') {
+    // the model loaded and run in the cache's worker, as Vite bundled it
+    const cache = await SemanticCache.open({ storage: 'opfs', name: 'answers-in-worker', workerEmbedder: { warmup: 1 } });
+    await cache.put('How do I learn Python quickly?', 'Practice a little every day.');
+    const semantic = await cache.get('How can I learn Python quickly?');
+    const exact = await cache.get('how do i learn python quickly');
+    const stats = await cache.stats();
+    await cache.close();
+    return { mode, semantic, exact, embedCalls: stats.embedCalls, embedder: stats.embedder, dimensions: cache.dimensions };
+  }
   const gpt2 = await Gpt2.load({ url: location.origin + '${HF_PREFIX}' }, { format: 'int8' });
   const tokens = [];
   for await (const t of gpt2.generate('The meaning of life is', { maxTokens: 6, temperature: 0 })) tokens.push(t.text);
@@ -111,6 +121,19 @@ describe('Vite app, no vite.config', () => {
     expect(second.entries).toEqual(['How do I learn Python quickly?']);
     expect(second.again).toMatchObject({ hit: true, answer: got.answer, matchedPrompt: 'How do I learn Python quickly?' });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('embeds in the OPFS worker (workerEmbedder): a paraphrase hit, and an exact repeat without embedding', async () => {
+    const page = await browser.context.newPage();
+    const r = await open(page, `${server.url}/?mode=worker-embedder`);
+    expect(r.error).toBeUndefined();
+    expect(r.dimensions).toBe(512);
+    expect(r.embedder).toMatch(/^use-lite-cache-q8@/);
+    expect(r.semantic).toMatchObject({ hit: true, exact: false, matchedPrompt: 'How do I learn Python quickly?' });
+    expect(r.exact).toMatchObject({ hit: true, exact: true, answer: 'Practice a little every day.' });
+    expect(r.embedCalls).toBe(2);  // the put and the paraphrase; the repeat embedded nothing
+    expect(offLocalhost(browser.requests)).toEqual([]);
     await page.close();
   });
 

@@ -40,7 +40,7 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
   auto exact = c.lookupExact("s", "How do I boil an egg?", 1001);
   EXPECT_TRUE(exact.hit && exact.exact);
   EXPECT_EQ(exact.id, 1u);
-  EXPECT_FALSE(c.lookupExact("s", "How do I boil an egg", 1001).hit);
+  EXPECT_FALSE(c.lookupExact("s", "How do I boil an eggs?", 1001).hit);
 
   auto close = near(row(0), kDim, 0.05f, 1);  // cosine ~0.96
   auto r = c.lookup("s", close.data(), kDim, 1002, {});
@@ -62,6 +62,35 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
   EXPECT_EQ(st.exactHits, 1u);
   EXPECT_EQ(st.misses, 2u);
   EXPECT_EQ(c.find(1)->hits, 2u);
+}
+
+TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {
+  CacheConfig cfg = config();
+  EXPECT_TRUE(cfg.normalizedKeys) << "the default";
+  Cache c(cfg);
+  auto a = c.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
+  auto hit = c.lookupExact("s", "  HOW do i   boil an EGG? ", 1001);
+  EXPECT_TRUE(hit.hit && hit.exact);
+  EXPECT_EQ(hit.id, a.id);
+  EXPECT_FALSE(c.lookupExact("s", "How do I boil an eggs?", 1001).hit);
+  // one entry per normalized prompt: the newer text replaces the older
+  auto b = c.put("s", "how do i boil an egg?", row(1), kDim, 100, 1002, 0);
+  EXPECT_EQ(b.replaced, a.id);
+  EXPECT_EQ(c.stats().entries, 1u);
+  // verbatim keys keep them apart
+  CacheConfig verbatim = config();
+  verbatim.normalizedKeys = false;
+  Cache v(verbatim);
+  v.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0);
+  EXPECT_FALSE(v.lookupExact("s", "how do i boil an egg?", 1001).hit);
+  // the key kind is fixed, and a snapshot of one kind is refused by a cache of the other
+  cfg.normalizedKeys = false;
+  EXPECT_EQ(codeOf([&] { c.configure(cfg); }), "INVALID_ARGUMENT");
+  auto snap = c.snapshot(1);
+  EXPECT_EQ(codeOf([&] { v.loadSnapshot(snap.data(), snap.size()); }), "SNAPSHOT_MISMATCH");
+  Cache d(config());
+  d.loadSnapshot(snap.data(), snap.size());
+  EXPECT_TRUE(d.lookupExact("s", "HOW DO I BOIL AN EGG?", 1003).hit);
 }
 
 TEST_F(CacheTest, LookupNormalizesAndReturnsRankedCandidates) {

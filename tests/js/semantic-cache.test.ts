@@ -27,14 +27,19 @@ describe('SemanticCache', () => {
     const exact = await cache.get('How do I reset my router password?');
     expect(exact).toMatchObject({ hit: true, exact: true, similarity: 1, answer: 'Hold the reset button for 10 s.' });
     expect(exact.timings.embedMs).toBe(0);
-    const para = await cache.get('how do i reset my router password');
+    // the same normalized text (case, spacing, the final "?"): still exact, no embedding
+    const repeat = await cache.get('  how do i reset my ROUTER password ');
+    expect(repeat).toMatchObject({ hit: true, exact: true, matchedPrompt: 'How do I reset my router password?' });
+    expect(repeat.timings.embedMs).toBe(0);
+    const para = await cache.get('Please, how do I reset my router password?');
     expect(para).toMatchObject({ hit: true, exact: false, matchedPrompt: 'How do I reset my router password?' });
     if (para.hit) expect(para.similarity).toBeGreaterThan(0.8);
     const miss = await cache.get('What is the boiling point of water?');
     expect(miss.hit).toBe(false);
     expect(miss.similarity).not.toBeNull();
     const s = await cache.stats();
-    expect(s).toMatchObject({ lookups: 3, hits: 2, exactHits: 1, misses: 1, entries: 1, puts: 1, store: 'memory' });
+    expect(s).toMatchObject({ lookups: 4, hits: 3, exactHits: 2, misses: 1, entries: 1, puts: 1, store: 'memory' });
+    expect(s.embedCalls).toBe(3);  // the put, the paraphrase and the miss
     await cache.close();
   });
 
@@ -54,7 +59,7 @@ describe('SemanticCache', () => {
     const cache = await open();
     const compute = vi.fn(async (p: string) => `answer to ${p}`);
     const a = await cache.getOrCompute('What is the capital of France?', compute);
-    const b = await cache.getOrCompute('what is the capital of france', compute);
+    const b = await cache.getOrCompute('Tell me: what is the capital of France?', compute);
     expect(compute).toHaveBeenCalledTimes(1);
     expect(a).toMatchObject({ hit: false, answer: 'answer to What is the capital of France?' });
     expect(b).toMatchObject({ hit: true, answer: a.answer });
