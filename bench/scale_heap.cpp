@@ -71,7 +71,11 @@ int main(int argc, char** argv) {
   // Measured before a snapshot is written: Cache::snapshot makes one buffer of it (the browser's
   // stores take it in slices), which would leave its pages in the arena.
   const CacheMemory m = cache.memory();
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  const struct mallinfo2 a = mallinfo2();
+#else
   const struct mallinfo a = mallinfo();
+#endif
   const uint64_t heap = memoryBytes();
   if (load.empty() && !save.empty()) {
     {

@@ -53,7 +53,7 @@ struct Entry {  // 64 bytes in wasm32 (ordered to leave no padding): a million o
   float lastScore = 0;       // the evaluator's score at this entry's last semantic hit
   // The prompt's signature: the learned evaluator's view of it. Null unless the evaluator
   // needsSignatures() (held apart: 52 bytes of empty lists per entry otherwise).
-  std::shared_ptr<const Signature> sig;
+  std::shared_ptr<const Signature> sig = nullptr;
 };
 
 // feedback(): a wrong hit raises the entry's threshold past the score that let it in (and by at

@@ -4,6 +4,7 @@
 // parts add up to the allocator's own figure and the rest is slack or fragmentation.
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -17,16 +18,25 @@ constexpr uint64_t allocBytes(uint64_t n) {
   return chunk < 4 * sizeof(void*) ? 4 * sizeof(void*) : chunk;
 }
 
-// A node-based hash map (libc++ and libstdc++ alike: a next pointer, the cached hash, the pair)
-// and its bucket array.
+// A node-based hash map: per node a next pointer, the hash (libc++ always keeps it; libstdc++
+// not for integer keys, whose hash is the key) and the pair; and the bucket array.
 template <class K, class V, class H, class E, class A>
 uint64_t mapBytes(const std::unordered_map<K, V, H, E, A>& m) {
-  struct Node {
+  struct Hashed {
     void* next;
     size_t hash;
     std::pair<const K, V> value;
   };
-  return m.size() * allocBytes(sizeof(Node)) + (m.bucket_count() ? allocBytes(m.bucket_count() * sizeof(void*)) : 0);
+  struct Bare {
+    void* next;
+    std::pair<const K, V> value;
+  };
+#if defined(__GLIBCXX__)
+  constexpr size_t node = std::is_integral_v<K> ? sizeof(Bare) : sizeof(Hashed);
+#else
+  constexpr size_t node = sizeof(Hashed);
+#endif
+  return m.size() * allocBytes(node) + (m.bucket_count() > 1 ? allocBytes(m.bucket_count() * sizeof(void*)) : 0);
 }
 
 struct IndexMemory {
