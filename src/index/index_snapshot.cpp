@@ -30,11 +30,10 @@ void growForLoad(Hnsw& h, size_t capacity) {
   if (capacity > old) std::fill(h.linkLists_ + old, h.linkLists_ + capacity, nullptr);
 }
 
-// The capacity a snapshot records: what the graph has, or room for its elements if that is less
-// (a function of the element count alone once loaded, so a loaded snapshot writes the same bytes).
-uint64_t loadCapacity(const Hnsw& h) {
-  return std::min<uint64_t>(h.max_elements_, VectorIndex::roomFor(h.cur_element_count));
-}
+// The capacity a snapshot records, for the reader to allocate: room for its elements, whatever
+// the writer's graph had grown to (a function of the element count alone, so a loaded snapshot
+// writes the same bytes again).
+uint64_t loadCapacity(const Hnsw& h) { return VectorIndex::roomFor(h.cur_element_count); }
 
 std::string versionName(uint32_t v) {
   return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);

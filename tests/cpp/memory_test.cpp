@@ -29,10 +29,11 @@ CacheConfig int8Config() {
 uint64_t allocated() {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
   struct mallinfo2 m = mallinfo2();
-#else
-  struct mallinfo m = mallinfo();
-#endif
   return uint64_t(m.uordblks) + uint64_t(m.hblkhd);
+#else
+  struct mallinfo m = mallinfo();  // dlmalloc (wasm): no mmap; hblkhd is its own overhead
+  return uint64_t(unsigned(m.uordblks));
+#endif
 }
 
 void fill(Cache& c, const std::vector<float>& v, size_t from, size_t to, const std::string& scope = "") {
@@ -60,8 +61,11 @@ TEST(Memory, AccountingMatchesTheAllocator) {
     EXPECT_EQ(m.index.records, allocBytes(m.index.slots * (4 + 4 * 32 + c.vectorBytes() + sizeof(size_t))));  // 2M links, point, label
     EXPECT_GT(m.entries, (n)*sizeof(Entry));
   }
-  // Everything the cache holds is in a part, give or take the objects themselves (a few KiB).
-  EXPECT_NEAR(double(accounted), double(held), 0.02 * double(held)) << "accounted " << accounted << ", allocated " << held;
+  // Everything the cache holds is in a part, give or take the objects themselves and what the
+  // runtime allocates once on first use (in wasm ~95 KiB here; at 100k entries the parts and
+  // the allocator agree to 0.7%, see docs/benchmarks.md#scale-heap).
+  EXPECT_NEAR(double(accounted), double(held), 0.01 * double(held) + (128 << 10))
+      << "accounted " << accounted << ", allocated " << held;
 }
 
 TEST(Memory, GraphsGrowByDoublingThenByEighths) {
