@@ -232,7 +232,8 @@ LookupResult Cache::search(std::string_view scope, const Signature* query, const
   in.threshold = threshold;
   in.offset = top.offset;
   in.query = query;
-  in.top = &top.sig;
+  static const Signature kNoSignature;
+  in.top = top.sig ? top.sig.get() : &kNoSignature;
   std::vector<float> topVec;
   if (evaluator_->needsVectors()) {
     topVec = scopes_[top.scope]->index->vector(top.id);
@@ -274,7 +275,7 @@ PutResult Cache::put(std::string_view scope, std::string_view prompt, const floa
   if (nextId_ == 0) throw Error(codes::kCapacity, "entry ids exhausted (2^32 puts): clear the cache");
   PutResult r;
   e.promptHash = exactKey(prompt);
-  if (needsSignatures()) e.sig = makeSignature(prompt);
+  if (needsSignatures()) e.sig = std::make_shared<const Signature>(makeSignature(prompt));
   else signatures_ = false;
   Scope& s = scopeFor(scope);
   auto same = s.exact.find(e.promptHash);
@@ -304,8 +305,8 @@ void Cache::restore(const Entry& in, std::string_view scope, std::string_view pr
   Scope& s = scopeFor(scope);
   Entry e = in;
   e.promptHash = exactKey(prompt);
-  e.sig = {};
-  if (needsSignatures()) e.sig = makeSignature(prompt);
+  e.sig = nullptr;
+  if (needsSignatures()) e.sig = std::make_shared<const Signature>(makeSignature(prompt));
   else signatures_ = false;
   auto same = s.exact.find(e.promptHash);
   if (same != s.exact.end()) {  // keep the newer of two rows with one prompt
@@ -466,6 +467,25 @@ CacheStats Cache::stats() const {
   s.bytes = bytes_;
   s.scopes = scopeIndex_.size();
   return s;
+}
+
+CacheMemory Cache::memory() const {
+  CacheMemory m;
+  m.entries = mapBytes(entries_);
+  for (const auto& [id, e] : entries_) {
+    if (!e.sig) continue;
+    m.signatures += allocBytes(sizeof(Signature) + 2 * sizeof(void*));  // make_shared: one block
+    for (const auto* list : {&e.sig->words, &e.sig->numbers, &e.sig->names, &e.sig->polarity})
+      if (list->capacity()) m.signatures += allocBytes(list->capacity() * sizeof(uint32_t));
+  }
+  m.scopes = allocBytes(scopes_.capacity() * sizeof(void*)) + mapBytes(scopeIndex_);
+  for (const auto& s : scopes_) {
+    if (!s) continue;
+    m.index += s->index->memory();
+    m.exact += mapBytes(s->exact);
+    m.scopes += allocBytes(sizeof(Scope)) + allocBytes(s->key.capacity() + 1) + allocBytes(sizeof(VectorIndex));
+  }
+  return m;
 }
 
 std::vector<uint8_t> Cache::snapshot(uint64_t seq) {

@@ -45,19 +45,20 @@ struct CacheConfig {
   bool normalizedKeys = true;
 };
 
-struct Entry {
+struct Entry {  // 64 bytes in wasm32 (ordered to leave no padding): a million of them live here
   uint32_t id = 0;
   uint32_t scope = 0;        // index into the scope table
-  uint64_t promptHash = 0;   // the exact-match key: xxh64 of the prompt's UTF-8 (or of its normalized form)
   uint32_t answerBytes = 0;
+  float offset = 0;          // feedback's adjustment of this entry's threshold, in score units
+  uint64_t promptHash = 0;   // the exact-match key: xxh64 of the prompt (or of its normalized form)
   double created = 0;        // ms, caller's clock
   double lastAccess = 0;
   double expiresAt = 0;      // 0 = never
   uint32_t hits = 0;
-  float offset = 0;          // feedback's adjustment of this entry's threshold, in score units
   float lastScore = 0;       // the evaluator's score at this entry's last semantic hit
-  Signature sig;             // of the prompt: the learned evaluator's view of it (empty unless the
-                             // evaluator needsSignatures())
+  // The prompt's signature: the learned evaluator's view of it. Null unless the evaluator
+  // needsSignatures() (held apart: 52 bytes of empty lists per entry otherwise).
+  std::shared_ptr<const Signature> sig = nullptr;
 };
 
 // feedback(): a wrong hit raises the entry's threshold past the score that let it in (and by at
@@ -141,6 +142,7 @@ class Cache {
   std::vector<uint32_t> ids(std::string_view scope) const;  // all ids, or one scope's ("" = all)
   std::vector<float> vector(uint32_t id) const;
   CacheStats stats() const;
+  CacheMemory memory() const;  // heap held, by part (common/memory.h)
   uint32_t nextId() const { return nextId_; }
 
   // seq is the caller's write sequence number at snapshot time (returned by loadSnapshot).

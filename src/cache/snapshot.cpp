@@ -29,7 +29,10 @@ void writeEntry(ByteWriter& w, const Entry& e, bool signature) {  // field by fi
   w.pod(e.id), w.pod(e.scope), w.pod(e.promptHash), w.pod(e.answerBytes);
   w.pod(e.created), w.pod(e.lastAccess), w.pod(e.expiresAt), w.pod(e.hits);
   w.pod(e.offset), w.pod(e.lastScore);
-  if (signature) writeSignature(w, e.sig);
+  if (signature) {
+    static const Signature kNone;  // an entry put before the evaluator needed signatures
+    writeSignature(w, e.sig ? *e.sig : kNone);
+  }
 }
 
 Entry readEntry(ByteReader& r, bool signature) {
@@ -38,7 +41,7 @@ Entry readEntry(ByteReader& r, bool signature) {
   e.answerBytes = r.pod<uint32_t>("entry"), e.created = r.pod<double>("entry");
   e.lastAccess = r.pod<double>("entry"), e.expiresAt = r.pod<double>("entry"), e.hits = r.pod<uint32_t>("entry");
   e.offset = r.pod<float>("entry"), e.lastScore = r.pod<float>("entry");
-  if (signature) e.sig = readSignature(r);
+  if (signature) e.sig = std::make_shared<const Signature>(readSignature(r));
   if (!std::isfinite(e.offset) || !std::isfinite(e.lastScore))
     corrupt("entry " + std::to_string(e.id) + " has a non-finite offset");
   return e;
@@ -399,7 +402,8 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
                                                   spaceName(SpaceKind(space)) + " vectors, the cache is " +
                                                   std::to_string(want.dim) + "-d " + spaceName(want.space));
       if (!signatures_) needsNoSignatures();
-      entries_.reserve(std::min<uint64_t>(hint, totalBytes_ / 40));  // an entry takes 40+ bytes
+      entryHint_ = std::min<uint64_t>(hint, totalBytes_ / 40);  // an entry takes 40+ bytes
+      entries_.reserve(entryHint_);
       config_ = true;
       break;
     }
@@ -417,7 +421,7 @@ void SnapshotLoader::unit(uint8_t kind, ByteReader& r) {
       ByteReader u = r.unit(inner);
       if (r.remaining()) corrupt("an index unit of another length");
       if (inner == VectorIndex::kHeadUnit) {
-        it->second.index = VectorIndex::fromHead(u, totalBytes_);
+        it->second.index = VectorIndex::fromHead(u, totalBytes_, entryHint_);
         const IndexParams& p = it->second.index->params();
         if (p.dim != c_.config_.index.dim || p.space != c_.config_.index.space) corrupt("a scope index of another shape");
       } else {

@@ -120,6 +120,7 @@ class SnapshotLoader {
   bool config_ = false;
   bool signatures_ = true, signed_ = true;  // the layout's flag, the end's
   uint64_t seq_ = 0, entryCount_ = 0;
+  uint64_t entryHint_ = 0;  // the config unit's entry count: what a scope's graph is allocated for
   uint32_t nextId_ = 0, scopeCount_ = 0;
 };
 

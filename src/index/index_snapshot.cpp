@@ -30,6 +30,11 @@ void growForLoad(Hnsw& h, size_t capacity) {
   if (capacity > old) std::fill(h.linkLists_ + old, h.linkLists_ + capacity, nullptr);
 }
 
+// The capacity a snapshot records, for the reader to allocate: room for its elements, whatever
+// the writer's graph had grown to (a function of the element count alone, so a loaded snapshot
+// writes the same bytes again).
+uint64_t loadCapacity(const Hnsw& h) { return VectorIndex::roomFor(h.cur_element_count); }
+
 std::string versionName(uint32_t v) {
   return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
 }
@@ -60,7 +65,7 @@ void VectorIndex::writeHead(ByteWriter& w) const {
   w.pod(uint8_t(hnsw_ ? 1 : 0));
   w.pod(hnsw_compat::kVersion);
   w.pod(hnsw_compat::kLabelBytes);
-  w.pod(static_cast<uint64_t>(hnsw_ ? hnsw_->max_elements_ : 0));
+  w.pod(hnsw_ ? loadCapacity(*hnsw_) : uint64_t(0));
   w.endUnit(at);
 }
 
@@ -98,7 +103,7 @@ void VectorIndex::writeLinks(ByteWriter& w, uint32_t first, uint32_t count) cons
 
 void VectorIndex::writeState(ByteWriter& w) const {
   size_t at = w.beginUnit(kStateUnit);
-  w.pod(static_cast<uint64_t>(hnsw_->max_elements_));
+  w.pod(loadCapacity(*hnsw_));
   w.pod(static_cast<uint64_t>(hnsw_->cur_element_count));
   w.pod(static_cast<int32_t>(hnsw_->maxlevel_));
   w.pod(static_cast<uint32_t>(hnsw_->enterpoint_node_));
@@ -115,7 +120,7 @@ void VectorIndex::write(ByteWriter& w) const {
   writeState(w);
 }
 
-std::unique_ptr<VectorIndex> VectorIndex::fromHead(ByteReader& r, uint64_t snapshotBytes) {
+std::unique_ptr<VectorIndex> VectorIndex::fromHead(ByteReader& r, uint64_t snapshotBytes, uint64_t elementsHint) {
   IndexParams p;
   uint32_t space = r.pod<uint32_t>("space");
   if (space != uint32_t(SpaceKind::F32) && space != uint32_t(SpaceKind::Int8)) corrupt("unknown space " + std::to_string(space));
@@ -159,6 +164,8 @@ std::unique_ptr<VectorIndex> VectorIndex::fromHead(ByteReader& r, uint64_t snaps
     if (capacity * h.size_data_per_element_ > 2 * snapshotBytes + (uint64_t(p.flatLimit) + 1024) * 2 * h.size_data_per_element_)
       corrupt("capacity " + std::to_string(capacity) + " in a snapshot of " + std::to_string(snapshotBytes) + " bytes");
     h.linkLists_[0] = nullptr;
+    // Snapshots written before roomFor() record the capacity the graph had grown to.
+    if (elementsHint) capacity = std::min<uint64_t>(capacity, roomFor(elementsHint));
     growForLoad(h, capacity);
   }
   idx->loading_ = std::make_unique<Loading>();
@@ -203,7 +210,7 @@ void VectorIndex::loadUnit(uint8_t kind, ByteReader& r) {
   uint64_t end = uint64_t(first) + count;
   // Past the capacity: elements added while the snapshot was written, a few at most.
   if (end > (uint64_t(1) << 31) || end > 2 * h.max_elements_ + 1024) corrupt("elements up to " + std::to_string(end));
-  if (end > h.max_elements_) growForLoad(h, std::max<uint64_t>(end, h.max_elements_ * 2));
+  if (end > h.max_elements_) growForLoad(h, std::max<uint64_t>(end, grownCapacity(h.max_elements_)));
   if (L.seen.size() < end) L.seen.resize(end, 0);
   if (kind == kRecordsUnit) {
     const size_t rec = h.size_data_per_element_;
@@ -271,7 +278,6 @@ void VectorIndex::finishLoad() {
     }
   }
   if (n && h.element_levels_[L.entry] != L.maxLevel) corrupt("entry point is not on the top level");
-  if (h.max_elements_ != L.capacity) growForLoad(h, L.capacity);  // the capacity it was written with
   h.cur_element_count = n;
   h.num_deleted_ = deleted;
   h.maxlevel_ = L.maxLevel;

@@ -65,6 +65,13 @@ void VectorIndex::promote() {
 size_t VectorIndex::size() const {
   return hnsw_ ? hnsw_->cur_element_count - hnsw_->num_deleted_ : flatSlot_.size();
 }
+uint64_t VectorIndex::grownCapacity(uint64_t capacity) {
+  if (capacity < (1u << 16)) return std::max<uint64_t>(capacity * 2, 16);
+  return (capacity + capacity / 8 + 1023) / 1024 * 1024;
+}
+
+uint64_t VectorIndex::roomFor(uint64_t n) { return n + std::max<uint64_t>(1024, n / 16); }
+
 size_t VectorIndex::capacity() const { return hnsw_ ? hnsw_->max_elements_ : flatLabels_.size(); }
 
 void VectorIndex::setEfSearch(uint32_t ef) {
@@ -120,7 +127,7 @@ void VectorIndex::add(uint64_t label, const float* v) {
   // Reuse a tombstoned slot when there is one; otherwise make room first (hnswlib throws when full).
   const bool reuse = !tracking_ && !hnsw_->deleted_elements.empty();
   if (!reuse && hnsw_->cur_element_count >= hnsw_->max_elements_)
-    hnsw_->resizeIndex(std::max<size_t>(hnsw_->max_elements_ * 2, 16));
+    hnsw_->resizeIndex(grownCapacity(hnsw_->max_elements_));
   space_->encode(v, scratch_.data());
   hnsw_->addPoint(scratch_.data(), label, reuse);
   // A new element's lists name exactly the neighbours whose lists it joined (mutuallyConnectNewElement).
@@ -300,6 +307,27 @@ std::vector<IndexHit> VectorIndex::scan(const uint8_t* query, size_t k) const {
   });
   all.resize(k);
   return all;
+}
+
+IndexMemory VectorIndex::memory() const {
+  IndexMemory m;
+  if (!hnsw_) {
+    m.flat = allocBytes(flatPoints_.capacity()) + allocBytes(flatLabels_.capacity() * 8) + allocBytes(flatLive_.capacity()) +
+             allocBytes(flatFree_.capacity() * 4) + mapBytes(flatSlot_);
+    return m;
+  }
+  const Hnsw& h = *hnsw_;
+  m.slots = h.max_elements_;
+  m.elements = h.cur_element_count;
+  m.records = allocBytes(h.max_elements_ * h.size_data_per_element_);
+  m.slotArrays = allocBytes(h.link_list_locks_.capacity() * sizeof(std::mutex)) +
+                 allocBytes(h.element_levels_.capacity() * sizeof(int)) + allocBytes(h.max_elements_ * sizeof(void*)) +
+                 allocBytes(h.max_elements_ * sizeof(hnswlib::vl_type));
+  for (size_t i = 0; i < h.cur_element_count; ++i)
+    if (h.element_levels_[i] > 0) m.upperLinks += allocBytes(h.size_links_per_element_ * size_t(h.element_levels_[i]));
+  m.labels = mapBytes(h.label_lookup_) + h.deleted_elements.size() * allocBytes(3 * sizeof(void*));
+  m.fixed = allocBytes(h.label_op_locks_.capacity() * sizeof(std::mutex));
+  return m;
 }
 
 std::vector<float> VectorIndex::vector(uint64_t label) const {

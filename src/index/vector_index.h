@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/memory.h"
 #include "index/spaces.h"
 
 namespace hnswlib {
@@ -28,7 +29,7 @@ struct IndexParams {
   uint32_t efConstruction = 100;    // candidate list while inserting: build time vs recall
   uint32_t efSearch = 40;           // candidate list while searching (raised to k when smaller)
   uint32_t seed = 100;              // level generator seed: same inserts give the same graph
-  uint32_t initialCapacity = 1024;  // HNSW slots at first; grows by doubling
+  uint32_t initialCapacity = 1024;  // HNSW slots at first; grows by doubling, then by eighths
   uint32_t flatLimit = 1024;        // exact scan up to this many points, then HNSW (0: HNSW always)
 };
 
@@ -62,8 +63,15 @@ class VectorIndex {
   const IndexParams& params() const { return params_; }
   size_t size() const;      // live points
   size_t capacity() const;  // slots allocated
+  // A graph's capacity when it is full: doubled while small, then an eighth more (a step of a
+  // big index copies its whole level-0 block: old and new are both held meanwhile).
+  static uint64_t grownCapacity(uint64_t capacity);
+  // The capacity a snapshot of n elements is loaded with (and records): n and 1/16 of headroom
+  // for the session's puts, not the capacity the index had grown to (up to 2x n).
+  static uint64_t roomFor(uint64_t n);
   bool isGraph() const { return hnsw_ != nullptr; }
   size_t pointBytes() const { return pointBytes_; }
+  IndexMemory memory() const;  // heap held, by part (common/memory.h)
 
   // Serialized as units (ByteWriter::beginUnit): a head (parameters, the hnswlib version and
   // label width, mode, capacity), then the flat points, or the graph's level-0 records and upper
@@ -84,7 +92,9 @@ class VectorIndex {
   // finishLoad validates the whole before anyone searches it (CORRUPT_SNAPSHOT otherwise).
   // snapshotBytes: the size of the whole snapshot, which bounds what may be allocated before
   // its checksum is known.
-  static std::unique_ptr<VectorIndex> fromHead(ByteReader& head, uint64_t snapshotBytes);
+  // elementsHint (0: none): about how many elements the units will bring (a cache snapshot's
+  // entry count); the graph is allocated for roomFor(it) if the head records more.
+  static std::unique_ptr<VectorIndex> fromHead(ByteReader& head, uint64_t snapshotBytes, uint64_t elementsHint = 0);
   void loadUnit(uint8_t kind, ByteReader& r);
   void finishLoad();
 

@@ -221,13 +221,13 @@ TEST(LearnedCacheTest, SignaturesOnlyWhenTheEvaluatorNeedsThem) {
 
   Cache cosine(cfg);
   uint32_t id = cosine.put("s", python, v.data(), kDim, 1, 0, 0).id;
-  EXPECT_TRUE(cosine.find(id)->sig.words.empty()) << "'cosine' reads no signature";
+  EXPECT_TRUE(!cosine.find(id)->sig) << "'cosine' reads no signature";
   auto plain = cosine.snapshot(1);
 
   auto learned = learnedCache();
   uint32_t lid = learned->put("s", python, v.data(), kDim, 1, 0, 0).id;
-  EXPECT_FALSE(learned->find(lid)->sig.words.empty());
-  EXPECT_EQ(learned->find(lid)->sig.words, makeSignature(python).words);
+  EXPECT_FALSE(learned->find(lid)->sig->words.empty());
+  EXPECT_EQ(learned->find(lid)->sig->words, makeSignature(python).words);
   EXPECT_FALSE(learned->lookup("s", java, v.data(), kDim, 1, {}).hit) << "the signatures tell Java from Python";
   // A snapshot written without signatures cannot serve a learned cache (its rows can).
   EXPECT_EQ(codeOf([&] { learned->loadSnapshot(plain.data(), plain.size()); }), "SNAPSHOT_MISMATCH");
@@ -237,14 +237,14 @@ TEST(LearnedCacheTest, SignaturesOnlyWhenTheEvaluatorNeedsThem) {
   auto full = learned->snapshot(2);
   auto back = learnedCache();
   back->loadSnapshot(full.data(), full.size());
-  EXPECT_EQ(back->find(lid)->sig.words, makeSignature(python).words);
+  EXPECT_EQ(back->find(lid)->sig->words, makeSignature(python).words);
   EXPECT_FALSE(back->lookup("s", java, v.data(), kDim, 2, {}).hit);
   EXPECT_EQ(codeOf([&] { cosine.loadSnapshot(full.data(), full.size()); }), "ok");
   // Rows restored into a learned cache get their signatures from the prompt.
   auto restored = learnedCache();
   Entry e{.id = 7, .answerBytes = 1, .created = 1, .lastAccess = 1};
   restored->restore(e, "s", python, v.data(), kDim);
-  EXPECT_EQ(restored->find(7)->sig.words, makeSignature(python).words);
+  EXPECT_EQ(restored->find(7)->sig->words, makeSignature(python).words);
   EXPECT_TRUE(restored->lookup("s", "How can I learn Python?", v.data(), kDim, 2, {}).hit);
   // Entries stored without signatures cannot be switched to 'learned' in place.
   Cache sigless(cfg);
