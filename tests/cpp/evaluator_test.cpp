@@ -65,11 +65,11 @@ TEST(SignatureTest, NumbersUnitsNegationsPolarityNames) {
   EXPECT_EQ(makeSignature("Why don't cats swim?").negations, 1);
   EXPECT_EQ(makeSignature("Why do cats never not swim?").negations, 2);
   EXPECT_EQ(makeSignature("Why do cats swim?").negations, 0);
-  Signature good = makeSignature("is coffee good for you"), bad = makeSignature("is coffee bad for you");
-  ASSERT_EQ(good.polarity.size(), 1u);
-  ASSERT_EQ(bad.polarity.size(), 1u);
-  EXPECT_EQ(good.polarity[0] / 2, bad.polarity[0] / 2) << "one antonym pair";
-  EXPECT_NE(good.polarity[0], bad.polarity[0]) << "opposite sides";
+  Signature good = makeSignature("is this good for you"), bad = makeSignature("is this bad for you");
+  ASSERT_EQ(good.marks.size(), 1u);
+  ASSERT_EQ(bad.marks.size(), 1u);
+  EXPECT_EQ(good.marks[0] / 2, bad.marks[0] / 2) << "one antonym pair";
+  EXPECT_NE(good.marks[0], bad.marks[0]) << "opposite sides";
   EXPECT_EQ(makeSignature("How do I learn Python?").names.size(), 1u);
   EXPECT_TRUE(makeSignature("How do I learn python?").names.empty()) << "lowercase is not a name; 'How' starts the sentence";
   EXPECT_EQ(makeSignature("How do I learn Python?").words, makeSignature("how can i learn python").words)
