@@ -8,7 +8,7 @@ namespace {
 
 // One string per kind: entities separated by ',', the forms of one entity by '|'. Words that
 // are mostly something else ("turkey", "polish", "go", "word", "apple", "fly", "second",
-// "orange", "water", "excel") are left out; "US" is matched by the caller, which sees case.
+// "orange" (a fruit and a colour), "water", "excel") are left out; "US" is matched by the caller, which sees case.
 constexpr std::string_view kKinds[kEntityKinds] = {
     // 1. places, their people and languages
     "usa|america|american|americans|united states,uk|britain|british|england|english|united kingdom,"
@@ -66,6 +66,8 @@ constexpr std::string_view kKinds[kEntityKinds] = {
     "cheese,egg|eggs,milk,yogurt|yoghurt,butter,chocolate,sugar,honey,salt,coffee,tea,beer,wine,alcohol,vodka,"
     "whiskey|whisky,soda|coke|pepsi,juice,chicken,beef,pork,turkey,salmon,tuna,shrimp,peanut|peanuts,"
     "almond|almonds,oatmeal|oats,cereal,steak,bacon,ham,sausage|sausages",
+    // 7. colours
+    "red,blue,green,yellow,black,white,purple,pink,brown,grey|gray,violet",
 };
 
 std::unordered_map<std::string, EntityRef> build() {
