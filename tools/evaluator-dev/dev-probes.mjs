@@ -6,6 +6,7 @@
 // ('entity', 'number', 'unit', 'date', 'polarity', 'negation', 'reversal'); every cached
 // question shares one scope. Read by tools/evaluator-dev/probe-report.mjs and
 // `node bench/quality.mjs --probes dev`.
+import { flattenProbes } from '../../tests/js/quality-probes.mjs';
 
 /** @type {{cached: string, hit: [string, string][], miss: [string, string][]}[]} */
 export const DEV_PROBES = [
@@ -258,8 +259,5 @@ export const DEV_PROBES = [
 
 /** Flat cases: {cached, query, expect: 'hit' | 'miss', kind}. */
 export function devProbeCases() {
-  return DEV_PROBES.flatMap((p) => [
-    ...p.hit.map(([query, kind]) => ({ cached: p.cached, query, expect: 'hit', kind })),
-    ...p.miss.map(([query, kind]) => ({ cached: p.cached, query, expect: 'miss', kind })),
-  ]);
+  return flattenProbes(DEV_PROBES);
 }
