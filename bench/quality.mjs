@@ -15,7 +15,9 @@
 // Thresholds: "at 5% / 2%" and "at <= 1% / 2% wrong" are oracle thresholds chosen on the
 // reported rows themselves (the usual way to compare rankings); "default" is the setting a user
 // gets, calibrated on the QQP calib part only. Embeddings are cached on disk (build/embed-cache).
-//   node bench/quality.mjs [--settings a,b] [--limit N] [--baseline-model FILE] [--evaluator-model FILE]
+// --probes dev: the development probe set (tools/evaluator-dev/dev-probes.mjs) instead of the
+// held-out test set in tests/ (what features and operating points are tuned against).
+//   node bench/quality.mjs [--settings a,b] [--limit N] [--probes test|dev] [--baseline-model FILE] [--evaluator-model FILE]
 import fs from 'node:fs';
 import { OnnxEmbedder, SemanticCache, USE_LITE_THRESHOLD } from 'semcache';
 import { qqpSplit } from './lib/quality-data.mjs';
@@ -23,6 +25,8 @@ import { cachedEmbedder } from './lib/embed-cache.mjs';
 import { runSingle, runPopulated, runMock, runProbes } from './lib/quality-runs.mjs';
 import { auc, probesAt, qqpAt, qqpAtFalseHitRate, rightWrongAt, rightWrongAtBudget } from './lib/quality-metrics.mjs';
 import { pairSetting } from './lib/quality-pair.mjs';
+import { probeCases } from '../tests/js/quality-probes.mjs';
+import { devProbeCases } from '../tools/evaluator-dev/dev-probes.mjs';
 
 const arg = (k, d) => {
   const i = process.argv.indexOf(k);
@@ -31,6 +35,9 @@ const arg = (k, d) => {
 const limit = Number(arg('--limit', '0')) || Infinity;
 const wanted = arg('--settings', 'use_lite,tuned_cosine,tuned_learned,pair').split(',');
 const log = (s) => process.stderr.write(`${s}\n`);
+const probeSet = arg('--probes', 'test');
+if (!['test', 'dev'].includes(probeSet)) throw new Error(`--probes must be test or dev, got '${probeSet}'`);
+const probeSetCases = probeSet === 'dev' ? devProbeCases() : probeCases();
 const t0 = performance.now();
 
 const val = qqpSplit().val.slice(0, limit);
@@ -73,7 +80,7 @@ async function measure(name) {
   const populated = await runPopulated(s.embedder, val, s.extra);
   const pop = await rescore(populated.rows);
   const mock = await rescore(await runMock(s.embedder, s.extra));
-  const probes = await rescore(await runProbes(s.embedder, s.extra));
+  const probes = await rescore(await runProbes(s.embedder, s.extra, probeSetCases));
   const at5 = qqpAtFalseHitRate(single, 0.05), at2 = qqpAtFalseHitRate(single, 0.02);
   const t = s.defaultThreshold;
   const out = {
@@ -120,4 +127,4 @@ const summary = d && {
 };
 for (const r of Object.values(results)) delete r.probes.failed;
 log(`\n${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
-console.log(JSON.stringify({ qqp_val_pairs: val.length, settings: results, tuned: summary }));
+console.log(JSON.stringify({ qqp_val_pairs: val.length, probe_set: probeSet, settings: results, tuned: summary }));

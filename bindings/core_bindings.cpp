@@ -340,7 +340,8 @@ class EvaluatorModelCore {
     static const char* names[kNumFeatures] = {"cosine", "margin", "queryOnly", "cachedOnly", "diffMass", "maxDiffIdf",
                                               "weightedJaccard", "numberDiff", "numberClash", "negationDiff",
                                               "polarityClash", "polarityOnly", "nameDiff", "lengthRatio",
-                                              "questionDiff", "sharedMass", "projCosine"};
+                                              "questionDiff", "sharedMass", "projCosine", "entityClash",
+                                              "orderClash"};
     val a = val::array();
     for (const char* n : names) a.call<void>("push", val(n));
     return a;

@@ -52,8 +52,9 @@ const EMB = Number(arg('--emb', '0'));
 const L2EMB = Number(arg('--l2emb', '3e-3'));
 // Features whose presence forces a miss (see src/cache/learned.h): different numbers (days and
 // months included), antonyms, a negation on one side only ("Which foods are (not) safe for
-// cats?"; 4.5% of the train duplicates have one, 11.6% of the non-duplicates).
-const VETO = (arg('--veto', 'numberClash,polarityClash,negationDiff') || '').split(',').filter(Boolean);
+// cats?"; 4.5% of the train duplicates have one, 11.6% of the non-duplicates), another entity of
+// one kind ("Java" / "Python", src/cache/gazetteer.cpp), swapped arguments ("A to B" / "B to A").
+const VETO = (arg('--veto', 'numberClash,polarityClash,negationDiff,entityClash,orderClash') || '').split(',').filter(Boolean);
 const out = path.resolve(arg('--out', path.join(root, 'dist/models/evaluator/model.bin')));
 const MODEL = arg('--model', 'use-lite-cache');
 const NORMALIZE = arg('--normalize', '1') === '1';
@@ -61,7 +62,7 @@ const manifestFile = path.join(root, `dist/models/${MODEL}/manifest.json`);
 const log = (s) => process.stderr.write(`train-evaluator: ${s}\n`);
 
 // What the model depends on: retrain when any of it changes.
-const inputs = ['tools/train-evaluator.mjs', 'tools/train-projection.mjs', 'src/cache/signature.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
+const inputs = ['tools/train-evaluator.mjs', 'tools/train-projection.mjs', 'src/cache/signature.cpp', 'src/cache/signature.h', 'src/cache/gazetteer.cpp', 'src/cache/learned.cpp', 'src/cache/learned.h', 'bench/lib/quality-data.mjs'];
 const stamp = crypto.createHash('sha256');
 for (const f of inputs) stamp.update(fs.readFileSync(path.join(root, f)));
 // and the embeddings the features were computed from (the default embedder's weights)

@@ -82,9 +82,9 @@ export async function runMock(embedder, extra = {}) {
   return out;
 }
 
-/** [{score, similarity, own, expect, kind, query, cached, matched}]: own = the best match is the case's cached question. */
-export async function runProbes(embedder, extra = {}) {
-  const cases = probeCases();
+/** [{score, similarity, own, expect, kind, query, cached, matched}]: own = the best match is the case's cached question.
+ * cases: the held-out test set by default (tests/js/quality-probes.mjs). */
+export async function runProbes(embedder, extra = {}, cases = probeCases()) {
   const cache = await open(embedder, extra);
   const cached = [...new Set(cases.map((c) => c.cached))];
   for (const q of cached) await cache.put(q, q);

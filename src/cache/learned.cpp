@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -313,24 +314,43 @@ void EvaluatorModel::features(const Signature& q, const Signature& c, float cosi
     if (inQ && inC) shared += w;
     else (inQ ? qOnly : cOnly) += w, maxDiff = std::max(maxDiff, w);
   });
-  size_t polarityClash = 0, polarityOnly = 0;
+  // marks (cache/signature.h) grouped: (kind, group) -> the members each prompt uses
+  size_t polarityClash = 0, polarityOnly = 0, entityClash = 0, orderClash = 0;
   {
-    // pair k -> sides used (bit 0: side 0, bit 1: side 1), per prompt
-    auto sides = [](const std::vector<uint32_t>& marks, uint32_t k) {
-      unsigned s = 0;
-      for (uint32_t m : marks)
-        if (m / 2 == k) s |= 1u << (m % 2);
-      return s;
+    struct Use {
+      MarkKind kind;
+      uint32_t group, member;
+      bool query;
+      bool operator<(const Use& o) const {
+        return std::tie(kind, group, member, query) < std::tie(o.kind, o.group, o.member, o.query);
+      }
     };
-    std::vector<uint32_t> pairs;
-    for (uint32_t m : q.polarity) pairs.push_back(m / 2);
-    for (uint32_t m : c.polarity) pairs.push_back(m / 2);
-    std::sort(pairs.begin(), pairs.end());
-    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    for (uint32_t k : pairs) {
-      unsigned a = sides(q.polarity, k), b = sides(c.polarity, k);
-      if (a && b && a != b) polarityClash++;
-      else if (!a || !b) polarityOnly++;
+    std::vector<Use> uses;
+    for (uint32_t m : q.marks) uses.push_back({markKind(m), markGroup(m), markMember(m), true});
+    for (uint32_t m : c.marks) uses.push_back({markKind(m), markGroup(m), markMember(m), false});
+    std::sort(uses.begin(), uses.end());
+    for (size_t i = 0; i < uses.size();) {
+      size_t j = i;
+      // members used by the query only, by the cached prompt only, by both
+      size_t qOnlyM = 0, cOnlyM = 0, both = 0;
+      while (j < uses.size() && uses[j].kind == uses[i].kind && uses[j].group == uses[i].group) {
+        size_t k = j;
+        bool inQ = false, inC = false;
+        for (; k < uses.size() && uses[k].kind == uses[j].kind && uses[k].group == uses[j].group && uses[k].member == uses[j].member; ++k)
+          (uses[k].query ? inQ : inC) = true;
+        (inQ && inC ? both : inQ ? qOnlyM : cOnlyM)++;
+        j = k;
+      }
+      bool usedByQ = qOnlyM + both > 0, usedByC = cOnlyM + both > 0;
+      switch (uses[i].kind) {
+        case MarkKind::kAntonym:  // a side the other prompt does not use
+          if (usedByQ && usedByC && (qOnlyM || cOnlyM)) polarityClash++;
+          else if (!usedByQ || !usedByC) polarityOnly++;
+          break;
+        default:  // each names one the other does not: a substitution, not an addition
+          if (qOnlyM && cOnlyM) (uses[i].kind == MarkKind::kEntity ? entityClash : orderClash)++;
+      }
+      i = j;
     }
   }
   size_t numDiff = symDiff(q.numbers, c.numbers);
@@ -346,6 +366,8 @@ void EvaluatorModel::features(const Signature& q, const Signature& c, float cosi
   out[kNegationDiff] = float(std::min(2, std::abs(int(q.negations) - int(c.negations))));
   out[kPolarityClash] = float(polarityClash);
   out[kPolarityOnly] = float(polarityOnly);
+  out[kEntityClash] = float(entityClash);
+  out[kOrderClash] = float(orderClash);
   out[kNameDiff] = float(std::log1p(double(namesMissing(q, c) + namesMissing(c, q))));
   float lq = std::max<float>(1, q.tokens), lc = std::max<float>(1, c.tokens);
   out[kLengthRatio] = std::min(lq, lc) / std::max(lq, lc);

@@ -11,7 +11,8 @@
 //    gets sum_i a_i * (dim * u_i * v_i) + b_i * (sqrt(dim) * |u_i - v_i|) (a learned reweighting
 //    of the cosine's terms, MeanCache-like but without touching the encoder),
 //  - vetoes: features that force a miss whatever the rest says (probability 0), e.g. two prompts
-//    with different numbers ("2016" / "2017") or an antonym clash ("good" / "bad"): QQP's noisy
+//    with different numbers ("2016" / "2017"), an antonym clash ("good" / "bad"), another entity
+//    of one kind ("Java" / "Python") or swapped arguments ("A to B" / "B to A"): QQP's noisy
 //    labels teach a weak weight for those, and a wrong hit costs more than a miss,
 //  - a calibration table: target false-hit rate -> probability threshold, measured on a held-out
 //    part of the training data.
@@ -46,9 +47,11 @@ enum Feature : uint32_t {
   kQuestionDiff,    // question words (what, why, how…) used by one prompt only
   kSharedMass,      // log1p(IDF mass of the shared words)
   kProjCosine,      // cos(P u, P v) with the model's projection; the cosine when it has none
+  kEntityClash,     // kinds of entity (cache/gazetteer.h) where each prompt names one the other does not
+  kOrderClash,      // word pairs around "to", "than", "of"… that the two prompts put in opposite orders
   kNumFeatures
 };
-constexpr uint32_t kFeatureSet = 2;
+constexpr uint32_t kFeatureSet = 3;
 
 struct Calibration {
   float falseHitRate;  // on held-out non-duplicates

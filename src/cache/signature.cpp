@@ -5,6 +5,7 @@
 #include <iterator>
 #include <string>
 
+#include "cache/gazetteer.h"
 #include "common/error.h"
 #include "common/hash.h"
 
@@ -57,6 +58,10 @@ constexpr std::string_view kPolarity[] = {
     "accept", "reject", "agree", "disagree", "inside", "outside", "above", "below", "north", "south",
     "east", "west", "left", "right", "input", "output", "internal", "external", "freezing", "boiling",
     "sunrise", "sunset", "winner", "loser", "won", "lost", "farthest", "closest", "nearest", "farthest",
+    "create", "delete", "install", "uninstall", "enable", "disable", "lock", "unlock", "encrypt", "decrypt",
+    "borrow", "lend", "day", "night", "morning", "evening", "rise", "set", "summer", "winter", "top", "bottom",
+    "largest", "smallest", "biggest", "smallest", "tallest", "shortest", "tallest", "smallest", "highest", "lowest",
+    "oldest", "youngest", "richest", "poorest", "most", "least", "benefits", "risks", "pros", "risks",
 };
 // Words that name a day or a time, compared like numbers: "on a Tuesday" is not "on a Friday".
 // ("may", "march", "sun" are left out: mostly other words.)
@@ -66,7 +71,17 @@ constexpr std::string_view kTimes[] = {
     "sundays", "january", "february", "april", "june", "july", "august", "september", "october",
     "november", "december",
 };
+// "which" sets the bit of "what": "Which planet…" and "What planet…" ask the same.
 constexpr std::string_view kQuestionWords[] = {"what", "why", "how", "when", "where", "who", "which"};
+constexpr size_t kWhich = 6, kWhat = 0;
+// Words whose two sides are an ordered pair: "from A to B", "A than B", "A of B", "A vs B".
+// A pair is kept per word ("into" counts as "to", "versus" as "vs"), so "the euro to dollar
+// rate" and "the rate from euros to dollars" do not clash over "rate".
+constexpr std::string_view kDirectional[] = {"to", "into", "from", "than", "of", "vs", "versus"};
+constexpr uint32_t kDirectionalId[] = {0, 0, 1, 2, 3, 4, 4};
+// Roman numerals written in capitals (from II: "I" is the pronoun), compared like numbers:
+// "World War II", "Henry VIII".
+constexpr std::string_view kRoman[] = {"ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"};
 constexpr std::string_view kUnits[] = {
     "kg", "kgs", "g", "mg", "lb", "lbs", "pounds", "pound", "km", "m", "cm", "mm", "miles", "mile",
     "ft", "feet", "inch", "inches", "gb", "mb", "tb", "years", "year", "percent",
@@ -115,6 +130,7 @@ std::vector<Token> tokenize(std::string_view text) {
     }
     out.push_back({std::string(text.substr(i, j - i)), start});
     start = false;
+    if (j < n && text[j] == '%') out.push_back({"percent", false});  // "15%" is "15 percent"
     i = j;
   }
   return out;
@@ -137,6 +153,8 @@ template <class OnWord>
 void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
   std::vector<Token> toks = tokenize(text);
   size_t negations = 0;
+  std::vector<uint32_t> units;   // content words and numbers in order, for argument order
+  std::vector<std::pair<size_t, uint32_t>> betweens;  // directional word (id) before units[i]
   for (size_t t = 0; t < toks.size(); ++t) {
     const std::string& raw = toks[t].raw;
     std::string w = lower(raw);
@@ -157,7 +175,11 @@ void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
     if (w.empty()) continue;
     if (sig)
       for (size_t k = 0; k < std::size(kQuestionWords); ++k)
-        if (w == kQuestionWords[k]) sig->question |= uint8_t(1u << k);
+        if (w == kQuestionWords[k]) sig->question |= uint8_t(1u << (k == kWhich ? kWhat : k));
+    if (auto d = std::find(std::begin(kDirectional), std::end(kDirectional), w); d != std::end(kDirectional)) {
+      betweens.emplace_back(units.size(), kDirectionalId[d - std::begin(kDirectional)]);
+      continue;
+    }
     if (among(w, kNegations)) {
       negations++;
       continue;
@@ -165,6 +187,14 @@ void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
     if (among(w, kTimes)) {
       std::string t = w.back() == 's' ? w.substr(0, w.size() - 1) : w;  // tuesdays -> tuesday
       if (sig) sig->numbers.push_back(h32("time:" + t));
+      units.push_back(h32("time:" + t));
+      continue;
+    }
+    auto roman = std::find(std::begin(kRoman), std::end(kRoman), w);
+    if (roman != std::end(kRoman) && std::all_of(raw.begin(), raw.end(), [](char c) { return upper(uint8_t(c)); })) {
+      uint32_t h = h32(std::to_string(roman - std::begin(kRoman) + 2));
+      if (sig) sig->numbers.push_back(h);
+      units.push_back(h);
       continue;
     }
     bool hasDigit = std::any_of(w.begin(), w.end(), [](char c) { return digit(uint8_t(c)); });
@@ -180,19 +210,36 @@ void analyze(std::string_view text, Signature* sig, OnWord&& onWord) {
         }
       }
       if (sig) sig->numbers.push_back(h32(num));
+      units.push_back(h32(num));
       continue;
     }
     if (sig) {
       auto p = std::find(std::begin(kPolarity), std::end(kPolarity), w);
       for (; p != std::end(kPolarity); p = std::find(p + 1, std::end(kPolarity), w))
-        sig->polarity.push_back(uint32_t(p - std::begin(kPolarity)));
+        sig->marks.push_back(uint32_t(p - std::begin(kPolarity)));
+      std::optional<EntityRef> e;
+      if (t + 1 < toks.size()) e = lookupEntity(w + ' ' + lower(toks[t + 1].raw));  // "new york"
+      if (!e) e = lookupEntity(raw == "US" || raw == "USA" ? "usa" : w == "us" ? "" : w);  // "us" is mostly the pronoun
+      if (e) sig->marks.push_back(kEntityMark | uint32_t(e->kind) << 16 | e->member);
     }
     if (among(w, kStop)) continue;
     uint32_t h = h32(stem(w));
     if (sig && isName) sig->names.push_back(h);  // the content-word hash: the other side may write it lowercase
+    units.push_back(h);
     onWord(h);
   }
   if (sig) {
+    // The two nearest content words on each side of a directional word, as ordered pairs.
+    for (auto [b, d] : betweens)
+      for (size_t i = b >= 2 ? b - 2 : 0; i < b; ++i)
+        for (size_t j = b; j < std::min(b + 2, units.size()); ++j) {
+          uint32_t x = units[i], y = units[j];
+          if (x == y) continue;
+          uint32_t lo = std::min(x, y), hi = std::max(x, y);
+          uint32_t key[3] = {lo, hi, d};
+          uint32_t pair = uint32_t(xxh64(key, sizeof key, 0x04d3));
+          sig->marks.push_back(kOrderMark | (pair & 0x7ffffffeu) | (x == lo ? 0u : 1u));
+        }
     sig->tokens = uint16_t(std::min<size_t>(toks.size(), 65535));
     sig->negations = uint8_t(std::min<size_t>(negations, 255));
   }
@@ -221,7 +268,7 @@ Signature makeSignature(std::string_view text) {
   sortUnique(s.words, kMaxSigWords);
   sortUnique(s.numbers, kMaxSigOthers);
   sortUnique(s.names, kMaxSigOthers);
-  sortUnique(s.polarity, kMaxSigOthers);
+  sortUnique(s.marks, kMaxSigOthers);
   return s;
 }
 
@@ -236,7 +283,7 @@ void writeSignature(ByteWriter& w, const Signature& s) {
   writeList(w, s.words);
   writeList(w, s.numbers);
   writeList(w, s.names);
-  writeList(w, s.polarity);
+  writeList(w, s.marks);
 }
 
 Signature readSignature(ByteReader& r) {
@@ -248,14 +295,28 @@ Signature readSignature(ByteReader& r) {
   s.words = readList(r, kMaxSigWords);
   s.numbers = readList(r, kMaxSigOthers);
   s.names = readList(r, kMaxSigOthers);
-  s.polarity = readList(r, kMaxSigOthers);
-  for (uint32_t p : s.polarity)
-    if (p >= std::size(kPolarity)) throw Error(codes::kCorruptSnapshot, "signature has an unknown polarity mark");
+  s.marks = readList(r, kMaxSigOthers);
+  for (uint32_t m : s.marks) {
+    MarkKind k = markKind(m);
+    if ((k == MarkKind::kAntonym && m >= std::size(kPolarity)) ||
+        (k == MarkKind::kEntity && ((m >> 16 & 0x3fff) == 0 || (m >> 16 & 0x3fff) > kEntityKinds)))
+      throw Error(codes::kCorruptSnapshot, "signature has an unknown mark");
+  }
   return s;
 }
 
 size_t signatureBytes(const Signature& s) {
-  return 4 + 4 + 4 * (s.words.size() + s.numbers.size() + s.names.size() + s.polarity.size());
+  return 4 + 4 + 4 * (s.words.size() + s.numbers.size() + s.names.size() + s.marks.size());
 }
+
+MarkKind markKind(uint32_t m) { return m & kOrderMark ? MarkKind::kOrder : m & kEntityMark ? MarkKind::kEntity : MarkKind::kAntonym; }
+uint32_t markGroup(uint32_t m) {
+  switch (markKind(m)) {
+    case MarkKind::kAntonym: return m / 2;
+    case MarkKind::kEntity: return m >> 16 & 0x3fff;
+    default: return (m & ~kOrderMark) >> 1;
+  }
+}
+uint32_t markMember(uint32_t m) { return markKind(m) == MarkKind::kEntity ? m & 0xffff : m & 1; }
 
 }  // namespace semcache

@@ -19,13 +19,26 @@ struct Signature {
                                    // months ("tuesday", "tomorrow", "june") compare the same way
   std::vector<uint32_t> names;     // capitalised content words not at a sentence start, acronyms
                                    // (hashed like words: a name matches the other side's word)
-  std::vector<uint32_t> polarity;  // antonym marks: pair id * 2 + side (good/bad -> 2k, 2k+1)
+  std::vector<uint32_t> marks;     // what two prompts must agree on when both have it (see below)
   uint16_t tokens = 0;             // all word tokens, capped at 65535
   uint8_t negations = 0;           // not, no, never, n't, without… (capped at 255)
   uint8_t question = 0;            // bit i: question word i (what why how when where who which) used
 };
 
 constexpr size_t kMaxSigWords = 64, kMaxSigOthers = 16;
+
+// A mark names a group and a member of it; two prompts that use different members of one group
+// disagree (the learned evaluator's vetoes):
+//  - antonyms: pair id * 2 + side ("good" / "bad" -> 2k, 2k + 1), below kEntityMark;
+//  - entities (cache/gazetteer.h): kEntityMark | kind << 16 | member ("java", "python");
+//  - argument order: kOrderMark | (hash of the two words, low bit cleared) | which comes first,
+//    for the content words on either side of "to", "from", "than", "of", "into", "vs"
+//    ("convert Celsius to Fahrenheit" / "convert Fahrenheit to Celsius").
+constexpr uint32_t kEntityMark = 0x40000000u, kOrderMark = 0x80000000u;
+enum class MarkKind { kAntonym, kEntity, kOrder };
+MarkKind markKind(uint32_t mark);
+uint32_t markGroup(uint32_t mark);   // which pair, kind or word pair (unique within its MarkKind)
+uint32_t markMember(uint32_t mark);  // which side, entity or order
 
 Signature makeSignature(std::string_view text);
 // Every content word hash of text, in order (no cap, may repeat): the IDF builder's view.

@@ -65,11 +65,11 @@ TEST(SignatureTest, NumbersUnitsNegationsPolarityNames) {
   EXPECT_EQ(makeSignature("Why don't cats swim?").negations, 1);
   EXPECT_EQ(makeSignature("Why do cats never not swim?").negations, 2);
   EXPECT_EQ(makeSignature("Why do cats swim?").negations, 0);
-  Signature good = makeSignature("is coffee good for you"), bad = makeSignature("is coffee bad for you");
-  ASSERT_EQ(good.polarity.size(), 1u);
-  ASSERT_EQ(bad.polarity.size(), 1u);
-  EXPECT_EQ(good.polarity[0] / 2, bad.polarity[0] / 2) << "one antonym pair";
-  EXPECT_NE(good.polarity[0], bad.polarity[0]) << "opposite sides";
+  Signature good = makeSignature("is this good for you"), bad = makeSignature("is this bad for you");
+  ASSERT_EQ(good.marks.size(), 1u);
+  ASSERT_EQ(bad.marks.size(), 1u);
+  EXPECT_EQ(good.marks[0] / 2, bad.marks[0] / 2) << "one antonym pair";
+  EXPECT_NE(good.marks[0], bad.marks[0]) << "opposite sides";
   EXPECT_EQ(makeSignature("How do I learn Python?").names.size(), 1u);
   EXPECT_TRUE(makeSignature("How do I learn python?").names.empty()) << "lowercase is not a name; 'How' starts the sentence";
   EXPECT_EQ(makeSignature("How do I learn Python?").words, makeSignature("how can i learn python").words)
@@ -124,6 +124,38 @@ TEST(EvaluatorModelTest, FeaturesSeeTheHardNegatives) {
   EXPECT_EQ(f[kPolarityClash], 1.f);
   m.features(makeSignature("Why do cats purr?"), makeSignature("Why don't cats purr?"), 0.95f, 1.f, f);
   EXPECT_EQ(f[kNegationDiff], 1.f);
+}
+
+TEST(EvaluatorModelTest, EntitiesOfOneKindAndSwappedArgumentsClash) {
+  EvaluatorModel m = corpusModel();
+  float f[kNumFeatures];
+  auto clash = [&](const char* q, const char* c, Feature k) {
+    m.features(makeSignature(q), makeSignature(c), 0.95f, 1.f, f);
+    return f[k];
+  };
+  EXPECT_EQ(clash("how do i learn java", "how do i learn python", kEntityClash), 1.f) << "lower case: no name feature";
+  EXPECT_EQ(clash("How many weeks are in a year?", "How many days are in a year?", kEntityClash), 1.f);
+  EXPECT_EQ(clash("Is French food good?", "Is food in France good?", kEntityClash), 0.f) << "adjective and country: one entity";
+  EXPECT_EQ(clash("Best places to visit in India", "Best places to visit in India and Nepal", kEntityClash), 0.f)
+      << "an addition is not a substitution";
+  EXPECT_EQ(clash("Can you help us?", "Can you help the USA?", kEntityClash), 0.f) << "'us' is the pronoun";
+  EXPECT_EQ(clash("Is it hot in New York?", "Is it hot in York?", kEntityClash), 0.f) << "'York' alone names nothing listed";
+  EXPECT_EQ(clash("Convert 100 Fahrenheit to Celsius", "Convert 100 Celsius to Fahrenheit", kOrderClash), 1.f);
+  EXPECT_GT(clash("transfer money from PayPal to my bank account", "transfer money from my bank account to PayPal", kOrderClash), 0.f);
+  EXPECT_EQ(clash("Is Spanish harder to learn than French?", "Is French harder to learn than Spanish?", kOrderClash), 1.f);
+  EXPECT_EQ(clash("Is Spanish harder to learn than French?", "Is Spanish more difficult to learn than French?", kOrderClash), 0.f);
+  EXPECT_EQ(clash("What's the euro to dollar exchange rate?", "What is the exchange rate from euros to dollars?", kOrderClash), 0.f)
+      << "pairs are kept per directional word";
+  EXPECT_EQ(clash("What is the difference between cats and dogs?", "What is the difference between dogs and cats?", kOrderClash), 0.f);
+  EXPECT_EQ(clash("What is 15% of 80?", "What is 15 percent of 80?", kNumberClash), 0.f) << "'%' reads as 'percent'";
+  EXPECT_EQ(clash("When did World War II end?", "When did World War III end?", kNumberClash), 1.f) << "Roman numerals";
+  EXPECT_EQ(clash("Which city is the capital?", "What city is the capital?", kQuestionDiff), 0.f) << "'which' asks 'what'";
+  // the marks survive a snapshot round trip
+  Signature s = makeSignature("Is Spanish harder to learn than French in New York?");
+  ByteWriter w;
+  writeSignature(w, s);
+  ByteReader r(w.bytes().data(), w.size());
+  EXPECT_EQ(readSignature(r).marks, s.marks);
 }
 
 TEST(EvaluatorModelTest, RoundTripAndCalibration) {

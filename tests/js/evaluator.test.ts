@@ -24,6 +24,8 @@ const HARD_NEGATIVES: [string, string][] = [
   ['best laptop in 2016', 'best laptop in 2017'],
   ['is coffee good for you', 'is coffee bad for you'],
   ['What is 5 kg in pounds?', 'What is 50 kg in pounds?'],
+  ['Convert 5 miles to kilometers', 'Convert 5 kilometers to miles'],  // swapped arguments
+  ['how do i learn kotlin', 'how do i learn rust'],  // another entity of one kind, in lower case
 ];
 
 describe('learned evaluator with the default encoder', () => {

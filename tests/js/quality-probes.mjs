@@ -207,7 +207,13 @@ export const PROBES = [
 
 /** Flat cases: {cached, query, expect: 'hit' | 'miss', kind}. */
 export function probeCases() {
-  return PROBES.flatMap((p) => [
+  return flattenProbes(PROBES);
+}
+
+/** The flat cases of a probe list of this shape (also the dev set's, tools/evaluator-dev).
+ * @param {{cached: string, hit: [string, string][], miss: [string, string][]}[]} probes */
+export function flattenProbes(probes) {
+  return probes.flatMap((p) => [
     ...p.hit.map(([query, kind]) => ({ cached: p.cached, query, expect: 'hit', kind })),
     ...p.miss.map(([query, kind]) => ({ cached: p.cached, query, expect: 'miss', kind })),
   ]);
