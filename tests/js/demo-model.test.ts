@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
 import { startServer } from '../../dist/server/main.js';
-import { putCheckpoint, serveModels, type ModelServer } from './model-server.js';
+import { putCheckpoint, serveModels, tokenizerFiles, type ModelServer } from './model-server.js';
 import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -110,5 +110,31 @@ it('picks a GPT-2 from a URL: progress, answers, remembered and loaded from stor
   expect(await layers(page)).toBe(6);
   expect(models.hits.length).toBe(hitsBefore);
   expect(offLocalhost(browser.requests)).toEqual([]);
+  await page.close();
+});
+
+it('cancel keeps the downloaded bytes and Load continues from them with a Range request', async () => {
+  const ck = putCheckpoint(models, 'big-gpt2', {}, 12);
+  const file = '/big-gpt2/model.safetensors';
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/`);
+  await ready(page);
+  const stalled = models.fault(file, 'stall', 9_000_000);
+  await pick(page, `${models.url}/big-gpt2`);
+  await stalled;
+  // the pill sums the four files: wait until it shows every byte sent before the stall
+  const shown = `${((9_000_000 + ck.config.length + tokenizerFiles['vocab.json'].length + tokenizerFiles['merges.txt'].length) / 1048576).toFixed(1)} MB / `;
+  await page.waitForFunction((s) => (document.querySelector('[data-part="gpt2"] .note')?.textContent ?? '').startsWith(s), shown, { timeout: 30_000 });
+  await page.click('#modelCancel');
+  await page.waitForFunction(() => /Cancelled/.test(document.getElementById('modelNote')?.textContent ?? ''));
+  expect(await pill(page)).toMatch(/brown-gpt2 \(kept\)/);
+  expect(await layers(page)).toBe(6);
+  await pick(page, `${models.url}/big-gpt2`);
+  await page.waitForFunction(() => /big-gpt2: 2 layers/.test(document.querySelector('[data-part="gpt2"] .note')?.textContent ?? ''), null, { timeout: 120_000 });
+  const hits = models.hits.filter((h) => h.path === file);
+  expect(hits).toHaveLength(2);
+  const from = Number(/^bytes=(\d+)-$/.exec(hits[1]!.range ?? '')?.[1]);
+  expect(from).toBe(9_000_000);  // every byte that arrived before the cancel was kept
+  expect(hits[1]).toMatchObject({ status: 206, sent: ck.weights.length - from });
   await page.close();
 });
