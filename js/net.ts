@@ -2,7 +2,9 @@
 // (a directory in Node, the Cache API in browsers) so a model is downloaded once.
 import { SemcacheError, abortError } from './errors.js';
 import { platform } from './platform.js';
-import { canResume, fetchResumable, request } from './resumable.js';
+import { canResume, fetchResumable, request, type ByteSink } from './resumable.js';
+
+export type { ByteSink } from './resumable.js';
 
 export interface FetchProgress {
   url: string;
@@ -30,11 +32,6 @@ export interface FetchBytesOptions {
   resumable?: boolean;
 }
 
-/** Memory a download is written into (re-read on every write: wasm memory may grow meanwhile). */
-export interface ByteSink {
-  set(chunk: Uint8Array, offset: number): void;
-  bytes(): Uint8Array;
-}
 
 const CACHE_NAME = 'semcache-models-v1';
 

@@ -9,7 +9,19 @@
 // Layout: semcache-downloads/<sha-256 of the URL>/{meta.json, p<offset>...}; meta.json holds the
 // validators (ETag, Last-Modified) and the total size the parts belong to.
 import { SemcacheError, abortError } from './errors.js';
-import type { ByteSink, FetchBytesOptions } from './net.js';
+
+/** Memory a download is written into (re-read on every write: wasm memory may grow meanwhile). */
+export interface ByteSink {
+  set(chunk: Uint8Array, offset: number): void;
+  bytes(): Uint8Array;
+}
+
+/** What fetchResumable takes of net.ts's FetchBytesOptions (see there). */
+export interface ResumableOptions {
+  onProgress?: (p: { url: string; loaded: number; total: number }) => void;
+  signal?: AbortSignal;
+  alloc?: (size: number) => ByteSink;
+}
 
 const ROOT = 'semcache-downloads';
 /** Most bytes a stop can lose (a tab closed mid-part); also the extra memory of one part's write. */
@@ -133,7 +145,7 @@ function validatorOf(res: Response): string | null {
  * Downloads `url` (an absolute http(s) URL) with its bytes stored in OPFS, resuming a stored
  * prefix, or returns the stored file when it is complete. Only for canResume() contexts.
  */
-export async function fetchResumable(url: string, options: FetchBytesOptions = {}): Promise<Uint8Array> {
+export async function fetchResumable(url: string, options: ResumableOptions = {}): Promise<Uint8Array> {
   const dir = await entryDir(url, true);
   let state = await readState(dir);
   const { meta } = state;

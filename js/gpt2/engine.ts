@@ -57,6 +57,9 @@ export interface Gpt2Info {
   config: { vocabSize: number; nPositions: number; nEmbd: number; nLayer: number; nHead: number };
   format: Gpt2WeightFormat;
   weightBytes: number;
+  /** The wasm memory of the thread (or worker) running the model, in bytes, when it was loaded: it
+   * grew to hold the downloaded file next to the converted weights, and wasm memory never shrinks. */
+  wasmHeapBytes: number;
 }
 
 export const END_OF_TEXT = 50256;
@@ -105,7 +108,7 @@ export class Gpt2Engine {
   }
 
   info(): Gpt2Info {
-    return { config: this.model.config(), format: this.model.format(), weightBytes: this.model.weightBytes() };
+    return { config: this.model.config(), format: this.model.format(), weightBytes: this.model.weightBytes(), wasmHeapBytes: this.M.HEAPU8.length };
   }
 
   encode(text: string): number[] {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
 import { startServer } from '../../dist/server/main.js';
-import { putCheckpoint, serveModels, tokenizerFiles, type ModelServer } from './model-server.js';
+import { putCheckpoint, serveModels, tokenizerFiles, type ModelServer } from './model-server.mjs';
 import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;

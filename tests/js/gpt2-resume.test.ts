@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { putCheckpoint, serveModels, sha256, tokenizerFiles, type ModelServer } from './model-server.js';
+import { putCheckpoint, serveModels, sha256, tokenizerFiles, type ModelServer } from './model-server.mjs';
 import { launchChromium, offLocalhost, serveStatic } from './serve.js';
 
 process.env.SEMCACHE_CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-resume-cache-'));

