@@ -2,7 +2,7 @@
 // (a directory in Node, the Cache API in browsers) so a model is downloaded once.
 import { SemcacheError, abortError } from './errors.js';
 import { platform } from './platform.js';
-import { canResume, fetchResumable, request, type ByteSink } from './resumable.js';
+import { canResume, fetchResumable, readChunk, request, type ByteSink } from './resumable.js';
 
 export type { ByteSink } from './resumable.js';
 
@@ -80,13 +80,7 @@ async function readBody(url: string, res: Response, total: number | null, option
   const reader = res.body.getReader();
   progress(0);
   for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (e) {
-      if (options.signal?.aborted) throw abortError(options.signal);
-      throw new SemcacheError('FETCH_FAILED', `download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}`, { cause: e });
-    }
+    const chunk = await readChunk(reader, options.signal, () => `download of ${url} broke off after ${loaded} bytes`);
     if (chunk.done) break;
     const c = chunk.value;
     if (total !== null && loaded + c.length > total) {

@@ -205,13 +205,7 @@ export async function fetchResumable(url: string, options: ResumableOptions = {}
   const reader = res.body!.getReader();
   try {
     for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        if (options.signal?.aborted) throw abortError(options.signal);
-        throw fail(url, `the download broke off after ${loaded} of ${total} bytes${storing ? ' (kept: loading again resumes from there)' : ''}: ${(e as Error).message}`, e);
-      }
+      const chunk = await readChunk(reader, options.signal, () => `${url}: the download broke off after ${loaded} of ${total} bytes${storing ? ' (kept: loading again resumes from there)' : ''}`);
       if (chunk.done) break;
       const c = chunk.value;
       if (loaded + c.length > total) throw fail(url, `the server sent more than the ${total} bytes it announced`);
@@ -229,6 +223,20 @@ export async function fetchResumable(url: string, options: ResumableOptions = {}
   }
   await save(total);
   return sink.bytes();
+}
+
+/** The body's next chunk; a failure is ABORTED (the caller's signal) or FETCH_FAILED saying where. */
+export async function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  signal: AbortSignal | undefined,
+  where: () => string,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  try {
+    return await reader.read();
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal);
+    throw new SemcacheError('FETCH_FAILED', `${where()}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** fetch() with its failures as FETCH_FAILED (or ABORTED). */

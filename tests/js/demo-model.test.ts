@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
 import { startServer } from '../../dist/server/main.js';
 import { putCheckpoint, serveModels, tokenizerFiles, type ModelServer } from './model-server.mjs';
+import { ask, ready } from './demo-page.js';
 import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -28,17 +29,6 @@ afterAll(async () => {
 });
 
 const pill = (page: Page) => page.locator('[data-part="gpt2"] .note').textContent();
-async function ready(page: Page) {
-  await page.waitForFunction(() => !(document.getElementById('question') as HTMLTextAreaElement).disabled, null, { timeout: 120_000 });
-}
-async function ask(page: Page, question: string) {
-  const before = await page.locator('.msg.bot').count();
-  await page.fill('#question', question);
-  await page.click('#send');
-  const answer = page.locator('.msg.bot').nth(before);
-  await answer.locator('.meta').waitFor({ timeout: 120_000 });
-  return { result: await answer.getAttribute('data-result'), meta: (await answer.locator('.meta').textContent()) ?? '' };
-}
 const layers = (page: Page) => page.evaluate(() => (window as unknown as { demo: { gpt2: { info: { config: { nLayer: number } } } } }).demo.gpt2.info.config.nLayer);
 async function pick(page: Page, url: string | null) {
   if (url === null) await page.check('input[name=model][value=bundled]');
