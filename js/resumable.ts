@@ -156,16 +156,16 @@ export async function fetchResumable(url: string, options: ResumableOptions = {}
     return sink.bytes();
   }
   const resumeFrom = meta && meta.url === url && state.stored > 0 ? state.stored : 0;
-  let res = await request(url, resumeFrom ? { range: `bytes=${resumeFrom}-`, 'if-range': meta!.validator } : {}, options.signal);
-  let resumed = false;
-  if (res.status === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-    resumed = !!m && resumeFrom > 0 && Number(m[1]) === resumeFrom && Number(m[3]) === meta!.total && Number(m[2]) === meta!.total - 1;
-    if (!resumed) {
-      // not the rest of the file we have the start of (or a Content-Range CORS hides): start over
-      await res.body?.cancel().catch(() => {});
-      res = await request(url, {}, options.signal);
-    }
+  // 'no-store': the bytes are kept here, not a second time in the browser's HTTP cache, whose own
+  // handling of a partly cached entry would also rewrite the Range asked for
+  let res = await request(url, resumeFrom ? { range: `bytes=${resumeFrom}-`, 'if-range': meta!.validator } : {}, options.signal, 'no-store');
+  const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+  const resumed = res.status === 206 && !!m && resumeFrom > 0 && Number(m[1]) === resumeFrom && Number(m[3]) === meta!.total && Number(m[2]) === meta!.total - 1;
+  if ((res.status === 206 && !resumed) || (res.status === 416 && resumeFrom > 0)) {
+    // not the rest of the file we have the start of (or a Content-Range CORS hides), or a range
+    // past the end of a file that shrank: start over
+    await res.body?.cancel().catch(() => {});
+    res = await request(url, {}, options.signal, 'no-store');
   }
   if (!res.ok || (res.status === 206 && !resumed)) {
     await res.body?.cancel().catch(() => {});
@@ -240,9 +240,9 @@ export async function readChunk(
 }
 
 /** fetch() with its failures as FETCH_FAILED (or ABORTED). */
-export async function request(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+export async function request(url: string, headers: Record<string, string>, signal?: AbortSignal, cache?: RequestCache): Promise<Response> {
   try {
-    return await fetch(url, { headers, signal });
+    return await fetch(url, { headers, signal, cache });
   } catch (e) {
     if (signal?.aborted) throw abortError(signal);
     // fetch() says only "Failed to fetch" for both: the browser's console names the cause
@@ -260,7 +260,13 @@ function destination(total: number, alloc?: (size: number) => ByteSink): ByteSin
 async function readParts(parts: Part[], sink: ByteSink, signal: AbortSignal | undefined, progress: (loaded: number) => void): Promise<void> {
   for (const p of parts) {
     if (signal?.aborted) throw abortError(signal);
-    const bytes = new Uint8Array(await (await p.handle.getFile()).arrayBuffer());
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await (await p.handle.getFile()).arrayBuffer());
+    } catch (e) {
+      // e.g. deleted by another tab meanwhile: the next load sees the gap and downloads from it
+      throw new SemcacheError('FETCH_FAILED', `a stored part of a download (${p.handle.name}) could not be read: ${(e as Error).message}`, { cause: e });
+    }
     if (bytes.length !== p.size) throw new SemcacheError('FETCH_FAILED', `a stored part of a download changed size while being read (${p.handle.name})`);
     sink.set(bytes, p.start);
     progress(p.start + p.size);
