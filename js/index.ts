@@ -43,6 +43,7 @@ export type { Scope, ScopeInput } from './scope.js';
 export { loadCore } from './wasm.js';
 export type { LoadCoreOptions } from './wasm.js';
 export type { FetchProgress } from './net.js';
+export { forgetDownload, inspectDownload } from './resumable.js';
 export { Gpt2 } from './gpt2.js';
 export type {
   Gpt2LoadOptions,

@@ -2,6 +2,9 @@
 // (a directory in Node, the Cache API in browsers) so a model is downloaded once.
 import { SemcacheError, abortError } from './errors.js';
 import { platform } from './platform.js';
+import { canResume, fetchResumable, readChunk, request, type ByteSink } from './resumable.js';
+
+export type { ByteSink } from './resumable.js';
 
 export interface FetchProgress {
   url: string;
@@ -21,13 +24,14 @@ export interface FetchBytesOptions {
    * `sink.bytes()`. Not used for file: URLs, cached bytes or responses without a length.
    */
   alloc?: (size: number) => ByteSink;
+  /**
+   * In a browser with OPFS (and `cache` on), store the bytes as they arrive and resume a stopped
+   * download with a Range request (js/resumable.ts); a finished one is read back with no request.
+   * Elsewhere the usual path. Default false (Gpt2.load sets it for the weights).
+   */
+  resumable?: boolean;
 }
 
-/** Memory a download is written into (re-read on every write: wasm memory may grow meanwhile). */
-export interface ByteSink {
-  set(chunk: Uint8Array, offset: number): void;
-  bytes(): Uint8Array;
-}
 
 const CACHE_NAME = 'semcache-models-v1';
 
@@ -46,19 +50,14 @@ export async function fetchBytes(url: string | URL, options: FetchBytesOptions =
     }
   }
   const useCache = options.cache !== false;
+  if (useCache && options.resumable && (u.protocol === 'http:' || u.protocol === 'https:') && canResume()) return fetchResumable(u.href, options);
   const cached = useCache ? await readCache(u.href) : undefined;
   if (cached) {
     options.onProgress?.({ url: u.href, loaded: cached.length, total: cached.length });
     return cached;
   }
-  let res: Response;
-  try {
-    res = await fetch(u, { signal: options.signal });
-  } catch (e) {
-    if (options.signal?.aborted) throw abortError(options.signal);
-    throw new SemcacheError('FETCH_FAILED', `could not fetch ${u.href}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) throw new SemcacheError('FETCH_FAILED', `fetching ${u.href} failed: HTTP ${res.status}`);
+  const res = await request(u.href, {}, options.signal);
+  if (!res.ok) throw new SemcacheError('FETCH_FAILED', `fetching ${u.href} failed: HTTP ${res.status}${res.status === 404 ? ' (not found: check the URL)' : ''}`);
   const header = res.headers.get('content-length');
   const total = header !== null && /^\d+$/.test(header) ? Number(header) : null;
   const bytes = await readBody(u.href, res, total, options);
@@ -81,13 +80,7 @@ async function readBody(url: string, res: Response, total: number | null, option
   const reader = res.body.getReader();
   progress(0);
   for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (e) {
-      if (options.signal?.aborted) throw abortError(options.signal);
-      throw new SemcacheError('FETCH_FAILED', `download of ${url} broke off after ${loaded} bytes: ${(e as Error).message}`, { cause: e });
-    }
+    const chunk = await readChunk(reader, options.signal, () => `download of ${url} broke off after ${loaded} bytes`);
     if (chunk.done) break;
     const c = chunk.value;
     if (total !== null && loaded + c.length > total) {

@@ -1,8 +1,9 @@
 // The offline demo: every question goes through the semantic cache; a miss goes to GPT-2 in its
 // own worker, streaming tokens. Models load with progress; nothing here blocks the page for
 // long (ONNX Runtime runs proxied in its worker, GPT-2 in another).
-import { Gpt2, SemanticCache, remoteCache } from '/dist/index.js';
+import { SemanticCache, remoteCache } from '/dist/index.js';
 import { OnnxEmbedder } from '/dist/embedders/onnx.js';
+import { createModelPicker } from '/model-picker.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { cache: null, gpt2: null, busy: false, points: [] };
@@ -82,16 +83,19 @@ async function openCache() {
   return { cache: await SemanticCache.open({ ...options, embedder: await pageEmbedder() }), embedIn: 'page' };
 }
 
-async function loadGpt2() {
-  status('gpt2', 'loading', 'loading…');
-  const here = (p) => new URL(p, location.href).href;  // the worker resolves them: make them absolute
-  state.gpt2 = await Gpt2.load(
-    { url: here('/models/gpt2'), files: { encoder: here('/models/gpt2-tokenizer/encoder.json'), merges: here('/models/gpt2-tokenizer/vocab.bpe') } },
-    { format: 'int8', worker: new Worker('/workers/gpt2.js', { type: 'module' }), onProgress: progressNote('gpt2') },
-  );
-  const c = state.gpt2.info.config;
-  status('gpt2', 'ready', `${c.nLayer} layers, ${c.nEmbd}-d, int8`);
-}
+/** GPT-2: the bundled model or the visitor's pick (web-demo/model-picker.js). A model being
+ * replaced is disposed once no answer is streaming from it. */
+const picker = createModelPicker({
+  status,
+  progressNote,
+  use(gpt2) {
+    const old = state.gpt2;
+    state.gpt2 = gpt2;
+    const dispose = () => (state.busy ? setTimeout(dispose, 100) : old?.dispose());
+    dispose();
+  },
+});
+const loadGpt2 = () => picker.start();
 
 // ---------- chat ----------
 function addMessage(cls, text) {

@@ -4,6 +4,7 @@ import type { Gpt2Model, Gpt2Tokenizer, Gpt2WeightFormat } from '../wasm/gpt2.js
 import type { SemcacheCoreModule } from '../wasm/semcache_core.mjs';
 import { SemcacheError, abortError, core } from '../errors.js';
 import { nextTurn } from '../platform.js';
+import { forgetDownload } from '../resumable.js';
 import { loadGpt2Files, type ByteSink, type Gpt2Files, type Gpt2Progress, type Gpt2Source } from './source.js';
 
 export interface Gpt2GenerateOptions {
@@ -56,6 +57,9 @@ export interface Gpt2Info {
   config: { vocabSize: number; nPositions: number; nEmbd: number; nLayer: number; nHead: number };
   format: Gpt2WeightFormat;
   weightBytes: number;
+  /** The wasm memory of the thread (or worker) running the model, in bytes, when it was loaded: it
+   * grew to hold the downloaded file next to the converted weights, and wasm memory never shrinks. */
+  wasmHeapBytes: number;
 }
 
 export const END_OF_TEXT = 50256;
@@ -104,7 +108,7 @@ export class Gpt2Engine {
   }
 
   info(): Gpt2Info {
-    return { config: this.model.config(), format: this.model.format(), weightBytes: this.model.weightBytes() };
+    return { config: this.model.config(), format: this.model.format(), weightBytes: this.model.weightBytes(), wasmHeapBytes: this.M.HEAPU8.length };
   }
 
   encode(text: string): number[] {
@@ -222,7 +226,15 @@ export class Gpt2Engine {
       if (ptr) M._free(ptr);
       throw e;
     }
-    return Gpt2Engine.create(M, files.weights, files.config, files.encoderJson, files.vocabBpe, format);
+    try {
+      return Gpt2Engine.create(M, files.weights, files.config, files.encoderJson, files.vocabBpe, format);
+    } catch (e) {
+      // stored weights the core cannot read (a file changed on a server without validators, a
+      // damaged disk): forget them, so that the next load downloads them again
+      const code = (e as SemcacheError).code;
+      if (files.weightsUrl && (code === 'CORRUPT_MODEL' || code === 'UNSUPPORTED_MODEL')) await forgetDownload(files.weightsUrl);
+      throw e;
+    }
   }
 
   dispose(): void {

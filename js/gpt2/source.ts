@@ -33,6 +33,8 @@ export interface Gpt2Progress {
 
 export interface Gpt2Files {
   weights: Uint8Array;
+  /** Where the weights came from (a URL source): a stored download to forget if they are unusable. */
+  weightsUrl?: string;
   config: string;
   encoderJson: string;
   vocabBpe: string;
@@ -80,11 +82,32 @@ export async function loadGpt2Files(
       signal,
       cache,
       alloc: file === 'weights' ? allocWeights : undefined,
+      resumable: file === 'weights',
     });
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   // small files first: a wrong URL fails before the large download starts
   const config = text(await get('config'));
+  checkConfig(config, urls.config);
   const [encoderJson, vocabBpe] = (await Promise.all([get('encoder'), get('merges')])).map(text) as [string, string];
   const weights = await get('weights');
-  return { weights, config, encoderJson, vocabBpe };
+  return { weights, weightsUrl: urls.weights, config, encoderJson, vocabBpe };
+}
+
+/**
+ * What can be told from config.json before the weights are downloaded: that it is JSON and
+ * describes a GPT-2 (the core checks the rest against the weights).
+ */
+export function checkConfig(config: string, url: string): void {
+  let c: Record<string, unknown>;
+  try {
+    c = JSON.parse(config) as Record<string, unknown>;
+  } catch (e) {
+    throw new SemcacheError('CORRUPT_MODEL', `${url} is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw new SemcacheError('CORRUPT_MODEL', `${url} is not a JSON object`);
+  const type = c.model_type;
+  if (type !== undefined && type !== 'gpt2')
+    throw new SemcacheError('UNSUPPORTED_MODEL', `${url} describes a ${JSON.stringify(type)} model, not GPT-2 (model_type must be "gpt2")`);
+  for (const k of ['n_embd', 'n_layer', 'n_head', 'vocab_size'])
+    if (!Number.isInteger(c[k])) throw new SemcacheError('CORRUPT_MODEL', `${url}: missing or non-integer "${k}" (a GPT-2 config.json has it)`);
 }

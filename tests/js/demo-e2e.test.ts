@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../dist/server/config.js';
 import { startServer } from '../../dist/server/main.js';
 import { root } from './helpers.js';
+import { ask, ready } from './demo-page.js';
 import { launchChromium, offLocalhost } from './serve.js';
 
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -24,21 +25,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-type Page = Awaited<ReturnType<typeof browser.context.newPage>>;
-
-async function ask(page: Page, question: string) {
-  const before = await page.locator('.msg.bot').count();
-  await page.fill('#question', question);
-  await page.click('#send');
-  const answer = page.locator('.msg.bot').nth(before);
-  await answer.locator('.meta').waitFor({ timeout: 120_000 });
-  return { result: await answer.getAttribute('data-result'), text: (await answer.locator('.text').textContent()) ?? '', meta: (await answer.locator('.meta').textContent()) ?? '' };
-}
-
-async function ready(page: Page) {
-  await page.waitForFunction(() => !(document.getElementById('question') as HTMLTextAreaElement).disabled, null, { timeout: 120_000 });
-}
 
 it('asks, streams, hits a paraphrase, and still hits after a reload', async () => {
   const page = await browser.context.newPage();
