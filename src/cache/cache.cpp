@@ -475,7 +475,7 @@ CacheMemory Cache::memory() const {
   for (const auto& [id, e] : entries_) {
     if (!e.sig) continue;
     m.signatures += allocBytes(sizeof(Signature) + 2 * sizeof(void*));  // make_shared: one block
-    for (const auto* list : {&e.sig->words, &e.sig->numbers, &e.sig->names, &e.sig->polarity})
+    for (const auto* list : {&e.sig->words, &e.sig->numbers, &e.sig->names, &e.sig->marks})
       if (list->capacity()) m.signatures += allocBytes(list->capacity() * sizeof(uint32_t));
   }
   m.scopes = allocBytes(scopes_.capacity() * sizeof(void*)) + mapBytes(scopeIndex_);
