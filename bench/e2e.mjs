@@ -170,6 +170,14 @@ await server.close();
 log(`e2e: load average ${os.loadavg()[0].toFixed(1)}`);
 const ratio = (a, b) => Math.round((a / b) * 1000) / 1000;
 const p50 = (xs) => (xs.length ? pct(xs, 0.5) : null);
+const pageFields = (m) => ({
+  page_hit_p50_ms: p50(m.semantic),
+  page_exact_hit_p50_ms: p50(m.exact),
+  page_remote_hit_p50_ms: p50(m.remote),
+  page_embed_only_p50_ms: p50(m.bare),
+  page_hit_over_embed: ratio(p50(m.semantic), p50(m.bare)),
+  page_exact_over_semantic: ratio(p50(m.exact), p50(m.semantic)),
+});
 
 console.log(
   JSON.stringify({
@@ -179,24 +187,12 @@ console.log(
     http_miss_p50_ms: pct(miss, 0.5),
     http_miss_p99_ms: pct(miss, 0.99),
     // the demo's default: the prompt embedded in the cache's worker
-    page_hit_p50_ms: p50(inWorker.semantic),
-    page_exact_hit_p50_ms: p50(inWorker.exact),
-    page_remote_hit_p50_ms: p50(inWorker.remote),
-    page_embed_only_p50_ms: p50(inWorker.bare),
-    page_hit_over_embed: ratio(p50(inWorker.semantic), p50(inWorker.bare)),
-    page_exact_over_semantic: ratio(p50(inWorker.exact), p50(inWorker.semantic)),
+    ...pageFields(inWorker),
     page_hit_embed_p50_ms: p50(inWorker.split.embed),
     page_hit_search_p50_ms: p50(inWorker.split.search),
     page_hit_read_p50_ms: p50(inWorker.split.read),
     // the same with the prompt embedded on the page (?embed=page), in the same run
-    embed_on_page: {
-      page_hit_p50_ms: p50(onPage.semantic),
-      page_exact_hit_p50_ms: p50(onPage.exact),
-      page_remote_hit_p50_ms: p50(onPage.remote),
-      page_embed_only_p50_ms: p50(onPage.bare),
-      page_hit_over_embed: ratio(p50(onPage.semantic), p50(onPage.bare)),
-      page_exact_over_semantic: ratio(p50(onPage.exact), p50(onPage.semantic)),
-    },
+    embed_on_page: pageFields(onPage),
     http_hits: hit.length,
     http_exact_hits: exactHit.length,
     http_misses: miss.length,
