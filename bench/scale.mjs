@@ -33,7 +33,7 @@ const arg = (k, d) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
-const QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
+const EF = arg('--ef', 40), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
 const log = (s) => process.stderr.write(`scale: ${s}\n`);
 const started = performance.now();
 const work = path.join(root, 'build/bench-scale');
@@ -70,6 +70,27 @@ if (!fs.existsSync(truthFile)) {
   fs.writeFileSync(truthFile, r.stdout);
 }
 const truth = Object.fromEntries(fs.readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.n, t.top1]));
+// The cache's own case: a query with a close match stored (a reworded question). Query k is
+// stored vector (k * 7919) mod SMALL (in both caches) plus Gaussian noise of norm ~0.33 (cosine
+// ~0.95 to it, about where the default's hits are), against fresh-draw queries above whose best
+// match is no closer than the rest of its cluster (cosine ~0.7: a miss at any threshold).
+const nearFile = path.join(work, `near-queries-${SMALL}-${RECALL_QUERIES}x${DIM}.f32`);
+writeVectors(nearFile, RECALL_QUERIES, (k, out) => {
+  gen.vector((k * 7919) % SMALL, out);
+  const noise = clusteredVectors({ dim: DIM, centres: 1, seed: 1000 + k, noise: 1 }).vector(0);
+  for (let j = 0; j < DIM; j++) out[j] += 0.33 * noise[j];
+  let n = 0;
+  for (let j = 0; j < DIM; j++) n += out[j] * out[j];
+  for (let j = 0; j < DIM; j++) out[j] /= Math.sqrt(n);
+  return out;
+});
+const nearTruthFile = path.join(work, `near-truth-${N}-${SMALL}-${RECALL_QUERIES}.json`);
+if (!fs.existsSync(nearTruthFile)) {
+  const r = spawnSync(path.join(root, 'build/native/scale_truth'), [vectorsFile, nearFile, String(DIM), String(SMALL), String(N)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`scale_truth failed: ${r.stderr}`);
+  fs.writeFileSync(nearTruthFile, r.stdout);
+}
+const nearTruth = Object.fromEntries(fs.readFileSync(nearTruthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.n, t.top1]));
 
 // ---- the page: cross-origin isolated (precise timers), vectors served by range ----
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
@@ -162,9 +183,9 @@ try {
 
   log('opening the caches from their snapshots…');
   const rssBefore = rendererRssMiB();
-  const ob = await page.evaluate(([name, dim]) => window.openCache(name, dim), [big, DIM]);
+  const ob = await page.evaluate(([name, dim, ef]) => window.openCache(name, dim, ef), [big, DIM, EF]);
   const rssBig = rendererRssMiB();
-  const so = await page.evaluate(([name, dim]) => window.openCache(name, dim), [small, DIM]);
+  const so = await page.evaluate(([name, dim, ef]) => window.openCache(name, dim, ef), [small, DIM, EF]);
   if (ob.entries !== N || so.entries !== SMALL) throw new Error(`opened ${ob.entries} / ${so.entries} entries`);
   if (!ob.isolated) log('warning: the page is not cross-origin isolated: timers are coarse');
   log(`open: ${N} in ${Math.round(ob.ms)} ms (heap ${Math.round(ob.heap / 2 ** 20)} MiB), ${SMALL} in ${Math.round(so.ms)} ms`);
@@ -173,6 +194,9 @@ try {
   log(`${QUERIES} queries on each cache, interleaved, after ${WARMUP} warm-up ones…`);
   const q = await page.evaluate(([names, count, warmup]) => window.queries(names, count, warmup), [[big, small], QUERIES, WARMUP]);
   const recall = (name, n) => q[name].top.slice(0, RECALL_QUERIES).filter((id, i) => id === truth[n][i]).length / RECALL_QUERIES;
+  await page.evaluate(([url, dim]) => window.loadQueries(url, dim), [`/${path.relative(root, nearFile)}`, DIM]);
+  const near = await page.evaluate(([names, count]) => window.queries(names, count, 0), [[big, small], RECALL_QUERIES]);
+  const nearRecall = (name, n) => near[name].top.filter((id, i) => id === nearTruth[n][i]).length / RECALL_QUERIES;
 
   log(`snapshot of ${N} + ${EXTRA} entries written while looking up…`);
   const s = await page.evaluate(([name, n, extra, dim]) => window.snapshotUnderLookups(name, n, extra, dim), [big, N, EXTRA, DIM]);
@@ -187,6 +211,8 @@ try {
     search_p50_ms: r3(p50),
     search_p99_ms: r3(pct(q[big].searchMs, 0.99)),
     recall_at_1: recall(big, N),
+    near_recall_at_1: nearRecall(big, N),
+    ef_search: EF,
     wasm_heap_mib: Math.round(ob.heap / 2 ** 20),
     open_snapshot_ms: Math.round(ob.ms),
     disk_bytes_per_entry: Math.round(ob.disk / N),
@@ -195,6 +221,7 @@ try {
     small_entries: SMALL,
     small_search_p50_ms: r3(p50small),
     small_recall_at_1: recall(small, SMALL),
+    small_near_recall_at_1: nearRecall(small, SMALL),
     small_open_snapshot_ms: Math.round(so.ms),
     small_wasm_heap_mib: Math.round(so.heap / 2 ** 20),
     renderer_rss_mib: rssBig,
