@@ -63,7 +63,6 @@ void Cache::configure(const CacheConfig& c) {
   if (!(c.evictFraction >= 0 && c.evictFraction < 1))
     throw Error(codes::kInvalidArgument, "evictFraction must be in [0, 1)");
   if (c.candidates < 1 || c.candidates > 1000) throw Error(codes::kInvalidArgument, "candidates must be in 1..1000");
-  if (c.index.efSearch < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
   if (!(c.maxFalseHitRate >= 0.f && c.maxFalseHitRate <= 1.f))
     throw Error(codes::kInvalidArgument, "maxFalseHitRate must be in [0, 1], got " + std::to_string(c.maxFalseHitRate));
   if (c.evaluator == "learned" && model_ && model_->embDim() && model_->embDim() != c.index.dim)

@@ -3,6 +3,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <queue>
@@ -27,8 +28,7 @@ using Hnsw = hnswlib::HierarchicalNSW<float>;
 
 void checkParams(const IndexParams& p) {
   if (p.M < 2 || p.M > 256) throw Error(codes::kInvalidArgument, "index M must be in 2..256, got " + std::to_string(p.M));
-  if (p.efConstruction < 1 || p.efSearch < 1)
-    throw Error(codes::kInvalidArgument, "efConstruction and efSearch must be >= 1");
+  if (p.efConstruction < 1) throw Error(codes::kInvalidArgument, "efConstruction must be >= 1");
   if (p.initialCapacity < 1) throw Error(codes::kInvalidArgument, "initialCapacity must be >= 1");
 }
 
@@ -46,7 +46,6 @@ VectorIndex::VectorIndex(const IndexParams& params) : params_(params) {
 void VectorIndex::makeGraph(size_t capacity) {
   hnsw_ = std::make_unique<Hnsw>(space_.get(), std::max<size_t>(capacity, 1), params_.M, params_.efConstruction,
                                  params_.seed, /*allow_replace_deleted=*/true);
-  hnsw_->setEf(params_.efSearch);
 }
 
 // Flat -> HNSW, inserting the live points in slot order (deterministic).
@@ -74,10 +73,11 @@ uint64_t VectorIndex::roomFor(uint64_t n) { return n + std::max<uint64_t>(1024, 
 
 size_t VectorIndex::capacity() const { return hnsw_ ? hnsw_->max_elements_ : flatLabels_.size(); }
 
-void VectorIndex::setEfSearch(uint32_t ef) {
-  if (ef < 1) throw Error(codes::kInvalidArgument, "efSearch must be >= 1");
-  params_.efSearch = ef;
-  if (hnsw_) hnsw_->setEf(ef);
+void VectorIndex::setEfSearch(uint32_t ef) { params_.efSearch = ef; }
+
+uint32_t VectorIndex::autoEfSearch(size_t points) {
+  if (points <= 100000) return 40;
+  return uint32_t(std::min(512.0, std::round(40 * std::pow(points / 1e5, 0.7))));
 }
 
 bool VectorIndex::contains(uint64_t label) const {
@@ -171,10 +171,10 @@ std::vector<IndexHit> VectorIndex::search(const float* query, size_t k, size_t e
   space_->encodeQuery(query, query_.data());
   if (!hnsw_) return scan(query_.data(), k);
   if (loop == Loop::Default) loop = SEMCACHE_GRAPH_SEARCH ? Loop::Own : Loop::Hnswlib;
-  if (loop == Loop::Own) return graphSearch(query_.data(), k, std::max<size_t>(ef ? ef : params_.efSearch, k));
-  hnsw_->setEf(std::max<size_t>(ef ? ef : params_.efSearch, k));
+  ef = std::max<size_t>(ef ? ef : efSearch(), k);
+  if (loop == Loop::Own) return graphSearch(query_.data(), k, ef);
+  hnsw_->setEf(ef);  // hnswlib reads it from the index: set per search
   auto heap = hnsw_->searchKnn(query_.data(), k);
-  hnsw_->setEf(params_.efSearch);
   out.resize(heap.size());
   for (size_t i = heap.size(); i-- > 0; heap.pop())  // the heap pops the farthest first
     out[i] = {heap.top().second, 1.f - heap.top().first};

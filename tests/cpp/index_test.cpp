@@ -329,6 +329,30 @@ TEST(Index, FlatIsExactAndPromotesToGraphPastItsLimit) {
     if (i != 6) EXPECT_EQ(idx.search(&v[i * dim], 1)[0].label, i + 1);
 }
 
+// efSearch 0 (the default) grows the candidate list with the graph; a set value stays fixed.
+TEST(Index, AutomaticEfSearchGrowsWithSize) {
+  EXPECT_EQ(IndexParams{}.efSearch, 0u);
+  EXPECT_EQ(VectorIndex::autoEfSearch(0), 40u);
+  EXPECT_EQ(VectorIndex::autoEfSearch(100000), 40u);
+  EXPECT_EQ(VectorIndex::autoEfSearch(1000000), 200u);
+  EXPECT_EQ(VectorIndex::autoEfSearch(300000), 86u);
+  EXPECT_EQ(VectorIndex::autoEfSearch(size_t(1) << 30), 512u);
+  for (size_t n = 100000; n < 3000000; n += 50000)
+    EXPECT_LE(VectorIndex::autoEfSearch(n), VectorIndex::autoEfSearch(n + 50000));
+  const uint32_t dim = 16;
+  VectorIndex idx({.dim = dim, .flatLimit = 0});
+  EXPECT_EQ(idx.efSearch(), 40u);
+  idx.setEfSearch(7);
+  EXPECT_EQ(idx.efSearch(), 7u);
+  auto q = randomUnit(1, dim, 3);
+  for (size_t i = 0; i < 200; ++i) idx.add(i, randomUnit(1, dim, uint32_t(i + 10)).data());
+  EXPECT_EQ(idx.search(q.data(), 1, 0, VectorIndex::Loop::Hnswlib)[0].label, idx.search(q.data(), 1, 7, VectorIndex::Loop::Hnswlib)[0].label);
+  idx.setEfSearch(0);
+  EXPECT_EQ(idx.efSearch(), 40u);
+  // an automatic search on a small graph is exact here, as is a wide fixed one
+  EXPECT_EQ(idx.search(q.data(), 1)[0].label, idx.exactSearch(q.data(), 1)[0].label);
+}
+
 TEST(Index, BadParametersAreRejected) {
   EXPECT_THROW(VectorIndex({.dim = 0}), Error);
   EXPECT_THROW(VectorIndex({.dim = 8, .M = 1}), Error);

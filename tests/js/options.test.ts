@@ -101,6 +101,6 @@ it('documents each default as the one applied', async () => {
   expect(docs.get('threshold')).toMatch(new RegExp(`else ${d.threshold.toFixed(1)}\\.`));
   // an embedder with no calibrated evaluator of its own (this one) gets the documented fallback
   expect(docs.get('evaluator')).toMatch(new RegExp(`else '${r.evaluator}'\\.`));
-  const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+)\), efConstruction \((\d+)\), efSearch \((\d+)\)/.exec(docs.get('index') ?? '');
+  const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+)\), efConstruction \((\d+)\), efSearch \((\d+)/.exec(docs.get('index') ?? '');
   expect(idx?.slice(1).map(Number)).toEqual([d.flatLimit, d.M, d.efConstruction, d.efSearch]);
 });
