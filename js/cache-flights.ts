@@ -12,6 +12,7 @@ import type { CacheCore, SemcacheCoreModule } from './wasm/semcache_core.mjs';
 
 export class CacheFlights {
   private made?: Promise<{ flights: Flights; index: ReturnType<typeof coreIndex> }>;
+  private flights?: Flights;
   private closed = false;
 
   constructor(
@@ -32,20 +33,28 @@ export class CacheFlights {
     lookup: () => Promise<{ result: GetResult; vector?: Float32Array }>,
     insert: (answer: string, vector: Float32Array, options: { metadata?: unknown; ttl?: number }) => Promise<{ id: number }>,
   ): Promise<{ result: BeginResult; vector?: Float32Array }> {
-    const { result, vector } = await lookup();
-    if (result.hit) return { result };
-    const store = async (answer: string, o: { metadata?: unknown; ttl?: number }) => {
-      checkAnswer(answer, this.o.maxAnswerBytes);
-      return insert(answer, vector!, o);
-    };
-    if (this.o.joinWaitMs === 0) return { result: { ...result, lead: soloLeader(store) }, vector };
-    // made once; every caller resumes in the order it arrived, so the first to miss leads
-    const { flights } = await (this.made ??= this.make());
-    // in the verifier's band a hit needs its word, which an answer not yet given cannot have
-    const v = this.o.verifier;
-    const join = core(() => flights.join(scope, prompt, vector!, threshold, (score) => !(v && inBand(v, score))));
-    if (join) return { result: { ...result, join }, vector };
-    return { result: { ...result, lead: core(() => flights.lead(scope, prompt, vector!, store)) }, vector };
+    for (let attempt = 0; ; attempt++) {
+      const endedBefore = this.flights?.ended ?? 0;
+      const { result, vector } = await lookup();
+      if (result.hit) return { result };
+      const store = async (answer: string, o: { metadata?: unknown; ttl?: number }) => {
+        checkAnswer(answer, this.o.maxAnswerBytes);
+        return insert(answer, vector!, o);
+      };
+      if (this.o.joinWaitMs === 0) return { result: { ...result, lead: soloLeader(store) }, vector };
+      // made once; every caller resumes in the order it arrived, so the first to miss leads
+      const { flights } = await (this.made ??= this.make());
+      // in the verifier's band a hit needs its word, which an answer not yet given cannot have
+      const v = this.o.verifier;
+      const join = core(() => flights.join(scope, prompt, vector!, threshold, (score) => !(v && inBand(v, score))));
+      if (join) return { result: { ...result, join }, vector };
+      // A flight that ended between our lookup and now has stored its answer where that lookup
+      // could not see it and is no longer joinable: look again rather than call the LLM a second
+      // time for the same question (a burst on the edge did, now and then). Bounded: under
+      // steady churn of other flights, lead after a few tries.
+      if (flights.ended !== endedBefore && attempt < 3) continue;
+      return { result: { ...result, lead: core(() => flights.lead(scope, prompt, vector!, store)) }, vector };
+    }
   }
 
   close() {
@@ -62,7 +71,8 @@ export class CacheFlights {
       throw e;
     }
     if (this.closed) index.close();
-    return { flights: new Flights(index, this.o.joinWaitMs, this.o.clock), index };
+    this.flights = new Flights(index, this.o.joinWaitMs, this.o.clock);
+    return { flights: this.flights, index };
   }
 }
 

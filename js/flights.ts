@@ -141,6 +141,8 @@ class Flight {
 
 export class Flights {
   private readonly byId = new Map<number, Flight>();
+  /** Flights ended so far: a caller whose lookup ran before one ended may have missed its answer. */
+  ended = 0;
 
   constructor(
     private readonly index: PendingIndex,
@@ -205,6 +207,7 @@ export class Flights {
     if (this.byId.get(id) === f) {
       this.byId.delete(id);
       this.index.remove(id);
+      this.ended++;
     }
   }
 }

@@ -348,7 +348,9 @@ export class SemanticCache implements SemanticCacheApi {
   /** Fetches a hit's answer; undefined if the row is gone or (exact path) the prompt differs. */
   private async answer(r: CoreLookupResult, prompt: string | undefined, timings: Timings, t0: number): Promise<GetHit | undefined> {
     const ts = now();
-    const row = await this.store.get(r.id);
+    // Checked before the store, in the same turn as the core lookup: once the batch is written
+    // the store has the row (or a failed batch has taken the entry out of the core).
+    const row = this.writer.unwrittenRow(r.id) ?? (await this.store.get(r.id));
     timings.storeMs += now() - ts;
     this.counts.storeMs += now() - ts;
     if (!row) {

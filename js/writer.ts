@@ -62,6 +62,8 @@ export class Writer {
   private writes: Promise<unknown> = Promise.resolve();
   private readonly touches = new Map<number, Touch>();
   private queued: Waiting[] = [];
+  /** Rows in the core whose batch the store has not taken yet. */
+  private readonly unwritten = new Map<number, CacheRow>();
 
   constructor(
     private readonly c: CoreRef,
@@ -164,12 +166,15 @@ export class Writer {
       }
     }
     if (!done.length) return;
+    for (const [id, row] of rows) this.unwritten.set(id, row);
     try {
       await this.apply({ put: [...rows.values()], delete: deleted });
     } catch (e) {
       for (let i = done.length - 1; i >= 0; i--) await this.rollback(done[i]!.id, done[i]!.removed);
       for (const d of done) d.item.reject(e);
       return;
+    } finally {
+      for (const id of rows.keys()) this.unwritten.delete(id);
     }
     for (const d of done) d.item.resolve(d.result);
   }
@@ -181,6 +186,14 @@ export class Writer {
       const row = await this.store.get(old).catch(() => undefined);
       if (row) restoreRow(this.c, row);
     }
+  }
+
+  /**
+   * A row that is in the core but not yet in the store (its batch is being written): a lookup
+   * that finds it must not take "no row" for a row deleted elsewhere.
+   */
+  unwrittenRow(id: number): CacheRow | undefined {
+    return this.unwritten.get(id);
   }
 
   /** Writes a batch (with the pending access bookkeeping). Call inside write(). */

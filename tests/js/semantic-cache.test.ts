@@ -206,4 +206,36 @@ describe('SemanticCache', () => {
     expect((await cache.stats()).dimensions).toBe(64);
     await cache.close();
   });
+  it('a lookup during a put\'s write finds the entry and keeps it (the store has no row yet)', async () => {
+    // A store whose batches wait for a gate: the entry is in the core, its row not yet stored.
+    class SlowStore extends MemoryStore {
+      gate: Promise<void> | null = null;
+      writing: (() => void) | null = null;
+      override async apply(batch: Parameters<MemoryStore['apply']>[0]) {
+        if (this.gate && batch.put?.length) {
+          this.writing?.();
+          await this.gate;
+        }
+        return super.apply(batch);
+      }
+    }
+    const store = new SlowStore();
+    const cache = await open({ store });
+    let release!: () => void;
+    store.gate = new Promise((r) => (release = r));
+    const writing = new Promise<void>((r) => (store.writing = r));
+    const put = cache.put('How do I reset my router password?', 'Hold the reset button for 10 s.');
+    await writing;
+    // before the fix: the row was missing, so the lookup removed the entry from the core ("trust
+    // the store") and missed, and so did every lookup after the write (a second LLM call)
+    for (const q of ['How do I reset my router password?', 'Please, how do I reset my router password?']) {
+      expect(await cache.get(q)).toMatchObject({ hit: true, answer: 'Hold the reset button for 10 s.' });
+    }
+    release();
+    await put;
+    store.gate = null;
+    expect(await cache.get('Please, how do I reset my router password?')).toMatchObject({ hit: true, answer: 'Hold the reset button for 10 s.' });
+    expect((await cache.stats()).entries).toBe(1);
+    await cache.close();
+  });
 });
