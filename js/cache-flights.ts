@@ -50,8 +50,9 @@ export class CacheFlights {
       if (join) return { result: { ...result, join }, vector };
       // A flight that ended between our lookup and now has stored its answer where that lookup
       // could not see it and is no longer joinable: look again rather than call the LLM a second
-      // time for the same question (a burst on the edge did, now and then). Bounded: under
-      // steady churn of other flights, lead after a few tries.
+      // time for the same question. (Only possible when something slow sat between the two: the
+      // verifier's call, or the first miss readying the registry.) Bounded: under steady churn
+      // of other flights, lead after a few tries.
       if (flights.ended !== endedBefore && attempt < 3) continue;
       return { result: { ...result, lead: core(() => flights.lead(scope, prompt, vector!, store)) }, vector };
     }
