@@ -66,7 +66,7 @@ describe('the tarball', () => {
     // what nothing reaches: the modules' own .d.ts and source maps, the JS of type-only modules
     // (`export {};`, beside the .d.ts other .d.ts import), package.json, the README
     const typeOnly = (f: string) => /\.js$/.test(f) && fs.readFileSync(path.join(unpacked, f), 'utf8').replace(/^\/\/.*$/gm, '').trim() === 'export {};';
-    const extra = [...files].filter((f) => !reached.has(f) && !/\.d\.m?ts$|\.js\.map$|^package\.json$|^README\.md$|^LICENSE/.test(f) && !typeOnly(f));
+    const extra = [...files].filter((f) => !reached.has(f) && !/\.d\.m?ts$|\.js\.map$|^package\.json$|^README\.md$|^LICENSE$|^NOTICE$/.test(f) && !typeOnly(f));
     expect(extra).toEqual([]);
     // the default encoder, from its manifest: the int8 variant and its vocab; not the fp32 model
     // (the tuned use-lite-cache; the original use-lite is not packed)
@@ -76,6 +76,9 @@ describe('the tarball', () => {
     expect(files).not.toContain(`dist/models/use-lite-cache/${manifest.model.file}`);
     expect([...files].filter((f) => f.startsWith('dist/models/use-lite/'))).toEqual([]);
     expect(files).toContain('dist/models/evaluator/model.bin');
+    // the licence, and the notices of the third-party code and weights it ships
+    expect(files).toContain('LICENSE');
+    expect(files).toContain('NOTICE');
   });
 
   it('has no sources, tests, tools or repository-only files', () => {
