@@ -131,6 +131,12 @@ export interface OpfsCacheOptions extends Omit<SemanticCacheOptions, 'store' | '
    * instead of evicting the whole origin. Chromium and Safari decide silently; Firefox asks the
    * user. Default true. */
   persist?: boolean;
+  /** Answer exact (normalized) repeats on this page, without a message to the worker, from the
+   * answers it has put or exact-hit (at most `maxEntries`, default 1000, and `maxBytes` of text,
+   * default 4 MiB; least recently used out). What leaves the cache leaves it: this page's own
+   * delete/clear/put at once, other tabs' changes, evictions and expiries one message later.
+   * Its hits count in stats(). Loads the core's wasm on this page. Default true. */
+  exactOnPage?: boolean | { maxEntries?: number; maxBytes?: number };
   /** The cache's name: one SQLite database (and one OPFS pool directory) per name and origin. */
   name: string;
   /** The worker script. Default: dist/workers/opfs-worker.js next to this module. */

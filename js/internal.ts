@@ -15,4 +15,11 @@ export interface CacheInternals {
   /** get() without the tiers, with the vector it embedded (a host that embeds for its callers
    * hands a miss's vector back, so the caller's put does not embed again). */
   lookup(prompt: string, options: GetOptions): Promise<{ result: GetResult; vector?: Float32Array }>;
+  /** Hears of every entry that leaves the core (its id; null: all of them), as it leaves. */
+  onForget(listener: (ids: number[] | null) => void): void;
+  /** An entry's expiry time (0: never), undefined when it is not in the core. */
+  expiresAt(id: number): number | undefined;
+  /** Exact hits answered elsewhere (on a page, from its memo): counted and touched as if looked
+   * up here, so stats and the eviction policy see them. */
+  noteExactHits(hits: ReadonlyArray<{ prompt: string; scope?: GetOptions['scope'] }>): void;
 }

@@ -6,7 +6,7 @@ import type { WireEmbedderOptions, WorkerCacheOptions } from './workers/opfs-pro
 
 /** The options the worker's cache opens with: data only (the embedder and verifier stay here). */
 export function workerOptions(o: OpfsCacheOptions): WorkerCacheOptions {
-  const { embedder: _e, workerEmbedder: _we, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, next: _x, share: _h, storageShare: _b, persist: _p, evaluatorModel, ...data } = o;
+  const { embedder: _e, workerEmbedder: _we, storage: _s, name: _n, workerUrl: _w, sqliteUrl: _q, onCorrupt: _c, verifier: _v, dimensions: _d, next: _x, share: _h, storageShare: _b, persist: _p, exactOnPage: _m, evaluatorModel, ...data } = o;
   if (evaluatorModel === undefined || evaluatorModel instanceof Uint8Array) return { ...data, evaluatorModel };
   // A relative URL means this page's, not the worker script's.
   return { ...data, evaluatorModel: new URL(evaluatorModel, globalThis.location?.href).href };

@@ -13,7 +13,7 @@
 // worker loads the model), and calls carry the prompt only: a lookup is then one round trip and
 // an exact repeat embeds nothing (docs/persistence.md says which measured faster). The verifier
 // runs here: the worker asks for it with an event of the lookup (VerifyEvent), and
-// getOrCompute's compute runs here.
+// getOrCompute's compute runs here. Exact repeats are answered on this page (js/opfs-exact.ts).
 import type {
   ClearOptions,
   ComputeFunction,
@@ -38,6 +38,7 @@ import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
+import { exactOnPageLimits, PageExact } from './opfs-exact.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
 import { Tiers } from './tiers.js';
@@ -80,6 +81,8 @@ export class OpfsSemanticCache implements OpfsCache {
   /** The vector length and the embedder's id: the page's, or (workerEmbedder) the worker's. */
   private dims: number;
   private embedderId: string;
+  /** Exact repeats answered on this page (exactOnPage). */
+  private exact?: PageExact;
 
   private constructor(
     private readonly o: OpfsCacheOptions,
@@ -102,13 +105,15 @@ export class OpfsSemanticCache implements OpfsCache {
     checkVerifier(o.verifier);
     const share = o.storageShare ?? DEFAULT_STORAGE_SHARE;
     if (!(typeof share === 'number' && share > 0 && share <= 1)) throw new SemcacheError('INVALID_ARGUMENT', `storageShare must be a number in (0, 1], got ${String(share)}`);
+    const limits = exactOnPageLimits(o.exactOnPage);
+    const core = limits || o.workerEmbedder === undefined ? loadCore() : undefined;  // normalizePrompt here
     let embedding: Embedding | undefined;
     if (o.workerEmbedder === undefined) {
       const embedder = embedderOf(o);
       o = withEmbedderDefaults(o, embedder);
       const dimensions = await resolveDimensions(o.dimensions, embedder);
       // the page embeds, so the page normalizes (the same core function the worker has)
-      const normalize = o.normalize === false ? undefined : normalizerOf(o, await loadCore());
+      const normalize = o.normalize === false ? undefined : normalizerOf(o, await core!);
       embedding = new Embedding(embedder, dimensions, normalize);
     } else if (o.embedder !== undefined) {
       throw new SemcacheError('INVALID_ARGUMENT', 'give `embedder` (embed on this page) or `workerEmbedder` (embed in the worker), not both');
@@ -116,6 +121,11 @@ export class OpfsSemanticCache implements OpfsCache {
       throw new SemcacheError('INVALID_ARGUMENT', 'workerEmbedder must be an options object (OnnxEmbedder.load\'s, as data)');
     }
     const c = new OpfsSemanticCache(o, embedding);
+    if (limits) {
+      const form = normalizerOf(o, await core!) ?? ((p: string) => p);
+      const maxChars = o.maxPromptChars ?? DEFAULT_MAX_PROMPT_CHARS;
+      c.exact = new PageExact(o.name, limits, form, o.scope, maxChars, (hits) => void c.call('exactHits', [hits]).catch(() => {}));
+    }
     // Asked from the page: persist() is not exposed to workers. Its answer shows in stats().
     if (o.persist !== false) await navigator.storage?.persist?.().catch(() => false);
     void navigator.locks.request(`semcache-opfs:${o.name}`, { signal: c.lockAbort.signal }, () => c.becomeOwner()).catch(() => {});
@@ -146,9 +156,12 @@ export class OpfsSemanticCache implements OpfsCache {
     return this.owner;
   }
 
-  /** As SemanticCache.get: here (in the worker), then `next` (from this page) for shared scopes. */
+  /** As SemanticCache.get: an exact repeat this page knows, then the worker, then `next` (from
+   * this page) for shared scopes. */
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
     const t0 = performance.now();
+    const known = this.exact?.answer(prompt, options, t0);
+    if (known) return known;
     const given = await this.vectorOf(prompt, options);
     const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
     const { vector: embedded, ...r } = await this.lookup(prompt, options, given);
@@ -170,6 +183,8 @@ export class OpfsSemanticCache implements OpfsCache {
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
     return getOrComputeWith<Float32Array | undefined>(prompt, compute, options, {
       lookup: async () => {
+        const known = this.exact?.answer(prompt, options, performance.now());
+        if (known) return { hit: known };
         const given = await this.vectorOf(prompt, options);
         const { vector, ...r } = await this.lookup(prompt, options, given);
         return r.hit ? { hit: r } : { miss: given ?? vector };
@@ -200,10 +215,12 @@ export class OpfsSemanticCache implements OpfsCache {
   }
 
   delete(id: number): Promise<boolean> {
+    if (Number.isInteger(id)) this.exact?.forgetId(id);
     return this.call('delete', [id]);
   }
 
   clear(options: ClearOptions = {}): Promise<number> {
+    this.exact?.clear(options);
     return this.call('clear', [options]);
   }
 
@@ -243,7 +260,9 @@ export class OpfsSemanticCache implements OpfsCache {
   /** The owner flushes, closes the database and hands over to the next tab; others just leave. */
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
+    this.exact?.flush();
     this.closing = true;
+    this.exact?.close();
     this.tabs.stopServing();
     try {
       if (this.owner && this.rpc) {
@@ -268,8 +287,11 @@ export class OpfsSemanticCache implements OpfsCache {
     return { embedder: this.embedderId, dimensions: this.dims };
   }
 
-  private store(prompt: string, answer: string, options: PutOptions, vector: Float32Array | undefined): Promise<PutResult> {
-    return this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
+  private async store(prompt: string, answer: string, options: PutOptions, vector: Float32Array | undefined): Promise<PutResult> {
+    const put = this.exact?.beforePut(prompt, options.scope);
+    const { memo, ...r } = await this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
+    if (put && memo) this.exact!.afterPut(put, { id: r.id, answer, matchedPrompt: prompt, metadata: options.metadata }, memo);
+    return r;
   }
 
   /** The prompt's vector (checked as in-process), as a copy of its own: it crosses to the worker.
@@ -281,12 +303,14 @@ export class OpfsSemanticCache implements OpfsCache {
     return options.vector === undefined ? undefined : checkVector(options.vector, this.dims, 'options.vector').slice();
   }
 
-  private lookup(prompt: string, options: GetOptions, vector: Float32Array | undefined): Promise<GetResult & { vector?: Float32Array }> {
+  private async lookup(prompt: string, options: GetOptions, vector: Float32Array | undefined): Promise<GetResult & { vector?: Float32Array }> {
     const v = this.o.verifier;
     const wire: WireGetOptions = { scope: options.scope, threshold: options.threshold, vector };
-    if (!v) return this.call('get', [prompt, wire]);
-    wire.verifier = { band: v.band, timeoutMs: v.timeoutMs };
-    return this.call('get', [prompt, wire], { onEvent: (e) => void this.verify(e) });
+    const generation = this.exact?.generation;
+    if (v) wire.verifier = { band: v.band, timeoutMs: v.timeoutMs };
+    const { memo, ...r } = await this.call('get', [prompt, wire], v ? { onEvent: (e) => void this.verify(e) } : {});
+    if (memo && r.hit) this.exact?.learn(this.exact.keyOf(prompt, options.scope), r, memo, generation!);
+    return r;
   }
 
   /** The worker's lookup asks this page's verifier; it takes the answer if it comes in time. */
@@ -306,6 +330,7 @@ export class OpfsSemanticCache implements OpfsCache {
 
   private call<V extends Verb>(verb: V, args: RpcArgs<OpfsProtocol[V]>, options: RpcCallOptions<V extends keyof OpfsEvents ? OpfsEvents[V] : unknown> = {}): Promise<RpcResult<OpfsProtocol[V]>> {
     if (this.closed || this.closing) return Promise.reject(new SemcacheError('CLOSED', 'this cache is closed'));
+    if (verb !== 'exactHits') this.exact?.flush();
     // Nothing is transferred: the vectors are copies already, and a resend needs them intact.
     const o = { ...options, transfer: [] };
     return (this.owner ? this.local(verb, args, o) : this.remote.call(verb, args, o)) as Promise<RpcResult<OpfsProtocol[V]>>;

@@ -85,7 +85,11 @@ export class SemanticCache implements SemanticCacheApi {
     this.tiers = Tiers.of(options);
     this.vectors = { embedder: embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
     const transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
-    this[INTERNAL] = { transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o) => this.lookup(p, o) };
+    this[INTERNAL] = {
+      transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o) => this.lookup(p, o),
+      onForget: (listener) => void (this.writer.onForget = listener), expiresAt: (id) => this.c.core.entry(id)?.expiresAt,
+      noteExactHits: (hits) => hits.forEach((h) => this.writer.noteExactHit(this.scopeOf(h.scope), h.prompt)),
+    };
     this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
 
@@ -192,10 +196,7 @@ export class SemanticCache implements SemanticCacheApi {
         checkAnswer(answer, this.o.maxAnswerBytes);
         return (await this.insert(prompt, answer, scope, vector, metadata === undefined ? options : { ...options, metadata })).id;
       },
-      failure: (e) => {
-        this.counts.cacheErrors++;
-        return fromCore(e) as Error;
-      },
+      failure: (e) => (this.counts.cacheErrors++, fromCore(e) as Error),
       next: this.tiers.computeSteps(prompt, options),
     });
   }
@@ -356,6 +357,7 @@ export class SemanticCache implements SemanticCacheApi {
     if (!row) {
       // The core and the store disagree (a row deleted elsewhere): trust the store.
       this.c.core.remove(r.id);
+      this.writer.forget([r.id]);
       return undefined;
     }
     // a 64-bit hash collision (the key is of the normalized text: "HOW…?" finds "how…")

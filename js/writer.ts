@@ -59,6 +59,9 @@ export class Writer {
   writesSinceSnapshot = 0;
   /** Called after every batch the store took (the snapshot policy hooks in here). */
   onApplied: () => void = () => {};
+  /** Called with the ids of entries that left the core (or null: all of them), as they leave:
+   * the OPFS worker tells pages that answer exact repeats themselves (js/exact-memo.ts). */
+  onForget: (ids: number[] | null) => void = () => {};
   private writes: Promise<unknown> = Promise.resolve();
   private readonly touches = new Map<number, Touch>();
   private queued: Waiting[] = [];
@@ -96,11 +99,22 @@ export class Writer {
 
   /** Entries gone from the core: no bookkeeping for them. */
   forget(ids: Iterable<number>): void {
-    for (const id of ids) this.touches.delete(id);
+    const gone = [...ids];
+    for (const id of gone) this.touches.delete(id);
+    if (gone.length) this.onForget(gone);
   }
 
   forgetAll(): void {
     this.touches.clear();
+    this.onForget(null);
+  }
+
+  /** An exact hit answered elsewhere (a page's memo): counted and touched as a lookup here is. */
+  noteExactHit(scope: string, prompt: string): void {
+    this.check();
+    const r = core(() => this.c.core.lookupExact(scope, prompt, this.clock()));
+    this.dropExpired([...r.expired]);
+    if (r.hit) this.touch(r.id);
   }
 
   /** Deletes rows of entries the core found expired, in the background: they stay on failure
@@ -141,8 +155,8 @@ export class Writer {
         const r = withVector(this.c, it.vector, () => this.c.core.put(it.scope, it.prompt, it.vector.length, it.answerBytes, t, it.ttl));
         const removed = [...r.evicted];
         if (r.replaced) removed.push(r.replaced);
+        this.forget(removed);
         for (const id of removed) {
-          this.touches.delete(id);
           // A row put earlier in this batch and already displaced never reaches the store.
           if (!rows.delete(id)) deleted.push(id);
         }
@@ -182,6 +196,7 @@ export class Writer {
   /** The store refused a put: take it out of the core and bring back what it displaced. */
   private async rollback(id: number, removed: number[]) {
     this.c.core.remove(id);
+    this.forget([id]);  // a lookup may have answered from its unwritten row
     for (const old of removed) {
       const row = await this.store.get(old).catch(() => undefined);
       if (row) restoreRow(this.c, row);

@@ -130,6 +130,7 @@ export class LocalTransfer implements ExportSource, ImportTarget {
         // displaced; entries of earlier batches it removed stay this import's (importEnd deletes them).
         for (const b of batch.reverse()) {
           this.c.core.remove(b.id);
+          this.writer.forget([b.id]);
           session.added.delete(b.id);
           for (const row of b.displaced) {
             session.displaced.delete(row.id);

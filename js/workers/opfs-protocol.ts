@@ -13,6 +13,7 @@ import type {
   SemanticCacheOptions,
   SemanticCacheStats,
 } from '../api.js';
+import type { MemoStamp } from '../exact-memo.js';
 import type { FetchProgress } from '../net.js';
 import type { ScopeInput } from '../scope.js';
 import type { TransferEntry } from '../transfer/format.js';
@@ -83,10 +84,13 @@ export interface VerifyEvent {
 /** The worker's verbs. */
 export interface OpfsProtocol {
   open(args: WorkerOpenArgs): { dimensions: number; threshold: number; embedder: string };
-  /** A miss the worker embedded for carries its vector back, for the put that may follow. */
-  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array };
+  /** A miss the worker embedded for carries its vector back, for the put that may follow; an
+   * exact hit carries what a page needs to answer its repeats itself (js/exact-memo.ts). */
+  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array; memo?: MemoStamp };
   verdict(token: number, verdict: boolean | { error: string }): void;
-  put(prompt: string, answer: string, options: WirePutOptions): PutResult;
+  put(prompt: string, answer: string, options: WirePutOptions): PutResult & { memo?: MemoStamp };
+  /** Exact hits a page answered from its memo: counted and touched here. */
+  exactHits(hits: WireExactHit[]): void;
   feedback(id: number, verdict: { correct: boolean }): FeedbackResult;
   delete(id: number): boolean;
   clear(options: ClearOptions): number;
@@ -110,11 +114,21 @@ export interface OpfsEvents {
   open: FetchProgress;
 }
 
+export interface WireExactHit {
+  prompt: string;
+  scope?: ScopeInput;
+}
+
+/** The BroadcastChannel on which a cache's worker announces the entries that left its core
+ * (MemoChange), for the pages that answer exact repeats themselves. */
+export const changesChannel = (name: string): string => `semcache-opfs-changes:${name}`;
+
 /** What another tab may ask of the owner, which relays it to its worker (open and close are the owner's own). */
 export const RELAYED_VERBS = [
   'get',
   'verdict',
   'put',
+  'exactHits',
   'feedback',
   'delete',
   'clear',

@@ -17,6 +17,7 @@ import { SqliteStore } from '../stores/sqlite-store.js';
 import { CALL_VERIFIER } from '../verifier.js';
 import { loadCore } from '../wasm.js';
 import { StorageBudget } from './opfs-budget.js';
+import { ChangeAnnouncer } from './opfs-changes.js';
 import type { OpfsEvents, OpfsProtocol, VerifyEvent, WireGetOptions } from './opfs-protocol.js';
 
 interface Sqlite3Stmt {
@@ -231,6 +232,7 @@ let cache: SemanticCache | undefined;
 let store: OpfsStore | undefined;
 let pool: PoolUtil | undefined;
 let budget: StorageBudget | undefined;
+let changes: ChangeAnnouncer | undefined;
 
 /** Runs a write verb, then lets the storage budget look at the database's size. */
 async function written<T>(p: Promise<T>): Promise<T> {
@@ -325,6 +327,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
       : { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
     const c = await SemanticCache.open({ ...a.options, embedder, dimensions: a.embedder ? undefined : a.dimensions, store });
     cache = c;
+    changes = new ChangeAnnouncer(a.name, c);
     budget = new StorageBudget(a.storageShare, {
       pages: () => st.pages(),
       releaseFreePages: () => st.releaseFreePages(),
@@ -338,7 +341,12 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
   async get(prompt, { verifier, ...options }: WireGetOptions) {
     const o: GetOptions & { [CALL_VERIFIER]?: VerifierOptions } = options;
     if (verifier) o[CALL_VERIFIER] = pageVerifier(this, verifier.band, verifier.timeoutMs);
+    const before = changes!.seq;
     const { result, vector } = await open()[INTERNAL].lookup(prompt, o);
+    if (result.hit && result.exact) {
+      const memo = changes!.stamp(result.id, before);
+      return memo ? { ...result, memo } : result;
+    }
     // embedded here: the page's put after this miss brings it back instead of embedding again
     return !result.hit && vector && options.vector === undefined ? { ...result, vector } : result;
   },
@@ -348,7 +356,13 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     if (verdict === true || verdict === false) a?.resolve(verdict);
     else a?.reject(new Error(verdict.error));
   },
-  put: (prompt, answer, options) => written(open().put(prompt, answer, options)),
+  async put(prompt, answer, options) {
+    const before = changes!.seq;
+    const r = await written(open().put(prompt, answer, options));
+    const memo = changes!.stamp(r.id, before);
+    return memo ? { ...r, memo } : r;
+  },
+  exactHits: (hits) => open()[INTERNAL].noteExactHits(hits),
   delete: (id) => open().delete(id),
   feedback: (id, verdict) => open().feedback(id, verdict),
   clear: (options) => open().clear(options),
@@ -378,6 +392,8 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
       await budget?.afterWrite();
       budget = undefined;
       await c?.close();
+      changes?.close();
+      changes = undefined;
     } finally {
       // Let the next owner (another tab's worker) take the files now, not when this one is collected.
       pool?.pauseVfs();
