@@ -2,35 +2,27 @@
 // page without a message to the worker, counted in the worker's stats, and never outlives its
 // entry: this page's delete/clear/put act at once, another tab's delete, replacement and
 // eviction within one announcement, a TTL on its own; `exactOnPage: false` asks the worker.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, serveStatic } from './serve.js';
+import { fixturePage, launchChromium, serveStatic } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
-let profile: string;
 
 beforeAll(async () => {
   server = await serveStatic();
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'semcache-exact-page-'));
-  browser = await launchChromium(profile);
+  browser = await launchChromium();  // a fresh profile, removed by close()
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.context.close();
+  await browser?.close();
   await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
 });
 
 /** A page of the fixture whose requests to workers are counted (window.sent), but for the
  * notes of hits answered on the page (`exactHits`, sent after them). */
 async function newPage(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(`${server.url}/tests/js/fixtures/persist-page.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  const page = await fixturePage(browser.context, server.url, 'tests/js/fixtures/persist-page.html');
   await page.evaluate(() => {
     const w = window as unknown as W;
     w.sent = 0;

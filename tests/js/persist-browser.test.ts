@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchChromium, offLocalhost, serveStatic } from './serve.js';
+import { fixturePage, launchChromium, offLocalhost, serveStatic } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -25,12 +25,8 @@ afterAll(async () => {
 });
 
 async function newPage(): Promise<Page> {
-  const page = await browser.context.newPage();
   const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${server.url}/tests/js/fixtures/persist-page.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  return page;
+  return fixturePage(browser.context, server.url, 'tests/js/fixtures/persist-page.html', (page) => page.on('pageerror', (e) => errors.push(String(e))));
 }
 
 // Inside page.evaluate the page's globals are untyped.

@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { root } from './helpers.js';
 
 export const TYPES: Record<string, string> = {
@@ -65,4 +65,13 @@ export function offLocalhost(urls: string[]): string[] {
     const host = new URL(u).hostname;
     return host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]';
   });
+}
+
+/** A new page of a fixture (its path from the repository's root), once the page set window.ready. */
+export async function fixturePage(context: BrowserContext, serverUrl: string, fixture: string, onPage?: (page: Page) => void): Promise<Page> {
+  const page = await context.newPage();
+  onPage?.(page);
+  await page.goto(`${serverUrl}/${fixture}`);
+  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  return page;
 }
