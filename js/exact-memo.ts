@@ -102,7 +102,8 @@ export class ExactMemo {
   }
 
   /** Keeps an answer the worker vouched for, unless an announcement since its stamp removed it.
-   * `generation`: this memo's when the call was sent. */
+   * `generation`: this memo's when the call was sent. The memo keeps `hit.metadata` as given:
+   * the caller passes a copy no one else holds. */
   learn(key: string, hit: { id: number; answer: string; matchedPrompt: string; metadata?: unknown }, stamp: MemoStamp, generation: number): void {
     if (generation !== this.generation || !this.current(stamp.epoch) || stamp.seq < this.floor) return;
     for (const c of this.changes) if (c.seq > stamp.seq && (c.ids === null || c.ids.includes(hit.id))) return;
@@ -112,8 +113,7 @@ export class ExactMemo {
     this.drop(key);
     const old = this.keysById.get(hit.id);
     if (old !== undefined) this.drop(old);
-    const metadata = hit.metadata === undefined ? undefined : structuredClone(hit.metadata);
-    this.byKey.set(key, { id: hit.id, answer: hit.answer, matchedPrompt: hit.matchedPrompt, metadata, expiresAt: stamp.expiresAt, bytes });
+    this.byKey.set(key, { id: hit.id, answer: hit.answer, matchedPrompt: hit.matchedPrompt, metadata: hit.metadata, expiresAt: stamp.expiresAt, bytes });
     this.keysById.set(hit.id, key);
     this.bytes += bytes;
     for (const k of this.byKey.keys()) {

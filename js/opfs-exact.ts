@@ -84,11 +84,13 @@ export class PageExact {
   afterPut(put: { key: string; generation: number }, hit: { id: number; answer: string; matchedPrompt: string; metadata?: unknown }, stamp: MemoStamp): void {
     // the metadata as the worker keeps it (JSON), as a read would give it back
     const metadata = hit.metadata === undefined ? undefined : JSON.parse(JSON.stringify(hit.metadata));
-    this.learn(put.key, { ...hit, metadata }, stamp, put.generation);
+    if (!this.closed) this.memo.learn(put.key, { ...hit, metadata }, stamp, put.generation);
   }
 
+  /** A get's exact hit (its metadata copied: the caller gets the reply's object). */
   learn(key: string, hit: { id: number; answer: string; matchedPrompt: string; metadata?: unknown }, stamp: MemoStamp, generation: number): void {
-    if (!this.closed) this.memo.learn(key, hit, stamp, generation);
+    const metadata = hit.metadata === undefined ? undefined : structuredClone(hit.metadata);
+    if (!this.closed) this.memo.learn(key, { ...hit, metadata }, stamp, generation);
   }
 
   forgetId(id: number): void {

@@ -341,10 +341,11 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
   async get(prompt, { verifier, ...options }: WireGetOptions) {
     const o: GetOptions & { [CALL_VERIFIER]?: VerifierOptions } = options;
     if (verifier) o[CALL_VERIFIER] = pageVerifier(this, verifier.band, verifier.timeoutMs);
-    const before = changes!.seq;
-    const { result, vector } = await open()[INTERNAL].lookup(prompt, o);
+    const [c, announce] = [open(), changes!];  // CLOSED before anything else when closed
+    const before = announce.seq;
+    const { result, vector } = await c[INTERNAL].lookup(prompt, o);
     if (result.hit && result.exact) {
-      const memo = changes!.stamp(result.id, before);
+      const memo = cache === c ? announce.stamp(result.id, before) : undefined;
       return memo ? { ...result, memo } : result;
     }
     // embedded here: the page's put after this miss brings it back instead of embedding again
@@ -357,9 +358,10 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     else a?.reject(new Error(verdict.error));
   },
   async put(prompt, answer, options) {
-    const before = changes!.seq;
-    const r = await written(open().put(prompt, answer, options));
-    const memo = changes!.stamp(r.id, before);
+    const [c, announce] = [open(), changes!];
+    const before = announce.seq;
+    const r = await written(c.put(prompt, answer, options));
+    const memo = cache === c ? announce.stamp(r.id, before) : undefined;
     return memo ? { ...r, memo } : r;
   },
   exactHits: (hits) => open()[INTERNAL].noteExactHits(hits),
