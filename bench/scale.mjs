@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 // A million entries in a browser: two caches in Chromium, N (default 1,000,000) and SMALL
-// (100,000) entries of 512-d clustered synthetic unit vectors (bench/lib/clustered.mjs: 1,000
-// centres, like the `ann` bench), int8 space, M 16, efConstruction 100 (the defaults), searched
-// at efSearch 40 (--ef N; --ef 0: the default, which grows with the size), each built through the cache's own path: SemanticCache.open({storage: 'opfs'}),
+// (100,000) entries of 512-d synthetic unit vectors, int8 space, M 16, efConstruction 100 (the
+// defaults), searched at efSearch 40 (--ef N; --ef 0: the default, which grows with the size).
+// --data picks the vectors:
+//  - embedding (the default): drawn from a Gaussian with the mean and covariance of 20,000 real
+//    QQP question embeddings by the default encoder (bench/scale_data.cpp, bench/lib/
+//    embedding-shaped.mjs): the real spectrum (effective dimension ~49 of 512), no real texts;
+//  - clustered: 1,000 random centres plus isotropic noise (bench/lib/clustered.mjs, like the
+//    `ann` bench): inside a cluster 512 dimensions of pure noise, the hard case for a graph.
+// Each cache is built through the cache's own path: SemanticCache.open({storage: 'opfs'}),
 // the core and SQLite on OPFS in its dedicated worker, 64 puts in flight (group commit), then
 // close() writing the snapshot. Measured, with both caches open and their lookups interleaved:
 //  - search p50/p99: the worker's time in the core for a lookup (GetResult.timings.searchMs;
 //    the page is cross-origin isolated, so timers have 5 us resolution), 1,000 fresh queries
 //    from the same clusters after 100 warm-up ones;
 //  - recall@1: the best match against exact f32 brute force over the same vectors
-//    (bench/scale_truth.cpp, native), on the first 200 queries; near_recall_at_1 the same for
+//    (bench/scale_truth.cpp, native), on the first 200 queries (top1_cos_p50: how close their
+//    exact best match is, which says how hard the data is); near_recall_at_1 the same for
 //    200 queries that are a stored vector plus noise (cosine ~0.95 to it: a reworded question
 //    whose answer is cached, the cache's own case; a fresh draw's best match is at ~0.7, a miss
 //    at any threshold);
@@ -18,9 +25,11 @@
 //    database bytes per entry;
 //  - longest_blocking_ms: 1,000 puts, then flush() writes the whole snapshot (in slices) while
 //    the page looks up back to back; the longest lookup round trip meanwhile.
-// Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in build/bench-scale
-// keeps both caches (OPFS) between runs: a warm run measures only. --fresh rebuilds.
-//   node bench/scale.mjs [--n 1000000] [--small 100000] [--ef 40] [--queries 1000] [--recall-queries 200] [--fresh]
+// Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in
+// build/bench-scale/<data> keeps both caches (OPFS) between runs: a warm run measures only.
+// --fresh rebuilds.
+//   node bench/scale.mjs [--data embedding|clustered] [--n 1000000] [--small 100000] [--ef 40]
+//                        [--queries 1000] [--recall-queries 200] [--fresh]
 //                        [--port 47831 (the caches belong to this origin)]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +38,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { clusteredVectors } from './lib/clustered.mjs';
+import { drawEmbeddingShaped, realEmbeddings } from './lib/embedding-shaped.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => {
@@ -37,18 +47,22 @@ const arg = (k, d) => {
 };
 const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
 const EF = arg('--ef', 40), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
+const DATA = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : 'embedding';
+if (!['embedding', 'clustered'].includes(DATA)) throw new Error(`--data: 'embedding' or 'clustered', not '${DATA}'`);
 const log = (s) => process.stderr.write(`scale: ${s}\n`);
 const started = performance.now();
-const work = path.join(root, 'build/bench-scale');
+const work = path.join(root, 'build/bench-scale', DATA);
 fs.mkdirSync(work, { recursive: true });
+const real = DATA === 'embedding' ? await realEmbeddings(work, { log }) : undefined;
 const gen = clusteredVectors({ dim: DIM, centres: 1000, seed: 42 });
 // What the kept caches must match to be reused; N may grow between runs (the build resumes).
-const config = { small: SMALL, dim: DIM, centres: 1000, seed: 42, format: 'cache snapshot v4, int8' };
+const config = { data: DATA, small: SMALL, dim: DIM, ...(real ? { encoder: real.id, seed: 7 } : { centres: 1000, seed: 42 }), format: 'cache snapshot v4, int8' };
 
 // ---- data: the vectors (N + EXTRA, for the snapshot test) and queries, as files; exact truth ----
-function writeVectors(file, count, draw) {
+function writeVectors(file, count, draw, seed) {
   if (fs.existsSync(file) && fs.statSync(file).size === count * DIM * 4) return;
   log(`drawing ${count} vectors into ${path.relative(root, file)}…`);
+  if (real && seed !== undefined) return drawEmbeddingShaped(real.file, DIM, seed, 0, count, file, log);
   const fd = fs.openSync(`${file}.tmp`, 'w');
   const block = new Float32Array(4096 * DIM);
   for (let at = 0; at < count; at += 4096) {
@@ -61,8 +75,9 @@ function writeVectors(file, count, draw) {
 }
 const vectorsFile = path.join(work, `vectors-${N + EXTRA}x${DIM}.f32`);
 const queriesFile = path.join(work, `queries-${QUERIES + WARMUP}x${DIM}.f32`);
-writeVectors(vectorsFile, N + EXTRA, gen.vector);
-writeVectors(queriesFile, QUERIES + WARMUP, gen.query);
+// (embedding-shaped: stored vectors from stream 7, queries from stream 8)
+writeVectors(vectorsFile, N + EXTRA, gen.vector, 7);
+writeVectors(queriesFile, QUERIES + WARMUP, gen.query, 8);
 const truthFile = path.join(work, `truth-${N}-${SMALL}-${RECALL_QUERIES}.json`);
 if (!fs.existsSync(truthFile)) {
   log(`exact top-1 of ${RECALL_QUERIES} queries over ${N} vectors (native brute force)…`);
@@ -72,14 +87,22 @@ if (!fs.existsSync(truthFile)) {
   if (r.status !== 0) throw new Error(`scale_truth failed: ${r.stderr}`);
   fs.writeFileSync(truthFile, r.stdout);
 }
-const truth = Object.fromEntries(fs.readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((t) => [t.n, t.top1]));
+const truthLines = fs.readFileSync(truthFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const truth = Object.fromEntries(truthLines.map((t) => [t.n, t.top1]));
+const truthCos = Object.fromEntries(truthLines.map((t) => [t.n, t.cos]));
 // The cache's own case: a query with a close match stored (a reworded question). Query k is
 // stored vector (k * 7919) mod SMALL (in both caches) plus Gaussian noise of norm ~0.33 (cosine
 // ~0.95 to it, about where the default's hits are), against fresh-draw queries above whose best
 // match is no closer than the rest of its cluster (cosine ~0.7: a miss at any threshold).
 const nearFile = path.join(work, `near-queries-${SMALL}-${RECALL_QUERIES}x${DIM}.f32`);
+const stored = (i, out) => {
+  const fd = fs.openSync(vectorsFile, 'r');
+  fs.readSync(fd, new Uint8Array(out.buffer, out.byteOffset, DIM * 4), 0, DIM * 4, i * DIM * 4);
+  fs.closeSync(fd);
+  return out;
+};
 writeVectors(nearFile, RECALL_QUERIES, (k, out) => {
-  gen.vector((k * 7919) % SMALL, out);
+  stored((k * 7919) % SMALL, out);
   const noise = clusteredVectors({ dim: DIM, centres: 1, seed: 1000 + k, noise: 1 }).vector(0);
   for (let j = 0; j < DIM; j++) out[j] += 0.33 * noise[j];
   let n = 0;
@@ -211,11 +234,13 @@ try {
   out = {
     entries: N,
     dim: DIM,
+    data: DATA,
     search_p50_ms: r3(p50),
     search_p99_ms: r3(pct(q[big].searchMs, 0.99)),
     recall_at_1: recall(big, N),
     near_recall_at_1: nearRecall(big, N),
     ef_search: EF || 'auto',
+    top1_cos_p50: r3(pct(truthCos[N], 0.5)),
     wasm_heap_mib: Math.round(ob.heap / 2 ** 20),
     open_snapshot_ms: Math.round(ob.ms),
     disk_bytes_per_entry: Math.round(ob.disk / N),

@@ -2,7 +2,8 @@
 // file of n x dim vectors, for a file of queries, at several prefix sizes (the 100k cache holds
 // the first 100k vectors of the 1M one). Reads the vectors once, in blocks, scoring every query
 // against each block (the queries stay in cache).
-//   scale_truth VECTORS QUERIES DIM PREFIX... > one line per prefix: {"n":N,"top1":[ids...]}
+//   scale_truth VECTORS QUERIES DIM PREFIX... > one line per prefix:
+//     {"n":N,"top1":[ids...],"cos":[their cosines...]}
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
   auto report = [&](size_t n) {
     std::printf("{\"n\":%zu,\"top1\":[", n);
     for (size_t q = 0; q < nq; ++q) std::printf("%s%ld", q ? "," : "", top[q]);
+    std::printf("],\"cos\":[");
+    for (size_t q = 0; q < nq; ++q) std::printf("%s%.4f", q ? "," : "", best[q]);
     std::printf("]}\n");
   };
   for (size_t got; (got = std::fread(block.data(), 4 * dim, 4096, vf)) > 0;) {
