@@ -36,3 +36,17 @@ export function drawEmbeddingShaped(real, dim, seed, from, count, out, log = () 
   log(r.stderr.trim());
   fs.renameSync(`${out}.tmp`, out);
 }
+
+/** `v` (a unit vector, changed in place) moved to cosine `cos` from where it was, along `d`
+ * made orthogonal to it: |v + s d| with d orthogonal gives cosine 1 / sqrt(1 + s^2). */
+export function moveTo(v, d, cos) {
+  const dim = v.length;
+  let along = 0, nd = 0, nv = 0;
+  for (let j = 0; j < dim; j++) along += d[j] * v[j];
+  for (let j = 0; j < dim; j++) nd += (d[j] - along * v[j]) ** 2;
+  const step = Math.sqrt(1 / (cos * cos) - 1) / Math.sqrt(nd);
+  for (let j = 0; j < dim; j++) v[j] += step * (d[j] - along * v[j]);
+  for (let j = 0; j < dim; j++) nv += v[j] * v[j];
+  for (let j = 0; j < dim; j++) v[j] /= Math.sqrt(nv);
+  return v;
+}
