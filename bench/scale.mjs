@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A million entries in a browser: two caches in Chromium, N (default 1,000,000) and SMALL
 // (100,000) entries of 512-d synthetic unit vectors, int8 space, M 16, efConstruction 100 (the
-// defaults), searched at efSearch 40 (--ef N; --ef 0: the default, which grows with the size).
+// defaults; --m N sets M), searched at efSearch 40 (--ef N; --ef 0: the default, which grows
+// with the size).
 // --data picks the vectors:
 //  - embedding (the default): drawn from a Gaussian with the mean and covariance of 20,000 real
 //    QQP question embeddings by the default encoder (bench/scale_data.cpp, bench/lib/
@@ -27,7 +28,7 @@
 // Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in
 // build/bench-scale/<data> keeps both caches (OPFS) between runs: a warm run measures only.
 // --fresh rebuilds.
-//   node bench/scale.mjs [--data embedding|clustered] [--n 1000000] [--small 100000] [--ef 40]
+//   node bench/scale.mjs [--data embedding|clustered] [--n 1000000] [--small 100000] [--ef 40] [--m 16]
 //                        [--queries 1000] [--recall-queries 200] [--fresh]
 //                        [--port 47831 (the caches belong to this origin)]
 import { spawnSync } from 'node:child_process';
@@ -45,17 +46,17 @@ const arg = (k, d) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
-const EF = arg('--ef', 40), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
+const EF = arg('--ef', 40), M = arg('--m', 16), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
 const DATA = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : 'embedding';
 if (!['embedding', 'clustered'].includes(DATA)) throw new Error(`--data: 'embedding' or 'clustered', not '${DATA}'`);
 const log = (s) => process.stderr.write(`scale: ${s}\n`);
 const started = performance.now();
-const work = path.join(root, 'build/bench-scale', DATA);
+const work = path.join(root, 'build/bench-scale', M === 16 ? DATA : `${DATA}-m${M}`);
 fs.mkdirSync(work, { recursive: true });
 const real = DATA === 'embedding' ? await realEmbeddings(work, { log }) : undefined;
 const gen = clusteredVectors({ dim: DIM, centres: 1000, seed: 42 });
 // What the kept caches must match to be reused; N may grow between runs (the build resumes).
-const config = { data: DATA, small: SMALL, dim: DIM, ...(real ? { encoder: real.id, seed: 7 } : { centres: 1000, seed: 42 }), format: 'cache snapshot v4, int8' };
+const config = { data: DATA, ...(M !== 16 ? { M } : {}), small: SMALL, dim: DIM, ...(real ? { encoder: real.id, seed: 7 } : { centres: 1000, seed: 42 }), format: 'cache snapshot v4, int8' };
 
 // ---- data: the vectors (N + EXTRA, for the snapshot test) and queries, as files; exact truth ----
 function writeVectors(file, count, draw, seed) {
@@ -196,6 +197,7 @@ try {
   page.on('pageerror', (e) => log(`page error: ${e}`));
   await page.goto(`${origin}/bench/scale-page.html`);
   await page.waitForFunction(() => window.ready === true);
+  await page.evaluate((m) => (window.graphM = m), M);
   const big = 'scale-big', small = 'scale-small';
   const build = { state: fresh ? 'cold' : 'warm' };
   for (const [name, n] of [[small, SMALL], [big, N]]) {
@@ -255,6 +257,7 @@ try {
     near_recall_at_1: nearRecall[`near:${big}`],
     related_recall_at_1: nearRecall[`related:${big}`],
     ef_search: EF || 'auto',
+    M,
     top1_cos_p50: r3(pct(truthCos[N], 0.5)),
     wasm_heap_mib: Math.round(ob.heap / 2 ** 20),
     open_snapshot_ms: Math.round(ob.ms),
