@@ -9,7 +9,9 @@
 //     written into that manifest (a cache with a plain cosine evaluator uses it);
 //  4. train_pair.py: the pair model -> models/pair/ (with --pair);
 // then `npm run build` converts them and trains the learned evaluator on the new embeddings.
-// Needs Debian's python3-torch (apt-get install python3-torch) for /usr/bin/python3. Seeded and
+// Needs Debian's python3-torch (apt-get install python3-torch) for /usr/bin/python3, and an
+// optimized BLAS (apt-get install libopenblas0-pthread: a step takes 31 s on the reference one,
+// 1.4 s on OpenBLAS; the runs are single-threaded either way). Seeded and
 // single-threaded: the same inputs give the same files. About an hour on 2 cores.
 //   node tools/finetune-encoder/retrain.mjs [--pair] [--seed N] [--python /usr/bin/python3]
 //     [--from-encoder FILE] [--from-pair FILE]: install runs already trained with these settings
