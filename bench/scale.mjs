@@ -22,7 +22,10 @@
 //    to a stored vector (a reworded question whose answer is cached, the cache's own case);
 //  - open_snapshot_ms: SemanticCache.open on the page until it resolves (worker start, SQLite,
 //    wasm, the snapshot streamed into the core), wasm heap and the renderer's RSS after it,
-//    database bytes per entry;
+//    database bytes per entry; heap_first_touch_ms: what writing once to each page of a fresh
+//    wasm memory as big as that heap costs in the same page (the OS's share of an open, which
+//    touches its whole heap once: 13-21 us a 4 KiB page on this project's 2-core VM, where it
+//    is most of an open at 1M);
 //  - longest_blocking_ms: 1,000 puts, then flush() writes the whole snapshot (in slices) while
 //    the page looks up back to back; the longest lookup round trip meanwhile.
 // Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in
@@ -228,6 +231,8 @@ try {
   if (ob.entries !== N || so.entries !== SMALL) throw new Error(`opened ${ob.entries} / ${so.entries} entries`);
   if (!ob.isolated) log('warning: the page is not cross-origin isolated: timers are coarse');
   log(`open: ${N} in ${Math.round(ob.ms)} ms (heap ${Math.round(ob.heap / 2 ** 20)} MiB), ${SMALL} in ${Math.round(so.ms)} ms`);
+  const touch = await page.evaluate((bytes) => window.firstTouch(bytes), ob.heap);
+  log(`first touch of ${Math.round(touch.bytes / 2 ** 20)} MiB of fresh wasm memory: ${Math.round(touch.firstMs)} ms (${r3((touch.firstMs * 1000 * 4096) / touch.bytes)} us a page), again ${Math.round(touch.againMs)} ms`);
 
   await page.evaluate(([url, dim]) => window.loadQueries(url, dim), [`/${path.relative(root, queriesFile)}`, DIM]);
   log(`${QUERIES} queries on each cache, interleaved, after ${WARMUP} warm-up ones…`);
@@ -261,6 +266,7 @@ try {
     top1_cos_p50: r3(pct(truthCos[N], 0.5)),
     wasm_heap_mib: Math.round(ob.heap / 2 ** 20),
     open_snapshot_ms: Math.round(ob.ms),
+    heap_first_touch_ms: Math.round(touch.firstMs),
     disk_bytes_per_entry: Math.round(ob.disk / N),
     longest_blocking_ms: r3(Math.max(...s.during)),
     search_1m_over_100k: Math.round((p50 / p50small) * 100) / 100,
