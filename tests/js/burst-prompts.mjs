@@ -1,10 +1,13 @@
 // Paraphrases for the burst tests and bench/adapters.mjs (plain JS so that the bench can use them).
 
 /** 20 paraphrases of one question: each shares all but a word or two with the others (the toy
- * embedder is a bag of words; all pairs are above 0.8). */
+ * embedder is a bag of words hashed into 64 dimensions; every pair is at cosine >= 0.818, above
+ * the tests' 0.8 threshold, so whichever prompt of a burst leads, the others join it; checked by
+ * tests/js/burst.test.ts). "tell me what is…" was here until 2026-12-04: at 0.7957 and 0.7997 to
+ * two others, it made a second upstream call whenever one of those led a burst. */
 export const BURST = [
   'what is the capital city of france', 'so what is the capital city of france', 'what is the capital city of france now',
-  'tell me what is the capital city of france', 'what is the capital city of france please', 'what is the capital city of france today',
+  'say what is the capital city of france', 'what is the capital city of france please', 'what is the capital city of france today',
   'what is the capital city of france again', 'hey what is the capital city of france', 'what is the capital city of france exactly',
   'what is the capital city of france anyway', 'quick what is the capital city of france', 'what is the capital city of france then',
   'ok what is the capital city of france', 'what is the capital city of france really', 'what is the capital city of france currently',

@@ -7,7 +7,21 @@ import { createHandler, remoteUpstream } from '../../dist/server/handler.js';
 import { serveHandler, type NodeServer } from '../../dist/server/node-http.js';
 import { upstreamAndCache } from './fake-upstream.js';
 import { BURST } from './burst-prompts.mjs';
-import { toyEmbedder } from './helpers.js';
+import { toyEmbedder, toyVector } from './helpers.js';
+
+describe('the burst prompts', () => {
+  it('are pairwise above the tests\' 0.8 threshold, so that whichever leads a burst the others join it', () => {
+    const v = BURST.map((q) => toyVector(q, 64));
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let d = 0, x = 0, y = 0;
+      for (let i = 0; i < a.length; i++) (d += a[i]! * b[i]!), (x += a[i]! * a[i]!), (y += b[i]! * b[i]!);
+      return d / Math.sqrt(x * y);
+    };
+    const below: string[] = [];
+    for (let i = 0; i < v.length; i++) for (let j = i + 1; j < v.length; j++) if (cos(v[i]!, v[j]!) < 0.81) below.push(`${BURST[i]} / ${BURST[j]}`);
+    expect(below).toEqual([]);
+  });
+});
 
 describe('getOrCompute', () => {
   let cache: SemanticCache;
