@@ -15,8 +15,10 @@ export const BURST = [
   'what is the capital city of france actually', 'and what is the capital city of france',
 ];
 
-/** 20 paraphrases of one question that the bundled encoder (USE lite) puts pairwise at cosine
- * >= 0.953, above its 0.95 default threshold: whichever is first, the others would hit it. */
+/** 20 paraphrases of one question that hit each other pairwise at the default setting (the
+ * bundled tuned encoder and the learned evaluator; written for the original USE lite, which put
+ * them pairwise at cosine >= 0.953): whichever is first, the others would hit it. Checked by
+ * tests/js/server.test.ts. */
 export const BURST_USE = [
   'How can I learn Python quickly now ?', 'How can I learn Python quickly now?', 'How can I learn Python quickly now??', 'How do I learn Python quickly now ?',
   'How do I learn Python quickly now?', 'How can I learn Python quickly ?', 'How do I learn Python quickly now??', 'how do I learn Python quickly now?',
