@@ -87,28 +87,31 @@ export class NodeSqliteStore extends SqliteStore {
     super(
       'file',
       file,
-      () => {
-        fs.mkdirSync(pathDir(file), { recursive: true });
-        const db = new (better())(file, { timeout: 5000 });
-        try {
-          // Before anything is written (a no-op on an existing file): see PAGE_SIZE.
-          db.pragma(`page_size = ${PAGE_SIZE}`);
-          db.pragma('journal_mode = WAL');
-          db.pragma('synchronous = FULL');
-          const pageSize = Number(db.pragma('page_size', { simple: true }));
-          if (options.maxBytes) db.pragma(`max_page_count = ${Math.max(16, Math.floor(options.maxBytes / pageSize))}`);
-        } catch (e) {
-          db.close();
-          throw e;
-        }
-        return adapt(db);
-      },
+      () => openFileDb(file, options.maxBytes),
       () => {
         for (const suffix of ['', '-wal', '-shm', '-journal']) fs.rmSync(file + suffix, { force: true });
       },
       { onCorrupt: options.onCorrupt, checkpointSliceMs: options.checkpointSliceMs, chunkSync: 'NORMAL', checkpointBytes: 1 << 20 },
     );
   }
+}
+
+/** The store's database file opened (WAL, synchronous FULL), as a SqlDb; exported for tests. */
+export function openFileDb(file: string, maxBytes?: number): SqlDb {
+  fs.mkdirSync(pathDir(file), { recursive: true });
+  const db = new (better())(file, { timeout: 5000 });
+  try {
+    // Before anything is written (a no-op on an existing file): see PAGE_SIZE.
+    db.pragma(`page_size = ${PAGE_SIZE}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const pageSize = Number(db.pragma('page_size', { simple: true }));
+    if (maxBytes) db.pragma(`max_page_count = ${Math.max(16, Math.floor(maxBytes / pageSize))}`);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return adapt(db);
 }
 
 function pathDir(file: string) {

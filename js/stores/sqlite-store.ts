@@ -4,7 +4,7 @@
 // (SqlDb); only opening the database differs.
 import { SemcacheError } from '../errors.js';
 import type { CacheRow, CacheStore, SnapshotSink, StoreBatch, StoreChanges, StoreInfo, StoreSnapshot } from '../store.js';
-import { SnapshotChunks } from './sqlite-snapshot.js';
+import { SnapshotChunks, type SnapshotFiles } from './sqlite-snapshot.js';
 import { SCHEMA_VERSION, migrate, sqliteCode, statementsOf, tablesOf, toRow, type SqlDb, type Statements, type Tables } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
@@ -36,6 +36,11 @@ export interface SqliteStoreOptions {
    * snapshot was written, against 10-20 ms for the others. Default: no extra checkpoints.
    */
   checkpointBytes?: number;
+  /**
+   * Where snapshots go instead of BLOB chunks in the database: plain files, one per generation
+   * (the OPFS store's). The database keeps which one is current. Default: chunks in SQLite.
+   */
+  snapshotFiles?: SnapshotFiles;
 }
 
 /**
@@ -52,6 +57,7 @@ export class SqliteStore implements CacheStore {
   private readonly pageRows: number;
   /** Snapshot chunk generations: written, switched to, dropped. */
   private readonly chunks: SnapshotChunks;
+  private readonly files?: SnapshotFiles;
 
   constructor(
     readonly kind: string,
@@ -76,8 +82,9 @@ export class SqliteStore implements CacheStore {
         setMeta: (key, value) => this.setMeta(key, value),
         wrap: (e, what) => this.wrap(e, what),
       },
-      { chunkBytes, sliceMs: options.checkpointSliceMs ?? 20, chunkSync: options.chunkSync, checkpointBytes: options.checkpointBytes ?? 0 },
+      { chunkBytes, sliceMs: options.checkpointSliceMs ?? 20, chunkSync: options.chunkSync, checkpointBytes: options.checkpointBytes ?? 0, files: options.snapshotFiles },
     );
+    this.files = options.snapshotFiles;
   }
 
   async open(info: StoreInfo) {
@@ -192,7 +199,19 @@ export class SqliteStore implements CacheStore {
     const size = Number(this.meta('snapshot_bytes') ?? -1);
     const gen = Number(this.meta('snapshot_gen') ?? 0);
     if (seq === undefined || seq === null || size < 0) return undefined;
+    const inFile = Number(this.meta('snapshot_file') ?? 0) === 1;
+    if (inFile && !this.files) return undefined;  // written by a store with files: the rows rebuild it
+    // clear() drops the chunks with the rows; a file outlives it until the next commit
+    if (inFile && Number(this.meta('clear_seq') ?? 0) > Number(seq)) return undefined;
     if (!accept(size, Number(seq))) return undefined;
+    if (inFile) {
+      // Missing or of another length (a torn write the switch never saw): no snapshot. The core
+      // checks the bytes themselves (XXH64) as they stream in.
+      const ok = await this.files!.read(gen, size, onChunk).catch((e) => {
+        throw this.wrap(e, 'snapshot read');
+      });
+      return ok ? Number(seq) : undefined;
+    }
     let at = 0;
     let torn = false;
     this.read(() => {
@@ -238,10 +257,10 @@ export class SqliteStore implements CacheStore {
     return rows.map((r) => String(r[0])).join('\n');
   }
 
-  /** The database's size in bytes (pages in use and free). */
+  /** The database's size in bytes (pages in use and free), with its snapshot files. */
   databaseBytes(): number {
     const p = this.pages();
-    return p.count * p.pageSize;
+    return p.count * p.pageSize + (this.files?.bytes() ?? 0);
   }
 
   /** Page size, page count and free pages (deleted rows leave free pages the file keeps). */
@@ -270,6 +289,7 @@ export class SqliteStore implements CacheStore {
   async destroy() {
     await this.chunks.idle();
     this.closeDb();
+    await this.files?.keepOnly(undefined);
     this.wipe();
     this.seq = 0;
   }

@@ -17,6 +17,8 @@ export interface BudgetHost {
   pages(): { pageSize: number; count: number; free: number };
   /** Gives free pages back to the file system (the file shrinks). */
   releaseFreePages(): void;
+  /** Bytes of the index snapshot when it lives outside the database (0 when inside). */
+  snapshotBytes?(): number;
   entries(): number;
   /** Evicts up to n entries by the cache's policy; resolves how many went. */
   evict(n: number): Promise<number>;
@@ -79,7 +81,7 @@ export class StorageBudget {
       usage: this.estimate?.usage ?? 0,
       quota: this.estimate?.quota ?? 0,
       budget: Number.isFinite(this.budget) ? this.budget : 0,
-      databaseBytes: p.count * p.pageSize,
+      databaseBytes: p.count * p.pageSize + (this.host.snapshotBytes?.() ?? 0),
       persisted,
       budgetEvictions: this.evictions,
     };
@@ -91,7 +93,7 @@ export class StorageBudget {
     if (!Number.isFinite(budget)) return;
     for (let round = 0; round < 4; round++) {
       const p = this.host.pages();
-      const used = (p.count - p.free) * p.pageSize;
+      const used = (p.count - p.free) * p.pageSize + (this.host.snapshotBytes?.() ?? 0);
       if (used <= budget) break;
       const n = this.host.entries();
       if (!n) break;

@@ -18,6 +18,7 @@ import { CALL_VERIFIER } from '../verifier.js';
 import { loadCore } from '../wasm.js';
 import { StorageBudget } from './opfs-budget.js';
 import { ChangeAnnouncer } from './opfs-changes.js';
+import { OpfsSnapshotFiles } from './opfs-snapshot-files.js';
 import type { OpfsEvents, OpfsProtocol, VerifyEvent, WireGetOptions } from './opfs-protocol.js';
 
 interface Sqlite3Stmt {
@@ -279,6 +280,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     loadCore().catch(() => {});
     pool = await installPool(a.sqliteUrl, a.name);
     const p = pool;
+    const files = await OpfsSnapshotFiles.open(`.${vfsName(a.name)}-snapshots`);
     const st: OpfsStore = new OpfsStore(
       'opfs',
       `opfs:${a.name}`,
@@ -315,9 +317,9 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
         p.unlink(`${DB_FILE}-journal`);
         p.unlink(`${DB_FILE}-wal`);
       },
-      // A checkpoint per snapshot slice (256 KiB): one of 1 MiB took 30-53 ms in Chromium at 300k
-      // entries (two syncs and 1 MiB copied), a step that a lookup waits behind.
-      { onCorrupt: a.onCorrupt, chunkSync: 'NORMAL', checkpointBytes: 256 << 10 },
+      // Snapshots go to plain files (opfs-snapshot-files.ts); chunks in a database from before
+      // them are read once and dropped by the first snapshot here.
+      { onCorrupt: a.onCorrupt, snapshotFiles: files },
     );
     st.pool = p;
     store = st;
@@ -331,6 +333,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     budget = new StorageBudget(a.storageShare, {
       pages: () => st.pages(),
       releaseFreePages: () => st.releaseFreePages(),
+      snapshotBytes: () => files.bytes(),
       entries: () => c[INTERNAL].entries(),
       evict: (n) => c[INTERNAL].evict(n),
       flush: () => c.flush(),

@@ -325,3 +325,46 @@ it('feedback offsets persist on OPFS: close and reopen, and a killed worker afte
   expect(r.offset).toBeGreaterThanOrEqual(0.05);
   await page.close();
 });
+
+it('the index snapshot is one plain OPFS file per cache, replaced by the next, and rebuilt from the rows when damaged', async () => {
+  const page = await newPage();
+  const r = await page.evaluate(async () => {
+    const w = window as unknown as W;
+    const opts = { snapshotEvery: 0, snapshotIntervalMs: 0 };
+    const Q = 'question number 7 about rivers and lakes';
+    const snapshots = async () => {
+      const d = await (await navigator.storage.getDirectory()).getDirectoryHandle('.semcache-snapfile-snapshots');
+      const out: [string, number][] = [];
+      for await (const [name, h] of (d as any).entries()) out.push([name, (await (h as FileSystemFileHandle).getFile()).size]);
+      return { d, files: out.sort() };
+    };
+    const probe = async (c: any) => [(await c.stats()).entries, (await c.get(Q)).hit, (await c.get(`${Q} please`)).hit];
+    const c1 = await w.openCache('snapfile', opts);
+    for (let i = 0; i < 40; i++) await c1.put(`question number ${i} about rivers and lakes`, `answer ${i}`);
+    await c1.flush();
+    const first = (await snapshots()).files;
+    await c1.put('one more question about mountains', 'a mountain answer');
+    await c1.flush();
+    const second = (await snapshots()).files;
+    await c1.close();
+    const c2 = await w.openCache('snapfile', opts);
+    const loaded = await probe(c2);
+    await c2.close();
+    // garbage of the same length: the core's checksum refuses it, the rows rebuild the index
+    const { d, files } = await snapshots();
+    const out = await (await d.getFileHandle(files[0]![0])).createWritable();
+    await out.write(new Uint8Array(files[0]![1]).fill(7));
+    await out.close();
+    const c3 = await w.openCache('snapfile', opts);
+    const rebuilt = await probe(c3);
+    await c3.close();
+    return { first, second, loaded, rebuilt };
+  });
+  expect(r.first).toHaveLength(1);
+  expect(r.first[0]![1]).toBeGreaterThan(1000);
+  expect(r.second).toHaveLength(1);
+  expect(r.second[0]![0]).not.toBe(r.first[0]![0]);
+  expect(r.loaded).toEqual([41, true, true]);
+  expect(r.rebuilt).toEqual([41, true, true]);
+  await page.close();
+});
