@@ -39,6 +39,8 @@ export interface SnapshotFiles {
   keepOnly(keep: number | undefined): Promise<void>;
   /** Bytes the files take now. */
   bytes(): number;
+  /** The highest generation with a file (a writer that died may have left one): 0 when none. */
+  maxGen(): number;
 }
 
 export interface SnapshotFileWriter {
@@ -102,7 +104,7 @@ export class SnapshotChunks {
         let gen: number;
         try {
           const st = this.db.stmts();
-          gen = Math.max(Number(this.db.meta('snapshot_gen') ?? 0), Number(st.maxGen.get([])?.[0] ?? 0)) + 1;
+          gen = Math.max(Number(this.db.meta('snapshot_gen') ?? 0), Number(st.maxGen.get([])?.[0] ?? 0), this.o.files?.maxGen() ?? 0) + 1;
         } catch (e) {
           throw this.db.wrap(e, 'snapshot write');
         }

@@ -107,7 +107,7 @@ export class StorageBudget {
       await this.host.flush();
     }
     const p = this.host.pages();
-    if (p.count * p.pageSize > budget && p.free) this.host.releaseFreePages();
+    if (p.count * p.pageSize + (this.host.snapshotBytes?.() ?? 0) > budget && p.free) this.host.releaseFreePages();
   }
 
   private async refresh(force: boolean) {

@@ -46,6 +46,10 @@ export class OpfsSnapshotFiles implements SnapshotFiles {
     return n;
   }
 
+  maxGen(): number {
+    return Math.max(0, ...this.sizes.keys());
+  }
+
   async create(gen: number): Promise<SnapshotFileWriter> {
     const h = await (await this.dir.getFileHandle(`${gen}.snap`, { create: true })).createSyncAccessHandle();
     let at = 0;

@@ -42,6 +42,9 @@ class MemoryFiles implements SnapshotFiles {
   async keepOnly(keep: number | undefined) {
     for (const g of [...this.files.keys()]) if (g !== keep) this.files.delete(g);
   }
+  maxGen() {
+    return Math.max(0, ...this.files.keys());
+  }
   bytes() {
     let n = 0;
     for (const f of this.files.values()) n += f.length;
@@ -154,6 +157,19 @@ describe('snapshot files', () => {
     await again.store.open(info);
     expect(await read(again.store)).toBeUndefined();  // its rows rebuild the index
     await again.store.close();
+  });
+
+  it('a file left by a writer that died is not written over, and goes with the next commit', async () => {
+    const files = new MemoryFiles();
+    const { store } = storeAt('orphan', files);
+    await store.open(info);
+    await write(store, bytes(10, 10), 0);
+    const [gen] = [...files.files.keys()];
+    files.files.set(gen! + 5, bytes(3, 11));  // as a worker killed mid-write leaves it
+    await write(store, bytes(12, 12), 0);
+    expect([...files.files.keys()]).toEqual([gen! + 6]);
+    expect(await read(store)).toEqual({ seq: 0, bytes: bytes(12, 12) });
+    await store.close();
   });
 
   it('destroy() removes the files with the database', async () => {
