@@ -206,18 +206,60 @@ export class SnapshotChunks {
   }
 }
 
+/** A snapshot sink that commits or aborts once, then lets the next snapshot begin (`release`). */
+abstract class OneShotSink implements SnapshotSink {
+  private open = true;
+
+  constructor(private readonly release: () => void) {}
+
+  abstract write(chunk: Uint8Array): Promise<void>;
+  /** Makes what was written current. */
+  protected abstract finish(seq: number): Promise<void>;
+  /** Drops what was written. */
+  protected abstract drop(): Promise<void>;
+
+  async commit(seq: number): Promise<void> {
+    this.end();
+    try {
+      await this.finish(seq);
+    } finally {
+      this.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.open) return;
+    this.end();
+    try {
+      await this.drop();
+    } finally {
+      this.release();
+    }
+  }
+
+  protected checkOpen() {
+    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+  }
+
+  private end() {
+    this.checkOpen();
+    this.open = false;
+  }
+}
+
 /** A snapshot being written as one chunk generation (SqliteStore.beginSnapshot). */
-export class ChunkSink implements SnapshotSink {
+export class ChunkSink extends OneShotSink {
   private n = 0;
   private size = 0;
-  private open = true;
   private sinceCheckpoint = 0;
 
   constructor(
     private readonly chunks: SnapshotChunks,
     private readonly gen: number,
-    private readonly release: () => void,
-  ) {}
+    release: () => void,
+  ) {
+    super(release);
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
     this.put(chunk, 0, () => true);
@@ -232,86 +274,59 @@ export class ChunkSink implements SnapshotSink {
 
   /** Writes chunk from `at` in one transaction while `more()`; returns where it stopped. */
   put(chunk: Uint8Array, at: number, more: () => boolean): number {
-    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    this.checkOpen();
     const r = this.chunks.put(this.gen, this.n, chunk, at, more);
     this.size += r.at - at;
     this.n = r.n;
     return r.at;
   }
 
-  async commit(seq: number): Promise<void> {
-    this.end();
-    try {
-      await this.chunks.commit(this.gen, this.size, seq);
-    } finally {
-      this.release();
-    }
+  protected finish(seq: number) {
+    return this.chunks.commit(this.gen, this.size, seq);
   }
 
-  async abort(): Promise<void> {
-    if (!this.open) return;
-    this.end();
-    try {
-      await this.chunks.dropOthers();
-    } finally {
-      this.release();
-    }
-  }
-
-  private end() {
-    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
-    this.open = false;
+  protected drop() {
+    return this.chunks.dropOthers();
   }
 }
 
 /**
  * A snapshot being written as one file (SqliteStoreOptions.snapshotFiles): each slice is a plain
- * append, and the file is synced once, at commit, before the database switches to it. In SQLite
- * every 256 KiB slice was a transaction plus a WAL checkpoint (two syncs, 30-134 ms each on a
- * 1M-entry snapshot in Chromium on OPFS), which a lookup waited behind; here a slice is a copy.
+ * append, and the file is synced before the database switches to it. In SQLite every 256 KiB
+ * slice was a transaction plus a WAL checkpoint (two syncs, 30-134 ms each on a 1M-entry
+ * snapshot in Chromium on OPFS), which a lookup waited behind.
  */
-export class FileSink implements SnapshotSink {
+export class FileSink extends OneShotSink {
   private size = 0;
-  private open = true;
 
   constructor(
     private readonly chunks: SnapshotChunks,
     private readonly gen: number,
     private readonly file: SnapshotFileWriter,
-    private readonly release: () => void,
-  ) {}
+    release: () => void,
+  ) {
+    super(release);
+  }
 
   async write(chunk: Uint8Array): Promise<void> {
-    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
+    this.checkOpen();
     this.file.write(chunk);
     this.size += chunk.length;
   }
 
-  async commit(seq: number): Promise<void> {
-    this.end();
+  protected async finish(seq: number) {
     try {
       await this.file.finish();
-      await this.chunks.commit(this.gen, this.size, seq, true);
     } catch (e) {
       await this.file.abort().catch(() => {});
       throw e;
-    } finally {
-      this.release();
     }
+    // Not removed if this fails: the switch may have committed before the clean-up failed (a
+    // file the database does not name goes with the next commit).
+    await this.chunks.commit(this.gen, this.size, seq, true);
   }
 
-  async abort(): Promise<void> {
-    if (!this.open) return;
-    this.end();
-    try {
-      await this.file.abort();
-    } finally {
-      this.release();
-    }
-  }
-
-  private end() {
-    if (!this.open) throw new SemcacheError('CLOSED', 'this snapshot was already committed or aborted');
-    this.open = false;
+  protected drop() {
+    return this.file.abort();
   }
 }
