@@ -254,19 +254,11 @@ class CacheCore {
       writer_ = std::make_unique<SnapshotWriter>(cache_);
     });
   }
-  val snapshotNext(double maxBytes, double seq) {
-    return guard([&] {
-      if (!writer_) throw Error(codes::kInvalidArgument, "no snapshot in progress: call snapshotBegin()");
-      slice_.clear();
-      bool done = writer_->next(slice_, size_t(std::max(1.0, maxBytes)), uint64_t(seq));
-      val o = val::object();
-      o.set("bytes", copyOut(slice_.bytes().data(), slice_.size()));
-      o.set("done", done);
-      if (done) writer_.reset();
-      if (slice_.bytes().capacity() > (size_t(8) << 20)) slice_ = ByteWriter();  // keep no big buffer
-      return o;
-    });
-  }
+  val snapshotNext(double maxBytes, double seq) { return nextSlice(maxBytes, seq, true); }
+  // The same slice as a view into wasm memory, valid until the next call into the core: for a
+  // writer that consumes it at once. A 1M-entry snapshot is ~750 MB of slices, which as copies
+  // became that much short-lived garbage in the worker that writes them.
+  val snapshotNextView(double maxBytes, double seq) { return nextSlice(maxBytes, seq, false); }
   void snapshotAbort() { writer_.reset(); }
 
   // Loading as a stream: JS copies each chunk into wasm memory it got from _malloc, pushes it,
@@ -306,6 +298,21 @@ class CacheCore {
   // After cache_: destroyed first, while the cache they point to still exists.
   std::unique_ptr<SnapshotWriter> writer_;
   ByteWriter slice_;
+
+  val nextSlice(double maxBytes, double seq, bool copy) {
+    return guard([&] {
+      if (!writer_) throw Error(codes::kInvalidArgument, "no snapshot in progress: call snapshotBegin()");
+      if (slice_.bytes().capacity() > (size_t(8) << 20)) slice_ = ByteWriter();  // keep no big buffer
+      slice_.clear();
+      bool done = writer_->next(slice_, size_t(std::max(1.0, maxBytes)), uint64_t(seq));
+      val o = val::object();
+      o.set("bytes", copy ? copyOut(slice_.bytes().data(), slice_.size())
+                          : val(emscripten::typed_memory_view(slice_.size(), slice_.bytes().data())));
+      o.set("done", done);
+      if (done) writer_.reset();
+      return o;
+    });
+  }
   std::unique_ptr<SnapshotLoader> loader_;
 };
 
@@ -454,6 +461,7 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("loadSnapshot", &CacheCore::loadSnapshot)
       .function("snapshotBegin", &CacheCore::snapshotBegin)
       .function("snapshotNext", &CacheCore::snapshotNext)
+      .function("snapshotNextView", &CacheCore::snapshotNextView)
       .function("snapshotAbort", &CacheCore::snapshotAbort)
       .function("loadBegin", &CacheCore::loadBegin)
       .function("loadPush", &CacheCore::loadPush)

@@ -127,6 +127,8 @@ export interface CacheCore {
   snapshotBegin(): void;
   /** The next slice (about maxBytes); `done` on the last one, stamped with seq. ABORTED after a clear(). */
   snapshotNext(maxBytes: number, seq: number): { bytes: Uint8Array; done: boolean };
+  /** snapshotNext's slice as a view into wasm memory, valid until the next call into the core. */
+  snapshotNextView(maxBytes: number, seq: number): { bytes: Uint8Array; done: boolean };
   snapshotAbort(): void;
   /** Loading a snapshot of totalBytes as a stream: push chunks (copied into wasm memory) in order, then finish. */
   loadBegin(totalBytes: number): void;

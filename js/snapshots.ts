@@ -169,7 +169,8 @@ export async function writeSnapshotSliced(c: CacheCore, store: CacheStore, seq: 
     core(() => c.snapshotBegin());
     for (;;) {
       const at = seq();
-      const slice = core(() => c.snapshotNext(sliceBytes, at));
+      // a sink takes the slice before it awaits (SnapshotSink.write): a view, not a copy
+      const slice = core(() => (sink ? c.snapshotNextView(sliceBytes, at) : c.snapshotNext(sliceBytes, at)));
       if (sink) await sink.write(slice.bytes);
       else held.push(slice.bytes);
       if (slice.done) {

@@ -44,6 +44,10 @@ export interface StoreSnapshot {
 
 /** A snapshot being written (CacheStore.beginSnapshot). */
 export interface SnapshotSink {
+  /**
+   * `chunk` may be a view into the core's memory (js/snapshots.ts): valid until write()'s first
+   * await, so a sink writes it (or copies what it keeps) before awaiting anything.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Makes what was written the store's snapshot, for the rows up to `seq`. */
   commit(seq: number): Promise<void>;
