@@ -81,7 +81,7 @@ export class StorageBudget {
       usage: this.estimate?.usage ?? 0,
       quota: this.estimate?.quota ?? 0,
       budget: Number.isFinite(this.budget) ? this.budget : 0,
-      databaseBytes: p.count * p.pageSize + (this.host.snapshotBytes?.() ?? 0),
+      databaseBytes: p.count * p.pageSize + this.snapshotBytes(),
       persisted,
       budgetEvictions: this.evictions,
     };
@@ -93,7 +93,7 @@ export class StorageBudget {
     if (!Number.isFinite(budget)) return;
     for (let round = 0; round < 4; round++) {
       const p = this.host.pages();
-      const used = (p.count - p.free) * p.pageSize + (this.host.snapshotBytes?.() ?? 0);
+      const used = (p.count - p.free) * p.pageSize + this.snapshotBytes();
       if (used <= budget) break;
       const n = this.host.entries();
       if (!n) break;
@@ -107,7 +107,11 @@ export class StorageBudget {
       await this.host.flush();
     }
     const p = this.host.pages();
-    if (p.count * p.pageSize + (this.host.snapshotBytes?.() ?? 0) > budget && p.free) this.host.releaseFreePages();
+    if (p.count * p.pageSize + this.snapshotBytes() > budget && p.free) this.host.releaseFreePages();
+  }
+
+  private snapshotBytes(): number {
+    return this.host.snapshotBytes?.() ?? 0;
   }
 
   private async refresh(force: boolean) {

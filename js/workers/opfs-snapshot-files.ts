@@ -127,12 +127,8 @@ export class OpfsSnapshotFiles implements SnapshotFiles {
   }
 
   async keepOnly(keep: number | undefined): Promise<void> {
-    const gens: number[] = [];
-    for await (const name of (this.dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
-      const m = NAME.exec(name);
-      if (m && Number(m[1]) !== keep) gens.push(Number(m[1]));
-    }
-    for (const gen of gens) await this.remove(gen);
+    // this worker owns the directory: every file in it was listed at open() or made by create()
+    for (const gen of [...this.sizes.keys()]) if (gen !== keep) await this.remove(gen);
   }
 
   private async remove(gen: number) {
