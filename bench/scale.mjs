@@ -23,11 +23,14 @@
 //  - open_snapshot_ms: SemanticCache.open on the page until it resolves (worker start, SQLite,
 //    wasm, the snapshot streamed into the core), wasm heap and the renderer's RSS after it,
 //    database bytes per entry; heap_first_touch_ms: what writing once to each page of a fresh
-//    wasm memory as big as that heap costs in the same page (the OS's share of an open, which
-//    touches its whole heap once: 13-21 us a 4 KiB page on this project's 2-core VM, where it
-//    is most of an open at 1M);
+//    wasm memory as big as that heap costs in the same page, at the end (the OS's share of an
+//    open, which touches its whole heap once: 13-21 us a 4 KiB page on this project's 2-core
+//    VM, where it is most of an open at 1M);
 //  - longest_blocking_ms: 1,000 puts, then flush() writes the whole snapshot (in slices) while
-//    the page looks up back to back; the longest lookup round trip meanwhile.
+//    the page looks up back to back; the longest lookup round trip meanwhile. echo_longest_ms is
+//    the same page's floor for it: an empty worker echoing a lookup-sized message back to back
+//    for as long, right after, busy per message for the lookups' p50 meanwhile so that it runs
+//    at their pace (its longest round trip: 21-32 ms on this project's VM, docs/benchmarks.md).
 // Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in
 // build/bench-scale/<data> keeps both caches (OPFS) between runs: a warm run measures only.
 // --fresh rebuilds.
@@ -231,8 +234,6 @@ try {
   if (ob.entries !== N || so.entries !== SMALL) throw new Error(`opened ${ob.entries} / ${so.entries} entries`);
   if (!ob.isolated) log('warning: the page is not cross-origin isolated: timers are coarse');
   log(`open: ${N} in ${Math.round(ob.ms)} ms (heap ${Math.round(ob.heap / 2 ** 20)} MiB), ${SMALL} in ${Math.round(so.ms)} ms`);
-  const touch = await page.evaluate((bytes) => window.firstTouch(bytes), ob.heap);
-  log(`first touch of ${Math.round(touch.bytes / 2 ** 20)} MiB of fresh wasm memory: ${Math.round(touch.firstMs)} ms (${r3((touch.firstMs * 1000 * 4096) / touch.bytes)} us a page), again ${Math.round(touch.againMs)} ms`);
 
   await page.evaluate(([url, dim]) => window.loadQueries(url, dim), [`/${path.relative(root, queriesFile)}`, DIM]);
   log(`${QUERIES} queries on each cache, interleaved, after ${WARMUP} warm-up ones…`);
@@ -248,8 +249,17 @@ try {
   log(`snapshot of ${N} + ${EXTRA} entries written while looking up…`);
   const s = await page.evaluate(([name, n, extra, dim]) => window.snapshotUnderLookups(name, n, extra, dim), [big, N, EXTRA, DIM]);
   log(`snapshot: flush ${Math.round(s.flushMs)} ms, ${s.during.length} lookups meanwhile (p50 ${r3(pct(s.during, 0.5))} ms, max ${r3(Math.max(...s.during))} ms; idle p50 ${r3(pct(s.idle, 0.5))} ms)`);
+  // the echo's worker works as long per message as a lookup took meanwhile, less the echo's own round trip
+  const echoBusy = Math.max(0, pct(s.during, 0.5) - 0.1);
+  const echo = await page.evaluate(([ms, busy]) => window.echoBaseline(ms, busy), [s.flushMs, echoBusy]);
+  log(`a bare worker's echo for as long, ${r3(echoBusy)} ms of work each (the platform's floor): ${echo.length} round trips, p50 ${r3(pct(echo, 0.5))} ms, max ${r3(Math.max(...echo))} ms`);
   const closeBig = await page.evaluate((name) => window.closeCache(name), big);
   await page.evaluate((name) => window.closeCache(name), small);
+  // Last: the touched memory is garbage afterwards, and releasing ~900 MiB (madvise on the page's
+  // thread when V8 collects it) stalled the page for 70-80 ms on this VM, which the snapshot
+  // lookups measured while this ran before them.
+  const touch = await page.evaluate((bytes) => window.firstTouch(bytes), ob.heap);
+  log(`first touch of ${Math.round(touch.bytes / 2 ** 20)} MiB of fresh wasm memory: ${Math.round(touch.firstMs)} ms (${r3((touch.firstMs * 1000 * 4096) / touch.bytes)} us a page), again ${Math.round(touch.againMs)} ms`);
 
   const p50 = pct(q[big].searchMs, 0.5), p50small = pct(q[small].searchMs, 0.5);
   out = {
@@ -269,6 +279,7 @@ try {
     heap_first_touch_ms: Math.round(touch.firstMs),
     disk_bytes_per_entry: Math.round(ob.disk / N),
     longest_blocking_ms: r3(Math.max(...s.during)),
+    echo_longest_ms: r3(Math.max(...echo)),
     search_1m_over_100k: Math.round((p50 / p50small) * 100) / 100,
     small_entries: SMALL,
     small_search_p50_ms: r3(p50small),
@@ -283,6 +294,8 @@ try {
     lookups_during_snapshot: s.during.length,
     lookup_p50_during_snapshot_ms: r3(pct(s.during, 0.5)),
     lookup_p50_idle_ms: r3(pct(s.idle, 0.5)),
+    echo_p50_ms: r3(pct(echo, 0.5)),
+    echo_round_trips: echo.length,
     close_ms: Math.round(closeBig),
     build,
     bench_s: Math.round((performance.now() - started) / 1000),
