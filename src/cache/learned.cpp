@@ -355,7 +355,7 @@ void EvaluatorModel::features(const Signature& q, const Signature& c, float cosi
   }
   size_t numDiff = symDiff(q.numbers, c.numbers);
   out[kCosine] = cosine;
-  out[kMargin] = std::clamp(margin, -1.f, 1.f);
+  out[kMargin] = std::clamp(margin, 0.f, kMarginCap);
   out[kQueryOnly] = qMass > 0 ? float(qOnly / qMass) : 0.f;
   out[kCachedOnly] = cMass > 0 ? float(cOnly / cMass) : 0.f;
   out[kDiffMass] = float(std::log1p(qOnly + cOnly));

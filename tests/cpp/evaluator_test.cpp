@@ -109,7 +109,7 @@ TEST(EvaluatorModelTest, FeaturesSeeTheHardNegatives) {
   float f[kNumFeatures];
   m.features(makeSignature("How do I learn Python?"), makeSignature("How can I learn Python?"), 0.97f, 1.f, f);
   EXPECT_FLOAT_EQ(f[kCosine], 0.97f);
-  EXPECT_FLOAT_EQ(f[kMargin], 1.f);
+  EXPECT_FLOAT_EQ(f[kMargin], kMarginCap) << "no runner-up (margin 1) reads as the capped lead";
   EXPECT_FLOAT_EQ(f[kDiffMass], 0.f);
   EXPECT_FLOAT_EQ(f[kWeightedJaccard], 1.f);
   EXPECT_FLOAT_EQ(f[kNameDiff], 0.f);

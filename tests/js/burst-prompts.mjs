@@ -18,11 +18,14 @@ export const BURST = [
 /** 20 paraphrases of one question that hit each other pairwise at the default setting (the
  * bundled tuned encoder and the learned evaluator; written for the original USE lite, which put
  * them pairwise at cosine >= 0.953): whichever is first, the others would hit it. Checked by
- * tests/js/server.test.ts. */
+ * tests/js/server.test.ts. Until 2026-12-04 three were "How can I learn Python quickly?" (with
+ * " ?" and "??"): the default of that day misses them against "How do I learn Python quickly
+ * now?" (two words apart) one entry to a scope, so "How could / should I… now?" and "…really
+ * quickly now?" took their places. */
 export const BURST_USE = [
   'How can I learn Python quickly now ?', 'How can I learn Python quickly now?', 'How can I learn Python quickly now??', 'How do I learn Python quickly now ?',
-  'How do I learn Python quickly now?', 'How can I learn Python quickly ?', 'How do I learn Python quickly now??', 'how do I learn Python quickly now?',
-  'how do I learn Python quickly now ?', 'How can I learn Python quickly??', 'How do I learn Python quickly ?', 'How can I learn Python quickly?',
+  'How do I learn Python quickly now?', 'How could I learn Python quickly now?', 'How do I learn Python quickly now??', 'how do I learn Python quickly now?',
+  'how do I learn Python quickly now ?', 'How do I learn Python really quickly now?', 'How do I learn Python quickly ?', 'How should I learn Python quickly now?',
   'how do I learn Python quickly now??', 'How do I ever learn Python quickly now ?', 'How do I learn Python quickly??', 'How do I learn Python quickly?',
   'So how do I learn Python quickly now ?', 'how do I learn Python quickly ?', 'How can I learn Python fast ?', 'how do I learn Python quickly?',
 ];

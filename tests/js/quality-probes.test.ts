@@ -1,16 +1,19 @@
 // The default setting on the project's probe set (tests/js/quality-probes.mjs, written for it):
 // SemanticCache.open({ embedder: await OnnxEmbedder.load() }) with every cached question in one
 // scope. Targets: every case/punctuation rewording hits its question (met), >= 80% of the
-// paraphrases do and no near miss hits anything (not met yet: 50.7% and 1.3% (1 of 78) on
-// 2026-12-03, see docs/quality.md). The bounds below are today's figures, so that a change that
-// makes the default worse fails here; raise them with the model. This set is the held-out test:
+// paraphrases do and no near miss hits anything (not met yet: 46.5% and 1.3% (1 of 78) on
+// 2026-12-04, see docs/quality.md). The bounds below are today's figures, so that a change that
+// makes the default worse fails here; raise them with the model. (The floor was 50% for the
+// previous default, 50.7%; the 2026-12-04 default trades three of these 71 paraphrases for
+// fewer wrong hits in a populated cache, 1.2% against 2.1%, and more right ones everywhere else:
+// docs/quality.md.) This set is the held-out test:
 // features and operating points are developed on tools/evaluator-dev/dev-probes.mjs. Whatever hits must hit the question it
 // rewords, never another cached one. `npm run bench -- quality` reports the same set.
 import { describe, expect, it } from 'vitest';
 import { OnnxEmbedder, SemanticCache } from 'semcache';
 import { probeCases } from './quality-probes.mjs';
 
-const PARAPHRASE_FLOOR = 0.5;
+const PARAPHRASE_FLOOR = 0.45;
 const NEAR_MISS_HIT_SHARE_MAX = 0.02;
 
 describe('probe set, default setting', () => {
