@@ -139,15 +139,16 @@ async function measurePage(embed) {
     };
   });
   const first = await ask(SEED);  // GPT-2 the first time; later pages find it cached
-  const out = { embed, semantic: [], exact: [], remote: [], bare: [], split: { embed: [], search: [], read: [] }, other: [] };
+  const out = { embed, semantic: [], exact: [], remote: [], bare: [], split: { embed: [], search: [], read: [], hop: [] }, other: [] };
   if (first.result === 'error') throw new Error(`e2e: the page failed on its first question (${embed})`);
   for (let i = 0; i < PAGE; i++) {
     const s = await ask(PARAPHRASE);
     if (s.ms !== undefined && s.exact === 'false' && s.tier === 'local') {
       out.semantic.push(s.ms);
-      // "(embed 2.4 · search 0.1 · read 0.3)": where the page's time went
-      const [e, se, rd] = (s.split ?? '').match(/[\d.]+/g)?.map(Number) ?? [];
+      // "(embed 2.4 · search 0.1 · read 0.3 · worker round trip 0.9)": where the page's time went
+      const [e, se, rd, hop] = (s.split ?? '').match(/[\d.]+/g)?.map(Number) ?? [];
       if (e !== undefined) out.split.embed.push(e), out.split.search.push(se), out.split.read.push(rd);
+      if (hop !== undefined) out.split.hop.push(hop);
     } else out.other.push(`semantic: ${s.result}/${s.exact}/${s.tier}`);
     out.bare.push(await page.evaluate(() => window.bareEmbed()));
     const x = await ask(i % 2 ? REPEAT : SEED);
@@ -177,6 +178,9 @@ const pageFields = (m) => ({
   page_embed_only_p50_ms: p50(m.bare),
   page_hit_over_embed: ratio(p50(m.semantic), p50(m.bare)),
   page_exact_over_semantic: ratio(p50(m.exact), p50(m.semantic)),
+  // a semantic hit's time less the worker's own (and a page embedding): the round trip to the
+  // worker and the page's part of the call, which a hit pays beyond the embedding, search and read
+  page_hit_round_trip_p50_ms: p50(m.split.hop),
 });
 
 console.log(

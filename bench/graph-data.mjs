@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Which synthetic data is as hard for the index as real embeddings? A million real questions are
 // not at hand, so the `scale` bench draws synthetic vectors; this checks them against real data
-// at the size real data exists: 19,000 entries of each kind, the cache's index (int8, HNSW,
+// at the size real data exists: 19,000 entries of each kind (`--total`: up to all 73,178
+// distinct QQP questions, 1,000 of them held out as queries), the cache's index (int8, HNSW,
 // M 16, efConstruction 100; bench/ann_grid.cpp, native), recall@1 against exact f32 at several
 // efSearch, for three query sets per kind:
 //  - fresh: 200 held-out vectors of the same kind (for real data, QQP questions not stored;
@@ -11,7 +12,7 @@
 // for three kinds: real (20,000 distinct QQP questions embedded by the default encoder),
 // embedding (Gaussian with their mean and covariance: `scale --data embedding`) and clustered
 // (`scale --data clustered`). The real vectors are the ones the Gaussian is fitted to.
-//   node bench/graph-data.mjs [--m 16] [--ef 16,40,64,100,200]
+//   node bench/graph-data.mjs [--m 16] [--ef 16,40,64,100,200] [--total 20000] [--kinds real,embedding,clustered]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,9 @@ import { drawEmbeddingShaped, moveTo, realEmbeddings } from './lib/embedding-sha
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
 const M = Number(arg('--m', '16')), EFS = arg('--ef', '16,40,64,100,200');
-const DIM = 512, BASE = 19_000, Q = 200, TOTAL = 20_000;
+const DIM = 512, Q = 200, TOTAL = Number(arg('--total', '20000')), BASE = TOTAL - 1_000;
+const KINDS = arg('--kinds', 'real,embedding,clustered').split(',');
+if (!(TOTAL >= 2_000)) throw new Error(`--total must be at least 2000, got ${arg('--total')}`);
 const log = (s) => process.stderr.write(`graph-data: ${s}\n`);
 const work = path.join(root, 'build/bench-graph');
 fs.mkdirSync(work, { recursive: true });
@@ -35,7 +38,8 @@ const real = await realEmbeddings(work, { count: TOTAL, log });
 const kinds = {
   real: () => readF32(real.file),
   embedding: () => {
-    const f = path.join(work, `embedding-${TOTAL}.f32`);
+    // fitted to the real vectors of this encoder and size
+    const f = path.join(work, `embedding-of-${path.basename(real.file)}`);
     if (!fs.existsSync(f)) drawEmbeddingShaped(real.file, DIM, 7, 0, TOTAL, f, log);
     return readF32(f);
   },
@@ -47,7 +51,9 @@ const kinds = {
 };
 
 const out = { n: BASE, M, queries: Q };
-for (const [kind, load] of Object.entries(kinds)) {
+for (const kind of KINDS) {
+  const load = kinds[kind];
+  if (!load) throw new Error(`--kinds: unknown kind '${kind}' (real, embedding, clustered)`);
   const all = load();
   const at = (i) => all.slice(i * DIM, (i + 1) * DIM);
   const file = (name) => path.join(work, `${kind}-${name}.f32`);

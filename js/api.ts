@@ -240,6 +240,9 @@ export interface Timings {
   totalMs: number;
   /** Time spent asking the `next` tier, when it was asked. */
   nextMs?: number;
+  /** OPFS caches: the worker's own time for the lookup. The rest of `totalMs` (less a page
+   * embedding's `embedMs`) is the round trip to the worker and this page's part of the call. */
+  workerMs?: number;
 }
 
 export interface GetHit {

@@ -166,8 +166,8 @@ export class OpfsSemanticCache implements OpfsCache {
     const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
     const { vector: embedded, ...r } = await this.lookup(prompt, options, given);
     const vector = given ?? embedded;
-    // The worker timed its part (and its embedding, when it embeds).
-    if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), totalMs: performance.now() - t0 };
+    // The worker timed its part (and its embedding, when it embeds); its total is kept apart.
+    if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), workerMs: r.timings.totalMs, totalMs: performance.now() - t0 };
     if (r.hit || !this.tiers.enabled) return r;
     return this.tiers.afterMiss(prompt, options, r, t0, async (hit) => (await this.store(prompt, hit.answer, { ...options, metadata: hit.metadata }, vector)).id);
   }

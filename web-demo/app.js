@@ -145,7 +145,9 @@ async function ask(question) {
       const t = r.timings;
       // where the time went: the embedding (on this page or in the cache's worker), the search and the answer's read
       const server = r.tier === 'next' && t?.nextMs !== undefined ? ` · server ${t.nextMs.toFixed(1)}` : '';
-      const split = t ? `(embed ${t.embedMs.toFixed(2)} · search ${t.searchMs.toFixed(2)} · read ${t.storeMs.toFixed(2)}${server})` : '';
+      // the OPFS cache's round trip: the page's total less the worker's own time (and a page embedding)
+      const hop = r.tier === 'local' && t?.workerMs !== undefined ? ` · worker round trip ${(t.totalMs - t.workerMs - (state.embedIn === 'page' ? t.embedMs : 0)).toFixed(2)}` : '';
+      const split = t ? `(embed ${t.embedMs.toFixed(2)} · search ${t.searchMs.toFixed(2)} · read ${t.storeMs.toFixed(2)}${hop}${server})` : '';
       // which tier answered: this device's cache, or the server's (then copied to this device)
       meta(li, [['badge hit', r.tier === 'next' ? 'HIT · server' : 'HIT · this device'], ['matched', `“${r.matchedPrompt}”`], [null, r.exact ? 'the same question (no embedding)' : `similarity ${r.similarity.toFixed(3)} · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`], ['ms', `${ms.toFixed(ms < 10 ? 2 : 1)} ms`], ['split', split]]);
       record(ms, true);

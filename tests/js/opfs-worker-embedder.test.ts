@@ -71,6 +71,9 @@ it('embeds in the worker: semantic hits, exact repeats without embedding, one em
   expect(r.semantic.hit).toBe(true);
   expect(r.semantic.exact).toBe(false);
   expect(r.semantic.timings.embedMs).toBeGreaterThan(0);
+  // the worker's own time (it embedded) is part of the page's total; the rest is the round trip
+  expect(r.semantic.timings.workerMs).toBeGreaterThanOrEqual(r.semantic.timings.embedMs);
+  expect(r.semantic.timings.totalMs).toBeGreaterThanOrEqual(r.semantic.timings.workerMs);
   expect(r.exact.hit).toBe(true);
   expect(r.exact.exact).toBe(true);
   expect(r.exact.matchedPrompt).toBe('How do I learn Python quickly?');
