@@ -165,6 +165,7 @@ class CacheCore {
 
   bool remove(uint32_t id) { return guard([&] { return cache_.remove(id); }); }
   float feedback(uint32_t id, bool correct) { return guard([&] { return cache_.feedback(id, correct); }); }
+  bool noteHit(uint32_t id, float score, double now) { return guard([&] { return cache_.noteHit(id, score, now); }); }
   // bytes were copied by JS into memory it got from _malloc; JS frees them afterwards.
   void loadEvaluatorModel(uintptr_t ptr, uint32_t size) {
     guard([&] { cache_.loadEvaluatorModel(reinterpret_cast<const uint8_t*>(ptr), size); return 0; });
@@ -444,6 +445,7 @@ EMSCRIPTEN_BINDINGS(semcache_core) {
       .function("restore", &CacheCore::restore)
       .function("remove", &CacheCore::remove)
       .function("feedback", &CacheCore::feedback)
+      .function("noteHit", &CacheCore::noteHit)
       .function("loadEvaluatorModel", &CacheCore::loadEvaluatorModel)
       .function("baseThreshold", &CacheCore::baseThreshold)
       .function("clearScope", &CacheCore::clearScope)

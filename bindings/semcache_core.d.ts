@@ -105,6 +105,8 @@ export interface CacheCore {
   restore(row: CoreRow, n: number): void;
   remove(id: number): boolean;
   feedback(id: number, correct: boolean): number;
+  /** A semantic hit decided on a copy of the entries (a page's): counted and recorded here. False when the entry is gone or expired. */
+  noteHit(id: number, score: number, now: number): boolean;
   loadEvaluatorModel(ptr: number, size: number): void;
   baseThreshold(): number;
   clearScope(scope: string): Uint32Array;

@@ -1,9 +1,7 @@
 export { SemanticCache } from './semantic-cache.js';
 export type {
   SemanticCacheApi,
-  OpfsCache,
   SemanticCacheOptions,
-  OpfsCacheOptions,
   WorkerEmbedderOptions,
   VerifierOptions,
   CallOptions,
@@ -30,6 +28,7 @@ export type {
   ImportResult,
   ImportSource,
 } from './api.js';
+export type { OpfsCache, OpfsCacheOptions } from './api-opfs.js';
 export { remoteCache } from './remote-cache.js';
 export type { RemoteCache, RemoteCacheOptions } from './remote-cache.js';
 export { ERROR_CODES, SemcacheError, isErrorCode } from './errors.js';

@@ -1,7 +1,8 @@
 // An OPFS cache's exact repeats answered on its page (OpfsCacheOptions.exactOnPage): the memo
 // (js/exact-memo.ts) with what feeds it on a page: the worker's announcements, the page's
 // lifecycle, and the notes that tell the worker of the hits it did not see.
-import type { GetHit, GetOptions, OpfsCacheOptions } from './api.js';
+import type { GetHit, GetOptions } from './api.js';
+import type { OpfsCacheOptions } from './api-opfs.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { ExactMemo, type ExactMemoLimits, type MemoChange, type MemoStamp } from './exact-memo.js';
 import { scopeKey } from './scope.js';

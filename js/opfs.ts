@@ -13,7 +13,8 @@
 // worker loads the model), and calls carry the prompt only: a lookup is then one round trip and
 // an exact repeat embeds nothing (docs/persistence.md says which measured faster). The verifier
 // runs here: the worker asks for it with an event of the lookup (VerifyEvent), and
-// getOrCompute's compute runs here. Exact repeats are answered on this page (js/opfs-exact.ts).
+// getOrCompute's compute runs here. Exact repeats are answered on this page (js/opfs-exact.ts);
+// so are semantic hits when this page embeds, from its copy of the entries (js/opfs-page-index.ts).
 import type {
   ClearOptions,
   ComputeFunction,
@@ -28,25 +29,25 @@ import type {
   ImportOptions,
   ImportResult,
   ImportSource,
-  OpfsCache,
-  OpfsCacheOptions,
   PutOptions,
   PutResult,
   SemanticCacheStats,
 } from './api.js';
+import type { OpfsCache, OpfsCacheOptions } from './api-opfs.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
 import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedding.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
 import { exactOnPageLimits, PageExact } from './opfs-exact.js';
+import { OwnWrites, PageIndex, semanticOnPageLimits, type OpenHere, type PageIndexWorker } from './opfs-page-index.js';
 import { RpcClient, type RpcArgs, type RpcResult, type RpcCallOptions, type RpcContext, type RpcHandlers } from './rpc.js';
 import { TabChannel } from './tabs.js';
 import { Tiers } from './tiers.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
 import { checkPrompt, checkVector, DEFAULT_MAX_PROMPT_CHARS } from './validate.js';
-import { checkVerifier, DEFAULT_VERIFIER_TIMEOUT_MS, reportVerifierError } from './verifier.js';
+import { verdictOf } from './verifier.js';
 import { loadCore } from './wasm.js';
-import { wireEmbedder, workerOptions } from './opfs-wire.js';
+import { checkOpfsOptions, DEFAULT_STORAGE_SHARE, wireEmbedder, workerOptions } from './opfs-wire.js';
 import {
   RELAYED_VERBS,
   type OpfsEvents,
@@ -54,12 +55,13 @@ import {
   type RelayedVerb,
   type VerifyEvent,
   type WireGetOptions,
+  type Written,
 } from './workers/opfs-protocol.js';
 
 type Verb = keyof OpfsProtocol & string;
 
-/** OpfsCacheOptions.storageShare's default: half the origin's quota. */
-export const DEFAULT_STORAGE_SHARE = 0.5;
+
+const value = async <T>(w: Promise<Written<T>>): Promise<T> => (await w).value;  // a write's (its seq: OwnWrites)
 
 /** Owner-side failures after which a call is worth sending again to the next owner. */
 const RETRY_ON = ['CLOSED', 'WORKER_DIED'] as const;
@@ -83,6 +85,12 @@ export class OpfsSemanticCache implements OpfsCache {
   private embedderId: string;
   /** Exact repeats answered on this page (exactOnPage). */
   private exact?: PageExact;
+  /** Semantic hits decided on this page, on its copy of the entries (semanticOnPage); or why not. */
+  private pageIndex?: PageIndex;
+  private pageIndexOff?: string;
+  /** This page's writes, which its copy of the entries must have before it answers. */
+  private readonly own = new OwnWrites();
+
 
   private constructor(
     private readonly o: OpfsCacheOptions,
@@ -97,15 +105,11 @@ export class OpfsSemanticCache implements OpfsCache {
     this.tabs.whenOwnerChanges(() => this.remote.resend());
   }
 
-  static async open(o: OpfsCacheOptions): Promise<OpfsSemanticCache> {
-    if (typeof o.name !== 'string' || !o.name) throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a name");
-    if (typeof navigator === 'undefined' || !navigator.locks || typeof BroadcastChannel === 'undefined' || typeof Worker === 'undefined') {
-      throw new SemcacheError('INVALID_ARGUMENT', "storage: 'opfs' needs a browser page with Web Locks, BroadcastChannel and workers");
-    }
-    checkVerifier(o.verifier);
-    const share = o.storageShare ?? DEFAULT_STORAGE_SHARE;
-    if (!(typeof share === 'number' && share > 0 && share <= 1)) throw new SemcacheError('INVALID_ARGUMENT', `storageShare must be a number in (0, 1], got ${String(share)}`);
+  /** `openHere` opens a cache in this thread (SemanticCache.open): the page's copy of the entries. */
+  static async open(o: OpfsCacheOptions, openHere: OpenHere): Promise<OpfsSemanticCache> {
+    checkOpfsOptions(o);
     const limits = exactOnPageLimits(o.exactOnPage);
+    const copyLimits = semanticOnPageLimits(o.semanticOnPage, o.workerEmbedder === undefined);
     const core = limits || o.workerEmbedder === undefined ? loadCore() : undefined;  // normalizePrompt here
     let embedding: Embedding | undefined;
     if (o.workerEmbedder === undefined) {
@@ -136,6 +140,9 @@ export class OpfsSemanticCache implements OpfsCache {
       }
       c._threshold = s.threshold;
       if (!embedding) (c.dims = s.dimensions), (c.embedderId = s.embedder);
+      // Made in the background: lookups go to the worker until the copy is ready.
+      const calls: PageIndexWorker = { rows: (l) => c.call('pageRows', [l]), hits: (h, x) => void (h.length && c.call('pageHits', [h]).catch(() => {}), x.length && c.call('exactHits', [x]).catch(() => {})) };
+      if (copyLimits && !o.verifier) void PageIndex.open(o, copyLimits, embedding!, s, openHere, calls, c.own).then((r) => void (typeof r === 'string' ? (c.pageIndexOff = r) : c.closed || c.closing ? r.close() : (c.pageIndex = r)));
     } catch (e) {
       await c.close().catch(() => {});
       throw e;
@@ -160,14 +167,7 @@ export class OpfsSemanticCache implements OpfsCache {
    * this page) for shared scopes. */
   async get(prompt: string, options: GetOptions = {}): Promise<GetResult> {
     const t0 = performance.now();
-    const known = this.exact?.answer(prompt, options, t0);
-    if (known) return known;
-    const given = await this.vectorOf(prompt, options);
-    const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
-    const { vector: embedded, ...r } = await this.lookup(prompt, options, given);
-    const vector = given ?? embedded;
-    // The worker timed its part (and its embedding, when it embeds); its total is kept apart.
-    if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), workerMs: r.timings.totalMs, totalMs: performance.now() - t0 };
+    const { r, vector } = await this.find(prompt, options, t0);
     if (r.hit || !this.tiers.enabled) return r;
     return this.tiers.afterMiss(prompt, options, r, t0, async (hit) => (await this.store(prompt, hit.answer, { ...options, metadata: hit.metadata }, vector)).id);
   }
@@ -183,11 +183,8 @@ export class OpfsSemanticCache implements OpfsCache {
   async getOrCompute(prompt: string, compute: ComputeFunction, options: GetOrComputeOptions = {}): Promise<ComputeResult> {
     return getOrComputeWith<Float32Array | undefined>(prompt, compute, options, {
       lookup: async () => {
-        const known = this.exact?.answer(prompt, options, performance.now());
-        if (known) return { hit: known };
-        const given = await this.vectorOf(prompt, options);
-        const { vector, ...r } = await this.lookup(prompt, options, given);
-        return r.hit ? { hit: r } : { miss: given ?? vector };
+        const { r, vector } = await this.find(prompt, options, performance.now());
+        return r.hit ? { hit: r } : { miss: vector };
       },
       store: async (answer, vector, metadata) => (await this.store(prompt, answer, metadata === undefined ? options : { ...options, metadata }, vector)).id,
       failure: (e) => e as Error,
@@ -204,25 +201,26 @@ export class OpfsSemanticCache implements OpfsCache {
   import(source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
     return importInto(
       source,
-      { importBatch: (t, e) => this.call('importBatch', [t, e]), importEnd: (t, commit) => this.call('importEnd', [t, commit]) },
+      { importBatch: (t, e) => value(this.own.track(this.call('importBatch', [t, e]))), importEnd: (t, commit) => value(this.own.track(this.call('importEnd', [t, commit]))) },
       this.transferInfo(),
       options,
     );
   }
 
   feedback(id: number, verdict: { correct: boolean }): Promise<FeedbackResult> {
-    return this.call('feedback', [id, { correct: verdict?.correct }]);
+    return value(this.own.track(this.call('feedback', [id, { correct: verdict?.correct }])));
   }
 
   delete(id: number): Promise<boolean> {
     if (Number.isInteger(id)) this.exact?.forgetId(id);
-    return this.call('delete', [id]);
+    return value(this.own.track(this.call('delete', [id])));
   }
 
   clear(options: ClearOptions = {}): Promise<number> {
     this.exact?.clear(options);
-    return this.call('clear', [options]);
+    return value(this.own.track(this.call('clear', [options])));
   }
+
 
   entries(options: EntriesOptions = {}): Promise<EntryInfo[]> {
     return this.call('entries', [options]);
@@ -234,7 +232,8 @@ export class OpfsSemanticCache implements OpfsCache {
     const s = await this.call('stats', []);
     const next = this.tiers.enabled ? { next: { ...this.tiers.counts } } : {};
     if (!this.embedding) return { ...s, ...next };  // the worker embeds: its counts are the truth
-    return { ...s, ...next, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
+    const onPage = this.pageIndex ? { semanticOnPage: this.pageIndex.status } : this.pageIndexOff ? { semanticOnPage: { state: 'off' as const, entries: 0, reason: this.pageIndexOff } } : {};
+    return { ...s, ...next, ...onPage, embedCalls: this.embedding.calls, time: { ...s.time, embedMs: this.embedding.ms } };
   }
 
   flush(): Promise<void> {
@@ -261,8 +260,10 @@ export class OpfsSemanticCache implements OpfsCache {
   async close(): Promise<void> {
     if (this.closed || this.closing) return;
     this.exact?.flush();
+    this.pageIndex?.flush();
     this.closing = true;
     this.exact?.close();
+    await this.pageIndex?.close().catch(() => {});
     this.tabs.stopServing();
     try {
       if (this.owner && this.rpc) {
@@ -289,7 +290,7 @@ export class OpfsSemanticCache implements OpfsCache {
 
   private async store(prompt: string, answer: string, options: PutOptions, vector: Float32Array | undefined): Promise<PutResult> {
     const put = this.exact?.beforePut(prompt, options.scope);
-    const { memo, ...r } = await this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]);
+    const { memo, seq: _, ...r } = await this.own.track(this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]));
     if (put && memo) this.exact!.afterPut(put, { id: r.id, answer, matchedPrompt: prompt, metadata: options.metadata }, memo);
     return r;
   }
@@ -303,34 +304,42 @@ export class OpfsSemanticCache implements OpfsCache {
     return options.vector === undefined ? undefined : checkVector(options.vector, this.dims, 'options.vector').slice();
   }
 
+  /** This page's answer (an exact repeat it knows, or a hit decided on its copy), else the
+   * worker's; with the prompt's vector (embedded here, or by the worker on its miss). */
+  private async find(prompt: string, options: GetOptions, t0: number): Promise<{ r: GetResult; vector?: Float32Array }> {
+    const known = this.exact?.answer(prompt, options, t0) ?? (await this.pageIndex?.exact(prompt, options));
+    if (known) return { r: { ...known, timings: { ...known.timings, totalMs: performance.now() - t0 } } };
+    const given = await this.vectorOf(prompt, options);
+    const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
+    const here: (GetResult & { vector?: Float32Array }) | undefined = given && (await this.pageIndex?.lookup(prompt, options, given));
+    const { vector: embedded, ...r } = here ?? (await this.lookup(prompt, options, given));
+    // timed where it ran, with this page's embedding; a worker's own total is kept apart
+    if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), ...(here ? {} : { workerMs: r.timings.totalMs }), totalMs: performance.now() - t0 };
+    return { r, vector: given ?? embedded };
+  }
+
   private async lookup(prompt: string, options: GetOptions, vector: Float32Array | undefined): Promise<GetResult & { vector?: Float32Array }> {
     const v = this.o.verifier;
     const wire: WireGetOptions = { scope: options.scope, threshold: options.threshold, vector };
     const generation = this.exact?.generation;
     if (v) wire.verifier = { band: v.band, timeoutMs: v.timeoutMs };
-    const { memo, ...r } = await this.call('get', [prompt, wire], v ? { onEvent: (e) => void this.verify(e) } : {});
+    const clean = this.own.clean;
+    const { memo, seq, ...r } = await this.call('get', [prompt, wire], v ? { onEvent: (e) => void this.verify(e) } : {});
+    this.own.saw(seq, clean);
     if (memo && r.hit) this.exact?.learn(this.exact.keyOf(prompt, options.scope), r, memo, generation!);
     return r;
   }
 
   /** The worker's lookup asks this page's verifier; it takes the answer if it comes in time. */
   private async verify(e: VerifyEvent) {
-    const v = this.o.verifier!;
-    let verdict: boolean | { error: string };
-    try {
-      const signal = AbortSignal.timeout(v.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS);
-      verdict = (await v.fn(e.query, e.cachedPrompt, e.cachedAnswer, { signal })) === true;
-    } catch (err) {
-      reportVerifierError(v, err);
-      verdict = { error: String((err as Error)?.message ?? err) };
-    }
+    const verdict = await verdictOf(this.o.verifier!, e.query, e.cachedPrompt, e.cachedAnswer);
     // Too late or the worker went away: the lookup is a miss either way.
     await this.call('verdict', [e.token, verdict]).catch(() => {});
   }
 
   private call<V extends Verb>(verb: V, args: RpcArgs<OpfsProtocol[V]>, options: RpcCallOptions<V extends keyof OpfsEvents ? OpfsEvents[V] : unknown> = {}): Promise<RpcResult<OpfsProtocol[V]>> {
     if (this.closed || this.closing) return Promise.reject(new SemcacheError('CLOSED', 'this cache is closed'));
-    if (verb !== 'exactHits') this.exact?.flush();
+    if (verb !== 'exactHits' && verb !== 'pageHits') this.exact?.flush(), this.pageIndex?.flush();
     // Nothing is transferred: the vectors are copies already, and a resend needs them intact.
     const o = { ...options, transfer: [] };
     return (this.owner ? this.local(verb, args, o) : this.remote.call(verb, args, o)) as Promise<RpcResult<OpfsProtocol[V]>>;
@@ -351,7 +360,7 @@ export class OpfsSemanticCache implements OpfsCache {
       ? new Worker(this.o.workerUrl, { type: 'module', name })
       : new Worker(new URL('./workers/opfs-worker.js', import.meta.url), { type: 'module', name });
     this.rpc = new RpcClient<OpfsProtocol, OpfsEvents>(this.worker);
-    const embeds = this.embedding ? { dimensions: this.dims, embedderId: this.embedderId } : { embedder: wireEmbedder(this.o.workerEmbedder!) };
+    const embeds = this.embedding ? { dimensions: this.dims, embedderId: this.embedderId, defaultThreshold: this.embedding.embedder.defaultThreshold } : { embedder: wireEmbedder(this.o.workerEmbedder!) };
     this.ready = this.rpc.call(
       'open',
       [

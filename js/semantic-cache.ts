@@ -16,8 +16,6 @@ import type {
   ImportOptions,
   ImportResult,
   ImportSource,
-  OpfsCache,
-  OpfsCacheOptions,
   PutOptions,
   PutResult,
   SemanticCacheApi,
@@ -26,6 +24,7 @@ import type {
   Timings,
   VerifierOptions,
 } from './api.js';
+import type { OpfsCache, OpfsCacheOptions } from './api-opfs.js';
 import { CacheFlights } from './cache-flights.js';
 import { cacheStats, listEntries } from './cache-report.js';
 import { getOrComputeWith } from './compute.js';
@@ -34,6 +33,7 @@ import { Embedding, embedderOf, normalizerOf, resolveDimensions } from './embedd
 import { SemcacheError, core, fromCore, throwIfAborted } from './errors.js';
 import { useLearnedEvaluator } from './evaluator-model.js';
 import type { BeginResult } from './flights.js';
+import { rowsAt, mirror } from './cache-copy.js';
 import { INTERNAL, type CacheInternals } from './internal.js';
 import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from './options.js';
 import { scopeKey, type ScopeInput } from './scope.js';
@@ -43,7 +43,7 @@ import type { CacheStore } from './store.js';
 import { Tiers } from './tiers.js';
 import { LocalTransfer } from './transfer/local.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
-import { checkAnswer, checkPrompt } from './validate.js';
+import { checkAnswer, checkMetadata, checkPrompt } from './validate.js';
 import { CALL_VERIFIER, inBand, runVerifier } from './verifier.js';
 import { loadCore } from './wasm.js';
 import type { CacheCore, CoreLookupResult, SemcacheCoreModule } from './wasm/semcache_core.mjs';
@@ -87,8 +87,13 @@ export class SemanticCache implements SemanticCacheApi {
     const transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
     this[INTERNAL] = {
       transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o) => this.lookup(p, o),
+      lookupExact: (p, o) => (this.check(), checkPrompt(p, this.o.maxPromptChars), this.exactHit(p, this.scopeOf(o.scope), { embedMs: 0, searchMs: 0, storeMs: 0, totalMs: 0 }, now())),
       onForget: (listener) => void (this.writer.onForget = listener), expiresAt: (id) => this.c.core.entry(id)?.expiresAt,
       noteExactHits: (hits) => hits.forEach((h) => this.writer.noteExactHit(this.scopeOf(h.scope), h.prompt)),
+      noteHits: (hits) => hits.forEach((h) => this.writer.noteHit(h.id, h.score)),
+      onBatch: (listener) => void (this.writer.onBatch = listener), seq: () => this.writer.seq,
+      rows: (limits) => rowsAt(this.c, this.store, this.writer, limits, () => this.check()),
+      mirror: (batch) => (this.check(), mirror(this.c, this.store, this.writer, batch)),
     };
     this.flights = new CacheFlights(m, o, evaluatorBytes && ((c) => useLearnedEvaluator(m, c, evaluatorBytes, embedding.embedder)));
   }
@@ -107,7 +112,7 @@ export class SemanticCache implements SemanticCacheApi {
     }
     const given = (options as SemanticCacheOptions).store;
     const storage = given ? undefined : storageFor(options.storage);
-    if (storage && 'open' in storage) return storage.open(options as OpfsCacheOptions);
+    if (storage && 'open' in storage) return storage.open(options as OpfsCacheOptions, (o) => SemanticCache.open(o));
     const embedder = embedderOf(options);
     const o = withEmbedderDefaults(options as SemanticCacheOptions, embedder);
     checkOptions(o);
@@ -314,12 +319,8 @@ export class SemanticCache implements SemanticCacheApi {
     const scope = this.scopeOf(options.scope);
     throwIfAborted(options.signal);
     const timings: Timings = { embedMs: 0, searchMs: 0, storeMs: 0, totalMs: 0 };
-    const exact = core(() => this.c.core.lookupExact(scope, prompt, this.o.clock()));
-    this.writer.dropExpired([...exact.expired]);
-    if (exact.hit) {
-      const hit = await this.answer(exact, prompt, timings, t0);
-      if (hit) return { result: hit };
-    }
+    const hit = await this.exactHit(prompt, scope, timings, t0);
+    if (hit) return { result: hit };
     const te = now();
     const vector = await this.embedding.vectorOf(prompt, options);
     timings.embedMs = now() - te;
@@ -344,6 +345,13 @@ export class SemanticCache implements SemanticCacheApi {
     timings.totalMs = now() - t0;
     const some = r.candidateIds.length > 0;
     return { result: { hit: false, similarity: some ? r.similarity : null, score: some ? r.score : null, candidates: candidatesOf(r), timings }, vector };
+  }
+
+  /** The exact (normalized) repeat's hit, or undefined. */
+  private async exactHit(prompt: string, scope: string, timings: Timings, t0: number): Promise<GetHit | undefined> {
+    const exact = core(() => this.c.core.lookupExact(scope, prompt, this.o.clock()));
+    this.writer.dropExpired([...exact.expired]);
+    return exact.hit ? this.answer(exact, prompt, timings, t0) : undefined;
   }
 
   /** Fetches a hit's answer; undefined if the row is gone or (exact path) the prompt differs. */
@@ -383,15 +391,7 @@ export class SemanticCache implements SemanticCacheApi {
     const ttl = options.ttl ?? this.o.ttl;
     checkNumber('ttl', ttl, 0);
     const answerBytes = checkAnswer(answer, this.o.maxAnswerBytes);
-    let metadata: unknown;
-    if (options.metadata !== undefined) {
-      try {
-        metadata = JSON.parse(JSON.stringify(options.metadata));
-      } catch (e) {
-        throw new SemcacheError('INVALID_ARGUMENT', `metadata is not JSON-serializable: ${(e as Error).message}`);
-      }
-    }
-    return this.writer.put({ prompt, answer, scope, vector, ttl, answerBytes, metadata });
+    return this.writer.put({ prompt, answer, scope, vector, ttl, answerBytes, metadata: checkMetadata(options.metadata) });
   }
 }
 

@@ -1,7 +1,8 @@
 // Where SemanticCache.open({storage}) puts a cache. A kind either makes a store for a cache in
 // this thread ('memory'; 'file', added by the Node entry) or opens a cache that runs elsewhere and
 // returns its proxy ('opfs': a dedicated worker, loaded on first use).
-import type { OpfsCacheOptions, SemanticCacheApi, SemanticCacheOptions } from './api.js';
+import type { SemanticCacheApi, SemanticCacheOptions } from './api.js';
+import type { OpfsCacheOptions } from './api-opfs.js';
 import { SemcacheError } from './errors.js';
 import type { CacheStore } from './store.js';
 import { MemoryStore } from './stores/memory.js';
@@ -9,12 +10,13 @@ import { MemoryStore } from './stores/memory.js';
 export type Storage =
   /** The cache runs here, on the store this makes. */
   | { store: (options: SemanticCacheOptions) => CacheStore | Promise<CacheStore> }
-  /** The cache runs elsewhere: this opens it and returns its proxy. */
-  | { open: (options: OpfsCacheOptions) => Promise<SemanticCacheApi> };
+  /** The cache runs elsewhere: this opens it and returns its proxy (`openHere` opens a cache in
+   * this thread, SemanticCache.open, for what the proxy keeps itself). */
+  | { open: (options: OpfsCacheOptions, openHere: (options: SemanticCacheOptions) => Promise<SemanticCacheApi>) => Promise<SemanticCacheApi> };
 
 const storages = new Map<string, Storage>([
   ['memory', { store: () => new MemoryStore() }],
-  ['opfs', { open: async (o) => (await import('./opfs.js')).OpfsSemanticCache.open(o) }],
+  ['opfs', { open: async (o, openHere) => (await import('./opfs.js')).OpfsSemanticCache.open(o, openHere) }],
 ]);
 
 /** Lets an entry point add a storage kind (the Node entry adds 'file'). */

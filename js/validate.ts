@@ -3,6 +3,16 @@ import { SemcacheError } from './errors.js';
 export const DEFAULT_MAX_PROMPT_CHARS = 32_768;
 export const DEFAULT_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
+/** Metadata as a store keeps it (a JSON round trip: dates become strings); undefined stays. */
+export function checkMetadata(metadata: unknown): unknown {
+  if (metadata === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(metadata));
+  } catch (e) {
+    throw new SemcacheError('INVALID_ARGUMENT', `metadata is not JSON-serializable: ${(e as Error).message}`);
+  }
+}
+
 /** Index of the first lone surrogate, or -1 when the string is well-formed UTF-16. */
 export function loneSurrogateAt(s: string): number {
   for (let i = 0; i < s.length; i++) {

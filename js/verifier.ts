@@ -65,3 +65,15 @@ export function reportVerifierError(v: Pick<VerifierOptions, 'onVerifierError'>,
     // ignored: see above
   }
 }
+
+/** A worker's question to a page's verifier (the OPFS cache's VerifyEvent): true or false, or
+ * the error it threw, within its time budget (the worker takes a late verdict as a miss). */
+export async function verdictOf(v: VerifierOptions, query: string, cachedPrompt: string, cachedAnswer: string): Promise<boolean | { error: string }> {
+  try {
+    const signal = AbortSignal.timeout(v.timeoutMs ?? DEFAULT_VERIFIER_TIMEOUT_MS);
+    return (await v.fn(query, cachedPrompt, cachedAnswer, { signal })) === true;
+  } catch (err) {
+    reportVerifierError(v, err);
+    return { error: String((err as Error)?.message ?? err) };
+  }
+}

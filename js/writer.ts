@@ -62,6 +62,9 @@ export class Writer {
   /** Called with the ids of entries that left the core (or null: all of them), as they leave:
    * the OPFS worker tells pages that answer exact repeats themselves (js/exact-memo.ts). */
   onForget: (ids: number[] | null) => void = () => {};
+  /** Called with every batch the store took, as it took it, and the store's seq after it: the
+   * OPFS worker streams them to pages that keep a copy of the entries (js/opfs-page-index.ts). */
+  onBatch: (batch: StoreBatch, seq: number) => void = () => {};
   private writes: Promise<unknown> = Promise.resolve();
   private readonly touches = new Map<number, Touch>();
   private queued: Waiting[] = [];
@@ -115,6 +118,13 @@ export class Writer {
     const r = core(() => this.c.core.lookupExact(scope, prompt, this.clock()));
     this.dropExpired([...r.expired]);
     if (r.hit) this.touch(r.id);
+  }
+
+  /** A semantic hit decided on a copy of the entries (a page's): counted and touched as a
+   * lookup's hit here is; nothing when the entry has gone meanwhile. */
+  noteHit(id: number, score: number): void {
+    this.check();
+    if (core(() => this.c.core.noteHit(id, score, this.clock()))) this.touch(id);
   }
 
   /** Deletes rows of entries the core found expired, in the background: they stay on failure
@@ -220,6 +230,7 @@ export class Writer {
     const t = performance.now();
     try {
       this.seq = await this.store.apply(batch);
+      this.onBatch(batch, this.seq);
     } catch (e) {
       if ((e as SemcacheError)?.code !== 'QUOTA_EXCEEDED') throw storeError(e, this.store.kind);
       await this.applyAfterEviction(batch, e as SemcacheError);
@@ -292,11 +303,18 @@ export class Writer {
     const count = Math.max(0, n - (target - Math.floor(target * this.c.core.config().evictFraction)));
     const evicted = [...core(() => this.c.core.evict(count, this.clock(), keep))];
     this.forget(evicted);
+    const merged = { ...batch, delete: [...(batch.delete ?? []), ...evicted] };
     try {
-      this.seq = await this.store.apply({ ...batch, delete: [...(batch.delete ?? []), ...evicted] });
+      this.seq = await this.store.apply(merged);
+      this.onBatch(merged, this.seq);
     } catch (e) {
       // Give the evictions their own chance to land so that core and store agree.
-      if (evicted.length) await this.store.apply({ delete: evicted }).then((s) => (this.seq = s), () => {});
+      if (evicted.length) {
+        await this.store.apply({ delete: evicted }).then(
+          (s) => this.onBatch({ delete: evicted }, (this.seq = s)),
+          () => {},
+        );
+      }
       throw new SemcacheError('QUOTA_EXCEEDED', `storage is full even after evicting ${evicted.length} of ${n} entries: ${(e as Error).message ?? first.message}`, { cause: e });
     }
   }

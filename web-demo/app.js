@@ -30,10 +30,12 @@ function progressNote(part) {
 }
 
 // ---------- loading ----------
-// Where the prompt is embedded: in the cache's worker (the default: a hit is one round trip to
-// it, an exact repeat embeds nothing, and the model never runs on this page's thread) or on
-// this page (`?embed=page`, kept to compare: `npm run bench -- e2e` measures both).
-const embedIn = new URLSearchParams(location.search).get('embed') === 'page' ? 'page' : 'worker';
+// Where the prompt is embedded: on this page (the default: the page keeps a copy of the cache's
+// entries and decides a hit itself, with no round trip to the cache's worker; exact repeats are
+// answered without embedding) or in the cache's worker (`?embed=worker`, kept to compare: a hit
+// is one round trip to it, and the model never runs on this page's thread). `npm run bench --
+// e2e` measures both (docs/benchmarks.md).
+const embedIn = new URLSearchParams(location.search).get('embed') === 'worker' ? 'worker' : 'page';
 const ORT = { ort: '/ort/ort.wasm.bundle.min.mjs', wasmPaths: '/ort/' };
 // A few throwaway inferences: V8 first runs wasm with its baseline compiler and optimizes the
 // hot functions as they run, so the first questions would otherwise pay for the slow code.
@@ -145,8 +147,9 @@ async function ask(question) {
       const t = r.timings;
       // where the time went: the embedding (on this page or in the cache's worker), the search and the answer's read
       const server = r.tier === 'next' && t?.nextMs !== undefined ? ` · server ${t.nextMs.toFixed(1)}` : '';
-      // the OPFS cache's round trip: the page's total less the worker's own time (and a page embedding)
-      const hop = r.tier === 'local' && t?.workerMs !== undefined ? ` · worker round trip ${(t.totalMs - t.workerMs - (state.embedIn === 'page' ? t.embedMs : 0)).toFixed(2)}` : '';
+      // the OPFS cache's round trip: the page's total less the worker's own time (and a page
+      // embedding); none when this page decided the hit on its copy of the entries
+      const hop = r.tier !== 'local' || r.exact || !t ? '' : t.workerMs !== undefined ? ` · worker round trip ${(t.totalMs - t.workerMs - (state.embedIn === 'page' ? t.embedMs : 0)).toFixed(2)}` : ' · decided on this page';
       const split = t ? `(embed ${t.embedMs.toFixed(2)} · search ${t.searchMs.toFixed(2)} · read ${t.storeMs.toFixed(2)}${hop}${server})` : '';
       // which tier answered: this device's cache, or the server's (then copied to this device)
       meta(li, [['badge hit', r.tier === 'next' ? 'HIT · server' : 'HIT · this device'], ['matched', `“${r.matchedPrompt}”`], [null, r.exact ? 'the same question (no embedding)' : `similarity ${r.similarity.toFixed(3)} · ${state.rule.name} ${r[state.rule.key].toFixed(3)}`], ['ms', `${ms.toFixed(ms < 10 ? 2 : 1)} ms`], ['split', split]]);

@@ -47,6 +47,11 @@ export class MemoryStore implements CacheStore {
     return this.rows.get(id);
   }
 
+  /** get() without waiting: a copy of a cache (SemanticCache's mirror) reads its rows in place. */
+  peek(id: number): CacheRow | undefined {
+    return this.rows.get(id);
+  }
+
   async scan(onRows: (rows: CacheRow[]) => void) {
     this.check();
     const all = [...this.rows.values()].sort((a, b) => a.id - b.id);

@@ -18,6 +18,8 @@ import type { FetchProgress } from '../net.js';
 import type { ScopeInput } from '../scope.js';
 import type { TransferEntry } from '../transfer/format.js';
 import type { ExportFilter } from '../transfer/transfer.js';
+import type { RowsAt } from '../internal.js';
+import type { StoreBatch } from '../store.js';
 
 /** SemanticCache options that are plain data: what the worker's cache is opened with. The
  * embedder and the verifier's function stay on the page. */
@@ -36,9 +38,11 @@ export type WireEmbedderOptions = Omit<WorkerEmbedderOptions, 'onProgress' | 'mo
 
 export interface WorkerOpenArgs {
   name: string;
-  /** The page's embedder's vector length and id; absent when the worker embeds (`embedder`). */
+  /** The page's embedder's vector length, id and cosine threshold (what a cache with it uses when
+   * given none); absent when the worker embeds (`embedder`). */
   dimensions?: number;
   embedderId?: string;
+  defaultThreshold?: number;
   /** The model the worker loads and embeds with: calls then come without vectors. */
   embedder?: WireEmbedderOptions;
   /** Where to import @sqlite.org/sqlite-wasm from when there is no bundler (a URL). */
@@ -86,14 +90,20 @@ export interface OpfsProtocol {
   open(args: WorkerOpenArgs): { dimensions: number; threshold: number; embedder: string };
   /** A miss the worker embedded for carries its vector back, for the put that may follow; an
    * exact hit carries what a page needs to answer its repeats itself (js/exact-memo.ts). */
-  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array; memo?: MemoStamp };
+  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array; memo?: MemoStamp; seq: number };
   verdict(token: number, verdict: boolean | { error: string }): void;
-  put(prompt: string, answer: string, options: WirePutOptions): PutResult & { memo?: MemoStamp };
+  put(prompt: string, answer: string, options: WirePutOptions): PutResult & { memo?: MemoStamp; seq: number };
   /** Exact hits a page answered from its memo: counted and touched here. */
   exactHits(hits: WireExactHit[]): void;
-  feedback(id: number, verdict: { correct: boolean }): FeedbackResult;
-  delete(id: number): boolean;
-  clear(options: ClearOptions): number;
+  /** Every entry's row, for a page that keeps a copy of them (js/opfs-page-index.ts), at the
+   * store's seq; `over` instead when the cache is past the page's limits. */
+  pageRows(limits: { maxEntries: number; maxBytes: number }): RowsAt & { epoch: number };
+  /** Semantic hits a page decided on its copy: counted and recorded here as lookups' hits. */
+  pageHits(hits: WirePageHit[]): void;
+  /** Writes answer with the store's seq after them (Written): see js/opfs-page-index.ts. */
+  feedback(id: number, verdict: { correct: boolean }): Written<FeedbackResult>;
+  delete(id: number): Written<boolean>;
+  clear(options: ClearOptions): Written<number>;
   entries(options: EntriesOptions): EntryInfo[];
   stats(): SemanticCacheStats;
   flush(): void;
@@ -102,8 +112,8 @@ export interface OpfsProtocol {
   count(): number;
   exportOpen(filter: ExportFilter): number;
   exportNext(session: number, limit: number): TransferEntry[] | null;
-  importBatch(token: number, entries: TransferEntry[]): number;
-  importEnd(token: number, commit: boolean): void;
+  importBatch(token: number, entries: TransferEntry[]): Written<number>;
+  importEnd(token: number, commit: boolean): Written<void>;
   close(): void;
 }
 
@@ -119,6 +129,28 @@ export interface WireExactHit {
   scope?: ScopeInput;
 }
 
+/** A write's result and the store's seq after it. */
+export interface Written<T> {
+  value: T;
+  seq: number;
+}
+
+export interface WirePageHit {
+  id: number;
+  score: number;
+}
+
+/** A batch the worker's store took (its seq after it), for pages that keep a copy of the entries. */
+export interface RowsChange {
+  /** The worker's life (a copy made under another is made again). */
+  epoch: number;
+  seq: number;
+  batch: StoreBatch;
+}
+
+/** The BroadcastChannel on which the worker streams its store's batches (RowsChange). */
+export const rowsChannel = (name: string): string => `semcache-opfs-rows:${name}`;
+
 /** The BroadcastChannel on which a cache's worker announces the entries that left its core
  * (MemoChange), for the pages that answer exact repeats themselves. */
 export const changesChannel = (name: string): string => `semcache-opfs-changes:${name}`;
@@ -129,6 +161,8 @@ export const RELAYED_VERBS = [
   'verdict',
   'put',
   'exactHits',
+  'pageRows',
+  'pageHits',
   'feedback',
   'delete',
   'clear',

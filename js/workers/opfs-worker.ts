@@ -12,41 +12,16 @@ import { INTERNAL } from '../internal.js';
 import { serveRpc, type RpcContext } from '../rpc.js';
 import { SemanticCache } from '../semantic-cache.js';
 import type { SnapshotSink, StoreBatch, StoreSnapshot } from '../store.js';
-import { PAGE_SIZE, type SqlDb, type SqlStatement } from '../stores/sqlite-schema.js';
+import { PAGE_SIZE } from '../stores/sqlite-schema.js';
 import { SqliteStore } from '../stores/sqlite-store.js';
 import { CALL_VERIFIER } from '../verifier.js';
 import { loadCore } from '../wasm.js';
 import { StorageBudget } from './opfs-budget.js';
-import { ChangeAnnouncer } from './opfs-changes.js';
+import { ChangeAnnouncer, RowAnnouncer } from './opfs-changes.js';
 import { OpfsSnapshotFiles } from './opfs-snapshot-files.js';
+import { adapt, useLowLevel, type Sqlite3Db, type Sqlite3Low } from './opfs-sqlite.js';
 import type { OpfsEvents, OpfsProtocol, VerifyEvent, WireGetOptions } from './opfs-protocol.js';
 
-interface Sqlite3Stmt {
-  bind(p: unknown[]): Sqlite3Stmt;
-  step(): boolean;
-  get(out: unknown[]): unknown[];
-  get(column: number): unknown;
-  reset(clearBindings?: boolean): Sqlite3Stmt;
-  finalize(): void;
-  columnCount: number;
-  pointer: number;
-}
-/** The C-level calls used to read BLOBs in place (no copy per row). */
-interface Sqlite3Low {
-  capi: {
-    sqlite3_column_type(stmt: number, i: number): number;
-    sqlite3_column_blob(stmt: number, i: number): number;
-    sqlite3_column_bytes(stmt: number, i: number): number;
-    SQLITE_BLOB: number;
-  };
-  wasm: { heap8u(): Uint8Array };
-}
-let low: Sqlite3Low | undefined;
-interface Sqlite3Db {
-  exec(sql: string): void;
-  prepare(sql: string): Sqlite3Stmt;
-  close(): void;
-}
 interface PoolUtil {
   OpfsSAHPoolDb: new (file: string) => Sqlite3Db;
   getCapacity(): number;
@@ -60,61 +35,12 @@ interface PoolUtil {
 const DB_FILE = '/semcache.sqlite3';
 const vfsName = (name: string) => `semcache-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
-/** A row whose BLOBs are views into SQLite's heap: valid until the next step (each()'s contract). */
-function rowInPlace(s: Sqlite3Stmt): unknown[] {
-  if (!low) return s.get([]);
-  const { capi, wasm } = low;
-  const row: unknown[] = [];
-  for (let i = 0; i < s.columnCount; i++) {
-    if (capi.sqlite3_column_type(s.pointer, i) !== capi.SQLITE_BLOB) row.push(s.get(i));
-    else {
-      const ptr = capi.sqlite3_column_blob(s.pointer, i);
-      row.push(wasm.heap8u().subarray(ptr, ptr + capi.sqlite3_column_bytes(s.pointer, i)));
-    }
-  }
-  return row;
-}
-
-function adapt(db: Sqlite3Db): SqlDb {
-  return {
-    exec: (sql) => db.exec(sql),
-    prepare(sql): SqlStatement {
-      const s = db.prepare(sql);
-      const rows = (p: unknown[], limit: number) => {
-        const out: unknown[][] = [];
-        try {
-          if (p.length) s.bind(p);
-          while (out.length < limit && s.step()) out.push(s.get([]));
-        } finally {
-          s.reset(true);
-        }
-        return out;
-      };
-      return {
-        run: (p) => void rows(p, 0x7fffffff),
-        get: (p) => rows(p, 1)[0],
-        all: (p) => rows(p, 0x7fffffff),
-        each: (p, f) => {
-          try {
-            if (p.length) s.bind(p);
-            while (s.step()) if (f(rowInPlace(s)) === false) break;
-          } finally {
-            s.reset(true);
-          }
-        },
-        finalize: () => s.finalize(),
-      };
-    },
-    close: () => db.close(),
-  };
-}
-
 /** Installs the pool, retrying while another worker (a closing tab) still holds its files. */
 async function installPool(sqliteUrl: string | undefined, name: string): Promise<PoolUtil> {
   installLogger();
   const mod = sqliteUrl ? await import(/* @vite-ignore */ sqliteUrl) : await import('@sqlite.org/sqlite-wasm');
   const sqlite3 = await (mod.default as () => Promise<Sqlite3Low & { installOpfsSAHPoolVfs(o: object): Promise<PoolUtil> }>)();
-  low = sqlite3;
+  useLowLevel(sqlite3);
   const vfs = vfsName(name);
   const deadline = Date.now() + 10_000;
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
@@ -234,12 +160,20 @@ let store: OpfsStore | undefined;
 let pool: PoolUtil | undefined;
 let budget: StorageBudget | undefined;
 let changes: ChangeAnnouncer | undefined;
+let rowStream: RowAnnouncer | undefined;
 
 /** Runs a write verb, then lets the storage budget look at the database's size. */
 async function written<T>(p: Promise<T>): Promise<T> {
   const r = await p;
   void budget?.afterWrite();
   return r;
+}
+
+/** A write's result with the store's seq after it: a page's copy of the entries answers again
+ * once it has applied that batch (js/opfs-page-index.ts). */
+async function afterWrite<T>(p: Promise<T>): Promise<{ value: T; seq: number }> {
+  const value = await p;
+  return { value, seq: open()[INTERNAL].seq() };
 }
 
 const noEmbedder = {
@@ -326,10 +260,11 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     // The worker's own model, or the page's id and length (its calls carry their vectors).
     const embedder: Embedder = a.embedder
       ? await import('./opfs-embedder.js').then((m) => m.loadWorkerEmbedder(a.embedder!, (p) => this.emit(p)))
-      : { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions };
+      : { ...noEmbedder, id: a.embedderId, dimensions: a.dimensions, defaultThreshold: a.defaultThreshold };
     const c = await SemanticCache.open({ ...a.options, embedder, dimensions: a.embedder ? undefined : a.dimensions, store });
     cache = c;
     changes = new ChangeAnnouncer(a.name, c);
+    rowStream = new RowAnnouncer(a.name, c);
     budget = new StorageBudget(a.storageShare, {
       pages: () => st.pages(),
       releaseFreePages: () => st.releaseFreePages(),
@@ -346,7 +281,8 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     if (verifier) o[CALL_VERIFIER] = pageVerifier(this, verifier.band, verifier.timeoutMs);
     const [c, announce] = [open(), changes!];  // CLOSED before anything else when closed
     const before = announce.seq;
-    const { result, vector } = await c[INTERNAL].lookup(prompt, o);
+    const { result: r, vector } = await c[INTERNAL].lookup(prompt, o);
+    const result = { ...r, seq: c[INTERNAL].seq() };
     if (result.hit && result.exact) {
       const memo = cache === c ? announce.stamp(result.id, before) : undefined;
       return memo ? { ...result, memo } : result;
@@ -363,20 +299,22 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
   async put(prompt, answer, options) {
     const [c, announce] = [open(), changes!];
     const before = announce.seq;
-    const r = await written(c.put(prompt, answer, options));
+    const r = { ...(await written(c.put(prompt, answer, options))), seq: c[INTERNAL].seq() };
     const memo = cache === c ? announce.stamp(r.id, before) : undefined;
     return memo ? { ...r, memo } : r;
   },
   exactHits: (hits) => open()[INTERNAL].noteExactHits(hits),
-  delete: (id) => open().delete(id),
-  feedback: (id, verdict) => open().feedback(id, verdict),
-  clear: (options) => open().clear(options),
+  pageRows: async (limits) => ({ ...(await open()[INTERNAL].rows(limits)), epoch: rowStream!.epoch }),
+  pageHits: (hits) => open()[INTERNAL].noteHits(hits),
+  delete: (id) => afterWrite(open().delete(id)),
+  feedback: (id, verdict) => afterWrite(open().feedback(id, verdict)),
+  clear: (options) => afterWrite(open().clear(options)),
   entries: (options) => open().entries(options),
   stats: async () => ({ ...(await open().stats()), storage: await budget!.info() }),
   exportOpen: (filter) => open()[INTERNAL].transfer.exportOpen(filter),
   exportNext: (session, limit) => open()[INTERNAL].transfer.exportNext(session, limit),
-  importBatch: (token, entries) => written(open()[INTERNAL].transfer.importBatch(token, entries)),
-  importEnd: (token, commit) => open()[INTERNAL].transfer.importEnd(token, commit),
+  importBatch: (token, entries) => afterWrite(written(open()[INTERNAL].transfer.importBatch(token, entries))),
+  importEnd: (token, commit) => afterWrite(open()[INTERNAL].transfer.importEnd(token, commit)),
   flush: () => open().flush(),
   integrityCheck: () => {
     open();
@@ -399,6 +337,8 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
       await c?.close();
       changes?.close();
       changes = undefined;
+      rowStream?.close();
+      rowStream = undefined;
     } finally {
       // Let the next owner (another tab's worker) take the files now, not when this one is collected.
       pool?.pauseVfs();

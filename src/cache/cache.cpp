@@ -332,6 +332,22 @@ float Cache::feedback(uint32_t id, bool correct) {
   return e.offset;
 }
 
+bool Cache::noteHit(uint32_t id, float score, double now) {
+  checkTime(now);
+  if (!std::isfinite(score)) throw Error(codes::kNotFinite, "a hit's score must be a finite number");
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return false;
+  Entry& e = it->second;
+  if (e.expiresAt > 0 && e.expiresAt <= now) return false;  // the next lookup or purge drops it
+  e.lastScore = score;
+  e.lastAccess = now;
+  e.hits++;
+  entryChanged(id);
+  stats_.lookups++;
+  stats_.hits++;
+  return true;
+}
+
 void Cache::loadEvaluatorModel(const uint8_t* data, size_t size) {
   auto m = EvaluatorModel::load(data, size);
   auto keep = model_;

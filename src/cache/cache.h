@@ -122,6 +122,10 @@ class Cache {
   bool remove(uint32_t id);
   // Tells the cache whether a hit on entry id was right; returns the entry's new offset.
   float feedback(uint32_t id, bool correct);
+  // A semantic hit on entry id decided on a copy of this cache's entries (a page that keeps one):
+  // counted and recorded as a lookup here records its hit (hits, last access, the score that
+  // feedback() reads). False, and nothing counted, when the entry is gone or expired.
+  bool noteHit(uint32_t id, float score, double now);
   // Replaces the evaluator model (bytes of an "SMEV" file); reconfigures a 'learned' evaluator.
   void loadEvaluatorModel(const uint8_t* data, size_t size);
   const EvaluatorModel* evaluatorModel() const { return model_.get(); }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "cache/cache.h"
 #include "common/error.h"
@@ -62,6 +63,24 @@ TEST_F(CacheTest, ExactAndSemanticHitsAndMisses) {
   EXPECT_EQ(st.exactHits, 1u);
   EXPECT_EQ(st.misses, 2u);
   EXPECT_EQ(c.find(1)->hits, 2u);
+}
+
+TEST_F(CacheTest, HitsDecidedElsewhereAreCountedAndFeedbackReadsTheirScore) {
+  Cache c(config());
+  auto id = c.put("s", "How do I boil an egg?", row(0), kDim, 100, 1000, 0).id;
+  auto brief = c.put("s", "What time is it?", row(1), kDim, 100, 1000, 50).id;
+  EXPECT_TRUE(c.noteHit(id, 0.97f, 1010));
+  EXPECT_EQ(c.find(id)->hits, 1u);
+  EXPECT_EQ(c.find(id)->lastAccess, 1010);
+  auto st = c.stats();
+  EXPECT_EQ(st.lookups, 1u);
+  EXPECT_EQ(st.hits, 1u);
+  // a wrong hit lifts the entry's threshold past the score noted, as after a lookup's hit
+  EXPECT_GT(c.baseThreshold() + c.feedback(id, false), 0.97f);
+  EXPECT_FALSE(c.noteHit(999, 0.97f, 1020)) << "an entry gone meanwhile";
+  EXPECT_FALSE(c.noteHit(brief, 0.97f, 1060)) << "an expired entry";
+  EXPECT_EQ(c.stats().hits, 1u);
+  EXPECT_EQ(codeOf([&] { c.noteHit(id, NAN, 1030); }), "NOT_FINITE");
 }
 
 TEST_F(CacheTest, NormalizedKeysMatchRepeatsThatDifferInCaseAndSpacing) {

@@ -51,13 +51,14 @@ it('asks, streams, hits a paraphrase, and still hits after a reload', async () =
   expect(second.meta).toMatch(/similarity 0\.9\d\d/);
   expect(second.meta).toContain('How do I learn Python quickly?');
   expect(second.meta).toContain('HIT · this device');
-  // the same question in other case and without its "?": the same normalized text, answered
-  // from the cache's worker without embedding (the demo embeds there)
+  // the same question in other case and without its "?": the same normalized text, answered on
+  // the page without embedding (the demo embeds on the page and decides hits there)
   const repeat = await ask(page, 'how do i learn python quickly');
   expect(repeat.result).toBe('hit');
   expect(repeat.text).toBe(first.text);
   expect(repeat.meta).toContain('the same question (no embedding)');
-  expect(await page.evaluate(() => (window as unknown as { demo: { embedIn: string } }).demo.embedIn)).toBe('worker');
+  expect(await page.evaluate(() => (window as unknown as { demo: { embedIn: string } }).demo.embedIn)).toBe('page');
+  expect(second.meta).toContain('decided on this page');
   await page.screenshot({ path: path.join(shots, 'laptop.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(shots, 'phone.png'), fullPage: true });
