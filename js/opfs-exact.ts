@@ -14,12 +14,18 @@ export const DEFAULT_EXACT_ON_PAGE: ExactMemoLimits = { maxEntries: 1000, maxByt
 
 /** OpfsCacheOptions.exactOnPage resolved: its limits, or undefined (off). */
 export function exactOnPageLimits(v: OpfsCacheOptions['exactOnPage']): ExactMemoLimits | undefined {
+  return pageLimits('exactOnPage', v, DEFAULT_EXACT_ON_PAGE);
+}
+
+/** An option of what a page keeps (true, false or { maxEntries, maxBytes }) resolved: its limits
+ * over `defaults`, or undefined (off, or a limit of 0). */
+export function pageLimits(name: string, v: boolean | { maxEntries?: number; maxBytes?: number } | undefined, defaults: ExactMemoLimits): ExactMemoLimits | undefined {
   if (v === false) return undefined;
-  if (v === undefined || v === true) return DEFAULT_EXACT_ON_PAGE;
-  if (!v || typeof v !== 'object') throw new SemcacheError('INVALID_ARGUMENT', `exactOnPage must be true, false or { maxEntries, maxBytes }, got ${String(v)}`);
-  const limits = { ...DEFAULT_EXACT_ON_PAGE, ...v };
+  if (v === undefined || v === true) return defaults;
+  if (!v || typeof v !== 'object') throw new SemcacheError('INVALID_ARGUMENT', `${name} must be true, false or { maxEntries, maxBytes }, got ${String(v)}`);
+  const limits = { ...defaults, ...v };
   for (const k of ['maxEntries', 'maxBytes'] as const) {
-    if (!(Number.isInteger(limits[k]) && limits[k] >= 0)) throw new SemcacheError('INVALID_ARGUMENT', `exactOnPage.${k} must be a non-negative integer, got ${String(limits[k])}`);
+    if (!(Number.isInteger(limits[k]) && limits[k] >= 0)) throw new SemcacheError('INVALID_ARGUMENT', `${name}.${k} must be a non-negative integer, got ${String(limits[k])}`);
   }
   return limits.maxEntries > 0 && limits.maxBytes > 0 ? limits : undefined;
 }

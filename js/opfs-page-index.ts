@@ -18,6 +18,7 @@ import type { OpfsCacheOptions } from './api-opfs.js';
 import type { Embedding } from './embedding.js';
 import { SemcacheError } from './errors.js';
 import { INTERNAL, type CacheInternals, type RowsAt } from './internal.js';
+import { pageLimits } from './opfs-exact.js';
 import { workerOptions } from './opfs-wire.js';
 import { MemoryStore } from './stores/memory.js';
 import { rowsChannel, type RowsChange, type WireExactHit, type WirePageHit } from './workers/opfs-protocol.js';
@@ -88,14 +89,7 @@ export function semanticOnPageLimits(v: OpfsCacheOptions['semanticOnPage'], page
   if (v !== undefined && !pageEmbeds) {
     throw new SemcacheError('INVALID_ARGUMENT', 'semanticOnPage needs the page to embed (`embedder`); with `workerEmbedder` only the worker has the model');
   }
-  if (!pageEmbeds) return undefined;
-  if (v === undefined || v === true) return DEFAULT_SEMANTIC_ON_PAGE;
-  if (!v || typeof v !== 'object') throw new SemcacheError('INVALID_ARGUMENT', `semanticOnPage must be true, false or { maxEntries, maxBytes }, got ${String(v)}`);
-  const limits = { ...DEFAULT_SEMANTIC_ON_PAGE, ...v };
-  for (const k of ['maxEntries', 'maxBytes'] as const) {
-    if (!(Number.isInteger(limits[k]) && limits[k] >= 0)) throw new SemcacheError('INVALID_ARGUMENT', `semanticOnPage.${k} must be a non-negative integer, got ${String(limits[k])}`);
-  }
-  return limits.maxEntries > 0 && limits.maxBytes > 0 ? limits : undefined;
+  return pageEmbeds ? pageLimits('semanticOnPage', v, DEFAULT_SEMANTIC_ON_PAGE) : undefined;
 }
 
 /** What the page index asks of the worker (through the owner tab when this tab is not it). */

@@ -45,6 +45,17 @@ it('asks, streams, hits a paraphrase, and still hits after a reload', async () =
   expect(first.meta).toMatch(/MISS/);
   expect(first.meta).toMatch(/tok\/s · KV on/);
   expect(await page.evaluate(() => (window as unknown as { updates: number }).updates)).toBeGreaterThan(5);
+  // the page's copy of the cache's entries holds the answer (it follows the worker's writes)
+  const copy = await page.evaluate(async () => {
+    const c = (window as unknown as { demo: { cache: { stats(): Promise<{ semanticOnPage?: { state: string; entries: number } }> } } }).demo.cache;
+    for (let i = 0; i < 500; i++) {
+      const s = (await c.stats()).semanticOnPage;
+      if (s?.state === 'ready' && s.entries >= 1) return s;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return (await c.stats()).semanticOnPage;
+  });
+  expect(copy).toEqual({ state: 'ready', entries: 1 });
   const second = await ask(page, 'What is the fastest way to learn Python?');
   expect(second.result).toBe('hit');
   expect(second.text).toBe(first.text);

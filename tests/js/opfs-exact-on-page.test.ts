@@ -4,7 +4,7 @@
 // eviction within one announcement, a TTL on its own; `exactOnPage: false` asks the worker.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fixturePage, launchChromium, serveStatic } from './serve.js';
+import { countingOpfsPage, launchChromium, serveStatic } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -20,20 +20,8 @@ afterAll(async () => {
 });
 
 /** A page of the fixture whose requests to workers are counted (window.sent), but for the
- * notes of hits answered on the page (`exactHits`, sent after them). */
-async function newPage(): Promise<Page> {
-  const page = await fixturePage(browser.context, server.url, 'tests/js/fixtures/persist-page.html');
-  await page.evaluate(() => {
-    const w = window as unknown as W;
-    w.sent = 0;
-    const post = Worker.prototype.postMessage;
-    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
-      if ((args[0] as { verb?: string })?.verb !== 'exactHits') w.sent++;
-      return post.apply(this, args);
-    } as Worker['postMessage'];
-  });
-  return page;
-}
+ * notes of hits answered on the page (`exactHits`, `pageHits`: sent after them). */
+const newPage = (): Promise<Page> => countingOpfsPage(browser.context, server.url, ['exactHits', 'pageHits']);
 
 type W = Record<string, any>;  // eslint-disable-line @typescript-eslint/no-explicit-any
 

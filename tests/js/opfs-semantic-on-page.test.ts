@@ -6,7 +6,7 @@
 // past its limits (or with `false`) the worker decides.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fixturePage, launchChromium, serveStatic } from './serve.js';
+import { countingOpfsPage, launchChromium, serveStatic } from './serve.js';
 
 let server: Awaited<ReturnType<typeof serveStatic>>;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -27,16 +27,9 @@ type W = Record<string, any>;  // eslint-disable-line @typescript-eslint/no-expl
  * counted in window.sent, but for the notes of hits decided on the page. It also gets
  * window.onPage(cache): resolves once the cache's copy is ready (or rejects with its state). */
 async function newPage(): Promise<Page> {
-  const page = await fixturePage(browser.context, server.url, 'tests/js/fixtures/persist-page.html');
+  const page = await countingOpfsPage(browser.context, server.url, ['exactHits', 'pageHits']);
   await page.evaluate(() => {
     const w = window as unknown as W;
-    w.sent = 0;
-    const post = Worker.prototype.postMessage;
-    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
-      const verb = (args[0] as { verb?: string })?.verb;
-      if (verb !== 'exactHits' && verb !== 'pageHits') w.sent++;
-      return post.apply(this, args);
-    } as Worker['postMessage'];
     w.onPage = async (c: W) => {
       for (let i = 0; i < 400; i++) {
         const s = (await c.stats()).semanticOnPage;

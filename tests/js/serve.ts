@@ -75,3 +75,19 @@ export async function fixturePage(context: BrowserContext, serverUrl: string, fi
   await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
   return page;
 }
+
+/** The OPFS fixture page (tests/js/fixtures/persist-page.html) with its requests to workers
+ * counted in window.sent, but for the verbs in `notes` (notes of hits answered on the page). */
+export async function countingOpfsPage(context: BrowserContext, serverUrl: string, notes: string[]): Promise<Page> {
+  const page = await fixturePage(context, serverUrl, 'tests/js/fixtures/persist-page.html');
+  await page.evaluate((notes) => {
+    const w = window as unknown as { sent: number };
+    w.sent = 0;
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+      if (!notes.includes((args[0] as { verb?: string })?.verb ?? '')) w.sent++;
+      return post.apply(this, args);
+    } as Worker['postMessage'];
+  }, notes);
+  return page;
+}
