@@ -31,20 +31,28 @@ interface CacheCopy extends SemanticCacheApi {
   readonly [INTERNAL]: CacheInternals;
 }
 
-/** This page's writes (put, delete, clear, feedback, import): each answers with the store's seq
- * after it, and a copy answers only once it has applied every batch up to the latest of them.
- * A write that failed leaves that seq unknown until a lookup issued with no write pending
- * brings the worker's (the copy is not asked meanwhile). */
+/** Where a worker's store was: its life (epoch) and the seq of its last batch. */
+export interface StorePosition {
+  epoch: number;
+  seq: number;
+}
+
+/** This page's writes (put, delete, clear, feedback, import): each answers with the store's
+ * position after it, and a copy answers only once it has applied every batch up to the latest
+ * of them. A write an older worker acknowledged is in the rows a newer worker's copy is made
+ * from (the store had it when that worker opened), so only the newest life's seq counts. A write
+ * that failed leaves the position unknown until a lookup sent with no write pending brings the
+ * worker's (the copy is not asked meanwhile). */
 export class OwnWrites {
   private pending = 0;
-  private floor = 0;
+  private floor: StorePosition = { epoch: 0, seq: 0 };
   private unknown = false;
 
-  async track<R extends { seq: number }>(p: Promise<R>): Promise<R> {
+  async track<R extends StorePosition>(p: Promise<R>): Promise<R> {
     this.pending++;
     try {
       const r = await p;
-      this.floor = Math.max(this.floor, r.seq);
+      this.raise(r);
       return r;
     } catch (e) {
       this.unknown = true;
@@ -59,16 +67,27 @@ export class OwnWrites {
     return this.pending === 0;
   }
 
-  /** A worker's reply with its seq, to a call sent when `clean` was `sentClean`. */
-  saw(seq: number, sentClean: boolean): void {
+  /** The newest worker life a reply came from. */
+  get epoch(): number {
+    return this.floor.epoch;
+  }
+
+  /** A worker's reply with its position, to a call sent when `clean` was `sentClean`. */
+  saw(at: StorePosition, sentClean: boolean): void {
     if (!sentClean) return;
-    this.floor = Math.max(this.floor, seq);
+    this.raise(at);
     this.unknown = false;
   }
 
-  /** Whether a copy that has applied batches up to `seq` has all of this page's writes. */
-  covers(seq: number): boolean {
-    return this.pending === 0 && !this.unknown && seq >= this.floor;
+  /** Whether a copy made under worker life `epoch` and applied up to `seq` has all of this
+   * page's writes. */
+  covers(epoch: number, seq: number): boolean {
+    if (this.pending > 0 || this.unknown || epoch < this.floor.epoch) return false;
+    return epoch > this.floor.epoch || seq >= this.floor.seq;
+  }
+
+  private raise(at: StorePosition): void {
+    if (at.epoch > this.floor.epoch || (at.epoch === this.floor.epoch && at.seq > this.floor.seq)) this.floor = { epoch: at.epoch, seq: at.seq };
   }
 }
 
@@ -156,21 +175,23 @@ export class PageIndex {
     return { state: this.state, entries: this.state === 'ready' ? this.copy[INTERNAL].entries() : 0, ...(this.reason ? { reason: this.reason } : {}) };
   }
 
-  /** Whether the copy answers now: made, and holding every batch of this page's writes. */
-  private get answering(): boolean {
-    return this.state === 'ready' && !this.closed && this.own.covers(this.seq);
+  /** Whether the copy answers now: made, and holding every batch of this page's writes. A reply
+   * from a newer worker life than the copy's (another tab took over) makes the copy again. */
+  private answering(): boolean {
+    if (this.state === 'ready' && this.own.epoch > this.epoch) this.reload();
+    return this.state === 'ready' && !this.closed && this.own.covers(this.epoch, this.seq);
   }
 
   /** An exact (normalized) repeat's hit on the copy, before anything is embedded; or undefined. */
   async exact(prompt: string, options: GetOptions): Promise<GetHit | undefined> {
-    if (!this.answering) return undefined;
+    if (!this.answering()) return undefined;
     return this.taken(prompt, options, await this.copy[INTERNAL].lookupExact(prompt, { scope: options.scope }));
   }
 
   /** A hit decided on the copy (the vector is the page's embedding of the prompt), or undefined:
    * a miss here, or no copy now; the worker is then asked. */
   async lookup(prompt: string, options: GetOptions, vector: Float32Array): Promise<GetHit | undefined> {
-    if (!this.answering) return undefined;
+    if (!this.answering()) return undefined;
     const { result } = await this.copy[INTERNAL].lookup(prompt, { scope: options.scope, threshold: options.threshold, vector, signal: options.signal });
     return result.hit ? this.taken(prompt, options, result) : undefined;
   }
@@ -178,7 +199,7 @@ export class PageIndex {
   /** A hit of the copy as the caller gets it, noted for the worker; undefined if meanwhile a
    * reload began (it may have cleared what was found) or this page wrote. */
   private taken(prompt: string, options: GetOptions, hit: GetHit | undefined): GetHit | undefined {
-    if (!hit || !this.answering) return undefined;
+    if (!hit || !this.answering()) return undefined;
     if (hit.exact) this.exactNotes.push({ prompt, scope: options.scope });
     else this.semanticNotes.push({ id: hit.id, score: hit.score });
     if (this.semanticNotes.length + this.exactNotes.length === 1) setTimeout(() => this.flush(), 0);

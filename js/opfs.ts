@@ -290,7 +290,7 @@ export class OpfsSemanticCache implements OpfsCache {
 
   private async store(prompt: string, answer: string, options: PutOptions, vector: Float32Array | undefined): Promise<PutResult> {
     const put = this.exact?.beforePut(prompt, options.scope);
-    const { memo, seq: _, ...r } = await this.own.track(this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]));
+    const { memo, seq: _s, epoch: _e, ...r } = await this.own.track(this.call('put', [prompt, answer, { scope: options.scope, ttl: options.ttl, metadata: options.metadata, vector }]));
     if (put && memo) this.exact!.afterPut(put, { id: r.id, answer, matchedPrompt: prompt, metadata: options.metadata }, memo);
     return r;
   }
@@ -324,8 +324,8 @@ export class OpfsSemanticCache implements OpfsCache {
     const generation = this.exact?.generation;
     if (v) wire.verifier = { band: v.band, timeoutMs: v.timeoutMs };
     const clean = this.own.clean;
-    const { memo, seq, ...r } = await this.call('get', [prompt, wire], v ? { onEvent: (e) => void this.verify(e) } : {});
-    this.own.saw(seq, clean);
+    const { memo, seq, epoch, ...r } = await this.call('get', [prompt, wire], v ? { onEvent: (e) => void this.verify(e) } : {});
+    this.own.saw({ epoch, seq }, clean);
     if (memo && r.hit) this.exact?.learn(this.exact.keyOf(prompt, options.scope), r, memo, generation!);
     return r;
   }

@@ -90,9 +90,9 @@ export interface OpfsProtocol {
   open(args: WorkerOpenArgs): { dimensions: number; threshold: number; embedder: string };
   /** A miss the worker embedded for carries its vector back, for the put that may follow; an
    * exact hit carries what a page needs to answer its repeats itself (js/exact-memo.ts). */
-  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array; memo?: MemoStamp; seq: number };
+  get(prompt: string, options: WireGetOptions): GetResult & { vector?: Float32Array; memo?: MemoStamp; seq: number; epoch: number };
   verdict(token: number, verdict: boolean | { error: string }): void;
-  put(prompt: string, answer: string, options: WirePutOptions): PutResult & { memo?: MemoStamp; seq: number };
+  put(prompt: string, answer: string, options: WirePutOptions): PutResult & { memo?: MemoStamp; seq: number; epoch: number };
   /** Exact hits a page answered from its memo: counted and touched here. */
   exactHits(hits: WireExactHit[]): void;
   /** Every entry's row, for a page that keeps a copy of them (js/opfs-page-index.ts), at the
@@ -100,7 +100,7 @@ export interface OpfsProtocol {
   pageRows(limits: { maxEntries: number; maxBytes: number }): RowsAt & { epoch: number };
   /** Semantic hits a page decided on its copy: counted and recorded here as lookups' hits. */
   pageHits(hits: WirePageHit[]): void;
-  /** Writes answer with the store's seq after them (Written): see js/opfs-page-index.ts. */
+  /** Writes answer with the store's position after them (Written): see js/opfs-page-index.ts. */
   feedback(id: number, verdict: { correct: boolean }): Written<FeedbackResult>;
   delete(id: number): Written<boolean>;
   clear(options: ClearOptions): Written<number>;
@@ -129,10 +129,11 @@ export interface WireExactHit {
   scope?: ScopeInput;
 }
 
-/** A write's result and the store's seq after it. */
+/** A write's result and the store's position after it (the worker's life and its seq). */
 export interface Written<T> {
   value: T;
   seq: number;
+  epoch: number;
 }
 
 export interface WirePageHit {

@@ -169,11 +169,11 @@ async function written<T>(p: Promise<T>): Promise<T> {
   return r;
 }
 
-/** A write's result with the store's seq after it: a page's copy of the entries answers again
- * once it has applied that batch (js/opfs-page-index.ts). */
-async function afterWrite<T>(p: Promise<T>): Promise<{ value: T; seq: number }> {
+/** A write's result with the store's position after it: a page's copy of the entries answers
+ * again once it has applied that batch (js/opfs-page-index.ts). */
+async function afterWrite<T>(p: Promise<T>): Promise<{ value: T; seq: number; epoch: number }> {
   const value = await p;
-  return { value, seq: open()[INTERNAL].seq() };
+  return { value, seq: open()[INTERNAL].seq(), epoch: rowStream!.epoch };
 }
 
 const noEmbedder = {
@@ -282,7 +282,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
     const [c, announce] = [open(), changes!];  // CLOSED before anything else when closed
     const before = announce.seq;
     const { result: r, vector } = await c[INTERNAL].lookup(prompt, o);
-    const result = { ...r, seq: c[INTERNAL].seq() };
+    const result = { ...r, seq: c[INTERNAL].seq(), epoch: rowStream!.epoch };
     if (result.hit && result.exact) {
       const memo = cache === c ? announce.stamp(result.id, before) : undefined;
       return memo ? { ...result, memo } : result;
@@ -299,7 +299,7 @@ serveRpc<OpfsProtocol, OpfsEvents>(self as unknown as DedicatedWorkerGlobalScope
   async put(prompt, answer, options) {
     const [c, announce] = [open(), changes!];
     const before = announce.seq;
-    const r = { ...(await written(c.put(prompt, answer, options))), seq: c[INTERNAL].seq() };
+    const r = { ...(await written(c.put(prompt, answer, options))), seq: c[INTERNAL].seq(), epoch: rowStream!.epoch };
     const memo = cache === c ? announce.stamp(r.id, before) : undefined;
     return memo ? { ...r, memo } : r;
   },
