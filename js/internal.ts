@@ -17,8 +17,9 @@ export interface CacheInternals {
   /** Removes up to `count` entries by the eviction policy (expired ones first); resolves how many. */
   evict(count: number): Promise<number>;
   /** get() without the tiers, with the vector it embedded (a host that embeds for its callers
-   * hands a miss's vector back, so the caller's put does not embed again). */
-  lookup(prompt: string, options: GetOptions): Promise<{ result: GetResult; vector?: Float32Array }>;
+   * hands a miss's vector back, so the caller's put does not embed again). `exactFirst` false:
+   * by meaning only (the caller looked the prompt up exactly already). */
+  lookup(prompt: string, options: GetOptions, exactFirst?: boolean): Promise<{ result: GetResult; vector?: Float32Array }>;
   /** The exact (normalized) repeat's hit only: nothing embedded. */
   lookupExact(prompt: string, options: GetOptions): Promise<GetHit | undefined>;
   /** Hears of every entry that leaves the core (its id; null: all of them), as it leaves. */

@@ -192,7 +192,8 @@ export class PageIndex {
    * a miss here, or no copy now; the worker is then asked. */
   async lookup(prompt: string, options: GetOptions, vector: Float32Array): Promise<GetHit | undefined> {
     if (!this.answering()) return undefined;
-    const { result } = await this.copy[INTERNAL].lookup(prompt, { scope: options.scope, threshold: options.threshold, vector, signal: options.signal });
+    // by meaning only: exact() looked the prompt up exactly before it was embedded
+    const { result } = await this.copy[INTERNAL].lookup(prompt, { scope: options.scope, threshold: options.threshold, vector, signal: options.signal }, false);
     return result.hit ? this.taken(prompt, options, result) : undefined;
   }
 

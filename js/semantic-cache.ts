@@ -86,7 +86,7 @@ export class SemanticCache implements SemanticCacheApi {
     this.vectors = { embedder: embedding.embedder.id ?? 'unnamed', dimensions: this.dimensions };
     const transfer = new LocalTransfer(this.c, store, this.writer, o.clock, o);
     this[INTERNAL] = {
-      transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o) => this.lookup(p, o),
+      transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o, exactFirst) => this.lookup(p, o, exactFirst),
       lookupExact: (p, o) => (this.check(), checkPrompt(p, this.o.maxPromptChars), this.exactHit(p, this.scopeOf(o.scope), { embedMs: 0, searchMs: 0, storeMs: 0, totalMs: 0 }, now())),
       onForget: (listener) => void (this.writer.onForget = listener), expiresAt: (id) => this.c.core.entry(id)?.expiresAt,
       noteExactHits: (hits) => hits.forEach((h) => this.writer.noteExactHit(this.scopeOf(h.scope), h.prompt)),
@@ -312,14 +312,14 @@ export class SemanticCache implements SemanticCacheApi {
   }
 
   /** Exact prompt first (no embedding), then by meaning; the verifier decides inside its band. */
-  private async lookup(prompt: string, options: InternalGetOptions): Promise<Lookup> {
+  private async lookup(prompt: string, options: InternalGetOptions, exactFirst = true): Promise<Lookup> {
     this.check();
     const t0 = now();
     checkPrompt(prompt, this.o.maxPromptChars);
     const scope = this.scopeOf(options.scope);
     throwIfAborted(options.signal);
     const timings: Timings = { embedMs: 0, searchMs: 0, storeMs: 0, totalMs: 0 };
-    const hit = await this.exactHit(prompt, scope, timings, t0);
+    const hit = exactFirst ? await this.exactHit(prompt, scope, timings, t0) : undefined;
     if (hit) return { result: hit };
     const te = now();
     const vector = await this.embedding.vectorOf(prompt, options);

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Where a semantic hit decided on the page spends its time, outside the demo: one OPFS cache
+// embedding on a bare page (the bundled int8 model, semanticOnPage), 30 rounds after a 150 ms
+// idle gap each, interleaved: the hit (get of a paraphrase), ORT's bare run() of its tokens,
+// embed() alone, and the bare run() and the hit again right after a DOM change like a demo
+// question's (two list items appended and scrolled into view). Prints medians (ms).
+//   node bench/page-hit-probe.mjs
+import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { parseConfig } from '../dist/server/config.js';
+import { startServer } from '../dist/server/main.js';
+const server = await startServer(parseConfig(['--port', '0', '--storage', 'memory', '--max-entries', '0']), () => {});
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-'));
+const ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+const page = await ctx.newPage();
+page.on('console', (m) => console.error('page:', m.text()));
+await page.goto(`${server.url}/healthz`);
+const out = await page.evaluate(async () => {
+  const { SemanticCache } = await import('/dist/index.js');
+  const ort = await import('/ort/ort.wasm.bundle.min.mjs');
+  const { OnnxEmbedder } = await import('/dist/embedders/onnx.js');
+  const e = await OnnxEmbedder.load({ ort, wasmPaths: '/ort/' });
+  const cache = await SemanticCache.open({ storage: 'opfs', name: 'probe' + Math.random(), sqliteUrl: '/sqlite/dist/index.mjs', workerUrl: '/workers/opfs-cache.js', embedder: e, maxEntries: 5000 });
+  await cache.put('How do I learn Python quickly?', 'answer');
+  for (let i = 0; i < 100; i++) { const s = (await cache.stats()).semanticOnPage; if (s?.state !== 'loading') break; await new Promise((r) => setTimeout(r, 50)); }
+  const s = (await cache.stats()).semanticOnPage;
+  const gap = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  const rows = [];
+  const [ids] = e.tokenize(['What is the fastest way to learn Python?']);
+  const feeds = () => ({ input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]), lengths: new ort.Tensor('int32', Int32Array.of(ids.length), [1]) });
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 150)); await gap();
+    let t = performance.now(); const r = await cache.get('What is the fastest way to learn Python?'); const total = performance.now() - t;
+    await new Promise((r) => setTimeout(r, 150)); await gap();
+    t = performance.now(); await e.session.session.run(feeds()); const bare = performance.now() - t;
+    // the same after a DOM change like a question's (two list items appended, scrolled into view)
+    await new Promise((r) => setTimeout(r, 150));
+    for (let k = 0; k < 2; k++) { const li = document.createElement('li'); li.textContent = 'What is the fastest way to learn Python? '.repeat(3); document.body.append(li); li.scrollIntoView({ block: 'end' }); }
+    await gap();
+    t = performance.now(); await e.session.session.run(feeds()); const bareDom = performance.now() - t;
+    await new Promise((r) => setTimeout(r, 150));
+    for (let k = 0; k < 2; k++) { const li = document.createElement('li'); li.textContent = 'What is the fastest way to learn Python? '.repeat(3); document.body.append(li); li.scrollIntoView({ block: 'end' }); }
+    await gap();
+    t = performance.now(); await cache.get('What is the fastest way to learn Python?'); const totalDom = performance.now() - t;
+    await new Promise((r) => setTimeout(r, 150)); await gap();
+    t = performance.now(); await e.embed(['What is the fastest way to learn Python?']); const embed = performance.now() - t;
+    rows.push({ total, bare, bareDom, totalDom, embedDirect: embed, hit: r.hit, ...r.timings });
+  }
+  return { s, rows };
+});
+const med = (k) => { const xs = out.rows.map((r) => r[k]).filter((x) => x !== undefined).sort((a, b) => a - b); return xs[xs.length >> 1]; };
+console.log(JSON.stringify(out.s), JSON.stringify({ hits: out.rows.filter((r) => r.hit).length, total: med('total'), worker: med('workerMs'), embed: med('embedMs'), search: med('searchMs'), store: med('storeMs'), bare: med('bare'), bareDom: med('bareDom'), totalDom: med('totalDom'), embedDirect: med('embedDirect') }));
+await ctx.close(); await server.close(); fs.rmSync(profile, { recursive: true, force: true });
