@@ -118,9 +118,8 @@ class EvaluatorModel {
   float b2_ = 0.f;
   std::vector<float> embA_, embB_;  // the diagonal metric; empty = none
   uint32_t projRows_ = 0, projCols_ = 0;
-  std::vector<int8_t> projQ_;      // (rows, cols) int8: what the file holds
+  std::vector<int8_t> projQ_;      // (rows, cols) int8: what the file holds, and what lookups read
   std::vector<float> projScale_;   // (rows)
-  std::vector<float> proj_;        // (rows, cols) dequantized, for the SIMD dot products
   uint32_t vetoes_ = 0;
   std::vector<Calibration> calib_;
   std::string info_;  // what it was trained on (JSON from the trainer)
