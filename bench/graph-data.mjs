@@ -9,16 +9,20 @@
 //    QQP holds paraphrase pairs, so some have a duplicate stored, as in a cache);
 //  - near / related: 200 stored vectors moved to cosine 0.95 / 0.85 from where they were, along
 //    the difference of two held-out vectors of the kind (bench/lib/embedding-shaped.mjs moveTo);
-// for three kinds: real (20,000 distinct QQP questions embedded by the default encoder),
-// embedding (Gaussian with their mean and covariance: `scale --data embedding`) and clustered
-// (`scale --data clustered`). The real vectors are the ones the Gaussian is fitted to.
-//   node bench/graph-data.mjs [--m 16] [--ef 16,40,64,100,200] [--total 20000] [--kinds real,embedding,clustered]
+// for four kinds: real (20,000 distinct QQP questions embedded by the default encoder),
+// embedding (Gaussian with their mean and covariance: `scale --data embedding`), clustered
+// (`scale --data clustered`) and text (real English sentences, QQP's among them, by the same
+// encoder: the first `--total` of the 1.05M that `scale --data text` uses, bench/lib/
+// text-corpus.mjs; up to 1,001,000, so that it also checks the index at 1M natively). The real
+// vectors are the ones the Gaussian is fitted to.
+//   node bench/graph-data.mjs [--m 16] [--ef 16,40,64,100,200] [--total 20000] [--kinds real,embedding,clustered,text]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusteredVectors } from './lib/clustered.mjs';
 import { drawEmbeddingShaped, moveTo, realEmbeddings } from './lib/embedding-shaped.mjs';
+import { textEmbeddings } from './lib/text-corpus.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
@@ -34,7 +38,8 @@ const readF32 = (file) => {
   const b = fs.readFileSync(file);
   return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
 };
-const real = await realEmbeddings(work, { count: TOTAL, log });
+// only what the kinds need: there are 73,178 QQP questions (the text file takes ~40 min to make)
+const real = KINDS.some((k) => k === 'real' || k === 'embedding') ? await realEmbeddings(work, { count: TOTAL, log }) : undefined;
 const kinds = {
   real: () => readF32(real.file),
   embedding: () => {
@@ -48,13 +53,21 @@ const kinds = {
     for (let i = 0; i < TOTAL; i++) gen.vector(i, out.subarray(i * DIM, (i + 1) * DIM));
     return out;
   },
+  text: async () => {
+    const { file, count } = await textEmbeddings({ log });
+    if (TOTAL > count) throw new Error(`--total ${TOTAL}: the text file holds ${count} sentences`);
+    const out = new Float32Array(TOTAL * DIM), fd = fs.openSync(file, 'r');
+    fs.readSync(fd, new Uint8Array(out.buffer), 0, out.byteLength, 0);
+    fs.closeSync(fd);
+    return out;
+  },
 };
 
 const out = { n: BASE, M, queries: Q };
 for (const kind of KINDS) {
   const load = kinds[kind];
-  if (!load) throw new Error(`--kinds: unknown kind '${kind}' (real, embedding, clustered)`);
-  const all = load();
+  if (!load) throw new Error(`--kinds: unknown kind '${kind}' (real, embedding, clustered, text)`);
+  const all = await load();
   const at = (i) => all.slice(i * DIM, (i + 1) * DIM);
   const file = (name) => path.join(work, `${kind}-${name}.f32`);
   fs.writeFileSync(file('base'), all.subarray(0, BASE * DIM));

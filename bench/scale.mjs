@@ -8,7 +8,9 @@
 //    QQP question embeddings by the default encoder (bench/scale_data.cpp, bench/lib/
 //    embedding-shaped.mjs): the real spectrum (effective dimension ~49 of 512), no real texts;
 //  - clustered: 1,000 random centres plus isotropic noise (bench/lib/clustered.mjs, like the
-//    `ann` bench): inside a cluster 512 dimensions of pure noise, the hard case for a graph.
+//    `ann` bench): inside a cluster 512 dimensions of pure noise, the hard case for a graph;
+//  - text: real English sentences by the default encoder (bench/lib/text-corpus.mjs: 1.05M from
+//    dictionaries, documentation and the QQP questions): the first N stored, queries after them.
 // Each cache is built through the cache's own path: SemanticCache.open({storage: 'opfs'}),
 // the core and SQLite on OPFS in its dedicated worker, 64 puts in flight (group commit), then
 // close() writing the snapshot. Measured, with both caches open and their lookups interleaved:
@@ -34,7 +36,7 @@
 // Building is slow (HNSW inserts and 1M SQLite rows); the Chromium profile in
 // build/bench-scale/<data> keeps both caches (OPFS) between runs: a warm run measures only.
 // --fresh rebuilds.
-//   node bench/scale.mjs [--data embedding|clustered] [--n 1000000] [--small 100000] [--ef 40] [--m 16]
+//   node bench/scale.mjs [--data embedding|clustered|text] [--n 1000000] [--small 100000] [--ef 40] [--m 16]
 //                        [--queries 1000] [--recall-queries 200] [--fresh]
 //                        [--port 47831 (the caches belong to this origin)]
 import { spawnSync } from 'node:child_process';
@@ -45,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { clusteredVectors } from './lib/clustered.mjs';
 import { drawEmbeddingShaped, moveTo, realEmbeddings } from './lib/embedding-shaped.mjs';
+import { textEmbeddings } from './lib/text-corpus.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => {
@@ -54,21 +57,26 @@ const arg = (k, d) => {
 const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
 const EF = arg('--ef', 40), M = arg('--m', 16), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
 const DATA = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : 'embedding';
-if (!['embedding', 'clustered'].includes(DATA)) throw new Error(`--data: 'embedding' or 'clustered', not '${DATA}'`);
+if (!['embedding', 'clustered', 'text'].includes(DATA)) throw new Error(`--data: 'embedding', 'clustered' or 'text', not '${DATA}'`);
 const log = (s) => process.stderr.write(`scale: ${s}\n`);
 const started = performance.now();
 const work = path.join(root, 'build/bench-scale', M === 16 ? DATA : `${DATA}-m${M}`);
 fs.mkdirSync(work, { recursive: true });
 const real = DATA === 'embedding' ? await realEmbeddings(work, { log }) : undefined;
+const text = DATA === 'text' ? await textEmbeddings({ log }) : undefined;
+// text: rows of the sentence file, stored ones first, then the held-out queries and directions
+const HELD = N + EXTRA, DIRS = HELD + QUERIES + WARMUP;
+if (text && DIRS + 4 * RECALL_QUERIES > text.count) throw new Error(`--n ${N}: the text file holds ${text.count} sentences, ${DIRS + 4 * RECALL_QUERIES} needed`);
 const gen = clusteredVectors({ dim: DIM, centres: 1000, seed: 42 });
 // What the kept caches must match to be reused; N may grow between runs (the build resumes).
-const config = { data: DATA, ...(M !== 16 ? { M } : {}), small: SMALL, dim: DIM, ...(real ? { encoder: real.id, seed: 7 } : { centres: 1000, seed: 42 }), format: 'cache snapshot v4, int8' };
+const config = { data: DATA, ...(M !== 16 ? { M } : {}), small: SMALL, dim: DIM, ...(real ? { encoder: real.id, seed: 7 } : text ? { encoder: text.id, sentences: text.sha256 } : { centres: 1000, seed: 42 }), format: 'cache snapshot v4, int8' };
 
 // ---- data: the vectors (N + EXTRA, for the snapshot test) and queries, as files; exact truth ----
-function writeVectors(file, count, draw, seed) {
+function writeVectors(file, count, draw, seed, row) {
   if (fs.existsSync(file) && fs.statSync(file).size === count * DIM * 4) return;
   log(`drawing ${count} vectors into ${path.relative(root, file)}…`);
   if (real && seed !== undefined) return drawEmbeddingShaped(real.file, DIM, seed, 0, count, file, log);
+  if (text && row !== undefined) return copyRows(text.file, row, count, file);
   const fd = fs.openSync(`${file}.tmp`, 'w');
   const block = new Float32Array(4096 * DIM);
   for (let at = 0; at < count; at += 4096) {
@@ -79,11 +87,24 @@ function writeVectors(file, count, draw, seed) {
   fs.closeSync(fd);
   fs.renameSync(`${file}.tmp`, file);
 }
+function copyRows(from, row, count, file) {
+  const src = fs.openSync(from, 'r'), dst = fs.openSync(`${file}.tmp`, 'w'), buf = Buffer.alloc(4096 * DIM * 4);
+  for (let at = 0; at < count; at += 4096) {
+    const bytes = Math.min(4096, count - at) * DIM * 4;
+    fs.readSync(src, buf, 0, bytes, (row + at) * DIM * 4);
+    fs.writeSync(dst, buf, 0, bytes);
+  }
+  fs.closeSync(src);
+  fs.closeSync(dst);
+  fs.renameSync(`${file}.tmp`, file);
+}
+// text queries are the rows after the stored ones: they depend on N, their files say so
+const held = text ? `-from${HELD}` : '';
 const vectorsFile = path.join(work, `vectors-${N + EXTRA}x${DIM}.f32`);
-const queriesFile = path.join(work, `queries-${QUERIES + WARMUP}x${DIM}.f32`);
+const queriesFile = path.join(work, `queries-${QUERIES + WARMUP}x${DIM}${held}.f32`);
 // (embedding-shaped: stored vectors from stream 7, queries from stream 8)
-writeVectors(vectorsFile, N + EXTRA, gen.vector, 7);
-writeVectors(queriesFile, QUERIES + WARMUP, gen.query, 8);
+writeVectors(vectorsFile, N + EXTRA, gen.vector, 7, 0);
+writeVectors(queriesFile, QUERIES + WARMUP, gen.query, 8, HELD);
 const truthFile = path.join(work, `truth-${N}-${SMALL}-${RECALL_QUERIES}.json`);
 if (!fs.existsSync(truthFile)) {
   log(`exact top-1 of ${RECALL_QUERIES} queries over ${N} vectors (native brute force)…`);
@@ -102,18 +123,19 @@ const truthCos = Object.fromEntries(truthLines.map((t) => [t.n, t.cos]));
 // related question, the lowest the default's evaluator hits: related_recall_at_1), against the
 // fresh-draw queries above, whose best match is far (top1_cos_p50: a miss at any threshold).
 // The move is orthogonal to the stored vector; its direction isotropic for clustered data, and
-// for embedding-shaped data the difference of two fresh draws (stream 9), so that it runs along
-// the directions real questions differ in, towards other entries, as a rewording does.
+// for embedding-shaped data the difference of two fresh draws (stream 9; for text two held-out
+// sentences), so that it runs along the directions real questions differ in, towards other
+// entries, as a rewording does.
 const stored = (i, out) => {
   const fd = fs.openSync(vectorsFile, 'r');
   fs.readSync(fd, new Uint8Array(out.buffer, out.byteOffset, DIM * 4), 0, DIM * 4, i * DIM * 4);
   fs.closeSync(fd);
   return out;
 };
-const directionsFile = path.join(work, `directions-${4 * RECALL_QUERIES}x${DIM}.f32`);
-if (real) writeVectors(directionsFile, 4 * RECALL_QUERIES, undefined, 9);
+const directionsFile = path.join(work, `directions-${4 * RECALL_QUERIES}x${DIM}${held}.f32`);
+if (real || text) writeVectors(directionsFile, 4 * RECALL_QUERIES, undefined, 9, DIRS);
 const direction = (m, out) => {
-  if (!real) return out.set(clusteredVectors({ dim: DIM, centres: 1, seed: 1000 + m, noise: 1 }).vector(0)), out;
+  if (!real && !text) return out.set(clusteredVectors({ dim: DIM, centres: 1, seed: 1000 + m, noise: 1 }).vector(0)), out;
   const fd = fs.openSync(directionsFile, 'r'), w = new Float32Array(2 * DIM);
   fs.readSync(fd, new Uint8Array(w.buffer), 0, 2 * DIM * 4, 2 * m * DIM * 4);
   fs.closeSync(fd);
@@ -121,7 +143,7 @@ const direction = (m, out) => {
   return out;
 };
 function nearClass(name, cls, cos) {
-  const file = path.join(work, `${name}-queries-${SMALL}-${RECALL_QUERIES}x${DIM}.f32`);
+  const file = path.join(work, `${name}-queries-${SMALL}-${RECALL_QUERIES}x${DIM}${held}.f32`);
   writeVectors(file, RECALL_QUERIES, (k, out) => {
     stored((k * 7919 + cls) % SMALL, out);
     return moveTo(out, direction(cls * RECALL_QUERIES + k, new Float32Array(DIM)), cos);
