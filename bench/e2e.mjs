@@ -151,6 +151,8 @@ async function measurePage(embed) {
       if (hop !== undefined) out.split.hop.push(hop);
       if (/decided on this page/.test(s.split ?? '')) out.decidedOnPage++;
     } else out.other.push(`semantic: ${s.result}/${s.exact}/${s.tier}`);
+    // from the same idle page as a question: after the last answer's side panels, not during them
+    await page.waitForFunction(() => !document.getElementById('send').disabled);
     out.bare.push(await page.evaluate(() => window.bareEmbed()));
     const x = await ask(i % 2 ? REPEAT : SEED);
     if (x.ms !== undefined && x.exact === 'true') out.exact.push(x.ms);
