@@ -2,7 +2,7 @@
 // sets of queries over one file of vectors, at several efSearch: the `graph-data` bench
 // (bench/graph-data.mjs) runs it on real embeddings and on the synthetic data of the `scale`
 // bench, to see which synthetic data a graph finds as hard as real data.
-//   ann_grid VECTORS N M EF,EF,... QUERIES...
+//   ann_grid VECTORS N M[/EFC] EF,EF,... QUERIES...   (EFC: efConstruction, default the index's)
 //     > one line per query file: {"queries":FILE,"top1_cos_p50":C,"recall_at_1":{"EF":R,...},"search_us":{"EF":T,...}}
 #include <algorithm>
 #include <chrono>
@@ -26,7 +26,7 @@ static std::vector<float> readFloats(const char* file) {
 }
 
 int main(int argc, char** argv) {
-  if (argc < 6) return std::fprintf(stderr, "usage: ann_grid VECTORS N M EF,EF,... QUERIES...\n"), 2;
+  if (argc < 6) return std::fprintf(stderr, "usage: ann_grid VECTORS N M[/EFC] EF,EF,... QUERIES...\n"), 2;
   const size_t dim = 512, n = std::stoul(argv[2]);
   const auto data = readFloats(argv[1]);
   if (data.size() < n * dim) return std::fprintf(stderr, "%s holds fewer than %zu vectors\n", argv[1], n), 1;
@@ -37,9 +37,14 @@ int main(int argc, char** argv) {
     s = c == std::string::npos ? "" : s.substr(c + 1);
   }
   IndexParams p;
-  p.space = SpaceKind::Int8, p.dim = dim, p.M = std::stoul(argv[3]);
+  const std::string m = argv[3];
+  p.space = SpaceKind::Int8, p.dim = dim, p.M = std::stoul(m);
+  if (m.find('/') != std::string::npos) p.efConstruction = std::stoul(m.substr(m.find('/') + 1));
+  auto b0 = std::chrono::steady_clock::now();
   VectorIndex index(p);
   for (size_t i = 0; i < n; ++i) index.add(i, &data[i * dim]);
+  std::fprintf(stderr, "ann_grid: built %zu (M %u, efConstruction %u) in %.1f s\n", n, p.M, p.efConstruction,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count());
   for (int f = 5; f < argc; ++f) {
     const auto q = readFloats(argv[f]);
     const size_t nq = q.size() / dim;

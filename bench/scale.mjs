@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A million entries in a browser: two caches in Chromium, N (default 1,000,000) and SMALL
-// (100,000) entries of 512-d synthetic unit vectors, int8 space, M 16, efConstruction 100 (the
+// (100,000) entries of 512-d synthetic unit vectors, int8 space, M 16, efConstruction 200 (the
 // defaults; --m N sets M), searched at efSearch 40 (--ef N; --ef 0: the default, which grows
 // with the size).
 // --data picks the vectors:

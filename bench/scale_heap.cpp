@@ -1,6 +1,6 @@
 // The wasm heap of a big cache, part by part (bench/scale.mjs measures it in Chromium; this is
 // the cheap setting: the same core under Node, no browser, no SQLite). Puts N entries of the
-// scale bench's vectors (int8, 512-d, M 16, efConstruction 100) into one scope, as the cache's
+// scale bench's vectors (int8, 512-d, M 16, the defaults' efConstruction) into one scope, as the cache's
 // own path does, then prints Cache::memory()'s parts next to the allocator's totals and the wasm
 // memory size; with --snapshot FILE it writes the snapshot there, and with --load FILE it
 // instead loads one (a fresh process: the heap as an open from the snapshot leaves it).
