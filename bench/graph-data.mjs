@@ -3,8 +3,8 @@
 // not at hand, so the `scale` bench draws synthetic vectors; this checks them against real data
 // at the size real data exists: 19,000 entries of each kind (`--total`: up to all 73,178
 // distinct QQP questions, 1,000 of them held out as queries), the cache's index (int8, HNSW,
-// M 16 (--m), efConstruction 200 (--efc); bench/ann_grid.cpp, native), recall@1 against exact f32 at several
-// efSearch, for three query sets per kind:
+// M 16 (--m), the index's default efConstruction unless --efc; bench/ann_grid.cpp, native),
+// recall@1 against exact f32 at several efSearch, for three query sets per kind:
 //  - fresh: 200 held-out vectors of the same kind (for real data, QQP questions not stored;
 //    QQP holds paraphrase pairs, so some have a duplicate stored, as in a cache);
 //  - near / related: 200 stored vectors moved to cosine 0.95 / 0.85 from where they were, along
@@ -15,7 +15,7 @@
 // encoder: the first `--total` of the 1.05M that `scale --data text` uses, bench/lib/
 // text-corpus.mjs; up to 1,001,000, so that it also checks the index at 1M natively). The real
 // vectors are the ones the Gaussian is fitted to.
-//   node bench/graph-data.mjs [--m 16] [--efc 200] [--ef 16,40,64,100,200] [--total 20000] [--kinds real,embedding,clustered,text]
+//   node bench/graph-data.mjs [--m 16] [--efc N] [--ef 16,40,64,100,200] [--total 20000] [--kinds real,embedding,clustered,text]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import { textEmbeddings } from './lib/text-corpus.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k, d) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
-const M = Number(arg('--m', '16')), EFC = Number(arg('--efc', '200')), EFS = arg('--ef', '16,40,64,100,200');
+const M = Number(arg('--m', '16')), EFC = arg('--efc'), EFS = arg('--ef', '16,40,64,100,200');
 const DIM = 512, Q = 200, TOTAL = Number(arg('--total', '20000')), BASE = TOTAL - 1_000;
 const KINDS = arg('--kinds', 'real,embedding,clustered').split(',');
 if (!(TOTAL >= 2_000)) throw new Error(`--total must be at least 2000, got ${arg('--total')}`);
@@ -63,7 +63,7 @@ const kinds = {
   },
 };
 
-const out = { n: BASE, M, efConstruction: EFC, queries: Q };
+const out = { n: BASE, M, efConstruction: EFC === undefined ? 'default' : Number(EFC), queries: Q };
 for (const kind of KINDS) {
   const load = kinds[kind];
   if (!load) throw new Error(`--kinds: unknown kind '${kind}' (real, embedding, clustered, text)`);
@@ -81,8 +81,8 @@ for (const kind of KINDS) {
     }
     fs.writeFileSync(file(name), qs);
   }
-  log(`${kind}: index of ${BASE} (M ${M}, efConstruction ${EFC}), recall@1 at ef ${EFS}…`);
-  const r = spawnSync(path.join(root, 'build/native/ann_grid'), [file('base'), String(BASE), `${M}/${EFC}`, EFS, file('fresh'), file('near'), file('related')], { encoding: 'utf8' });
+  log(`${kind}: index of ${BASE} (M ${M}, efConstruction ${EFC ?? 'default'}), recall@1 at ef ${EFS}…`);
+  const r = spawnSync(path.join(root, 'build/native/ann_grid'), [file('base'), String(BASE), EFC === undefined ? String(M) : `${M}/${EFC}`, EFS, file('fresh'), file('near'), file('related')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ann_grid failed: ${r.stderr || r.error}`);
   out[kind] = {};
   for (const line of r.stdout.trim().split('\n')) {
