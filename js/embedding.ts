@@ -4,6 +4,7 @@
 import type { CallOptions } from './api.js';
 import { toEmbedder, type EmbedFunction, type Embedder } from './embedder.js';
 import { SemcacheError, throwIfAborted } from './errors.js';
+import { promptNormalizer } from './prompt-form.js';
 import { checkVector } from './validate.js';
 import type { SemcacheCoreModule } from './wasm/semcache_core.mjs';
 
@@ -13,12 +14,13 @@ export function embedderOf(options: { embedder?: Embedder | EmbedFunction }): Em
   return toEmbedder(options.embedder);
 }
 
-/** The text form prompts are embedded in: the core's normalizePrompt unless `normalize: false`. */
+/** The text form prompts are embedded in: the core's normalizePrompt (ASCII in JS: prompt-form.ts)
+ * unless `normalize: false`. */
 export function normalizerOf(options: { normalize?: boolean }, m: Pick<SemcacheCoreModule, 'normalizePrompt'>): ((prompt: string) => string) | undefined {
   if (options.normalize !== undefined && typeof options.normalize !== 'boolean') {
     throw new SemcacheError('INVALID_ARGUMENT', `normalize must be true or false, got ${String(options.normalize)}`);
   }
-  return options.normalize === false ? undefined : (prompt) => m.normalizePrompt(prompt);
+  return options.normalize === false ? undefined : promptNormalizer(m);
 }
 
 /** The vector length: the `dimensions` option, else the embedder's, else one probe embedding. */

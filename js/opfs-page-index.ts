@@ -20,6 +20,7 @@ import { SemcacheError } from './errors.js';
 import { INTERNAL, type CacheInternals, type RowsAt } from './internal.js';
 import { pageLimits } from './opfs-exact.js';
 import { workerOptions } from './opfs-wire.js';
+import type { StoreBatch } from './store.js';
 import { MemoryStore } from './stores/memory.js';
 import { rowsChannel, type RowsChange, type WireExactHit, type WirePageHit } from './workers/opfs-protocol.js';
 
@@ -132,6 +133,7 @@ export class PageIndex {
   private exactNotes: WireExactHit[] = [];
   private closed = false;
   private readonly channel: BroadcastChannel;
+  private readonly forms: PromptForms;
   private readonly onResume = () => this.reload();
   private readonly onPageShow = (e: PageTransitionEvent) => e.persisted && this.reload();
 
@@ -142,7 +144,10 @@ export class PageIndex {
     private readonly copy: CacheCopy,
     private readonly worker: PageIndexWorker,
     private readonly own: OwnWrites,
+    /** A prompt's exact-key form in the copy (the embedding's). */
+    form: (prompt: string) => string,
   ) {
+    this.forms = new PromptForms(form);
     this.channel = new BroadcastChannel(rowsChannel(name));
     this.channel.onmessage = (e: MessageEvent<RowsChange>) => this.onChange(e.data);
     if (typeof document !== 'undefined') document.addEventListener('resume', this.onResume);
@@ -162,7 +167,7 @@ export class PageIndex {
       const options = { ...workerOptions(o), embedder: embedding.embedder, dimensions: embedding.dimensions, store: new MemoryStore(), maxEntries: 0, maxBytes: 0, snapshotEvery: 0 };
       const copy = (await openHere(options)) as CacheCopy;
       const s = await copy.stats();
-      if (s.threshold === worker.threshold && s.evaluator === worker.evaluator && s.evaluatorThreshold === worker.evaluatorThreshold) return new PageIndex(o.name, limits, copy, calls, own);
+      if (s.threshold === worker.threshold && s.evaluator === worker.evaluator && s.evaluatorThreshold === worker.evaluatorThreshold) return new PageIndex(o.name, limits, copy, calls, own, (p) => embedding.form(p));
       await copy.close();
       return "the cache's worker decides with other options (another tab opened it)";
     } catch (e) {
@@ -184,7 +189,7 @@ export class PageIndex {
 
   /** An exact (normalized) repeat's hit on the copy, before anything is embedded; or undefined. */
   async exact(prompt: string, options: GetOptions): Promise<GetHit | undefined> {
-    if (!this.answering()) return undefined;
+    if (!this.answering() || !this.forms.has(prompt)) return undefined;
     return this.taken(prompt, options, await this.copy[INTERNAL].lookupExact(prompt, { scope: options.scope }));
   }
 
@@ -235,7 +240,7 @@ export class PageIndex {
       (r) => {
         if (generation !== this.generation || this.closed) return;
         if ('over' in r) return this.off(`the cache holds ${r.over}`);
-        this.copy[INTERNAL].mirror({ clear: true, put: r.rows });
+        this.mirror({ clear: true, put: r.rows });
         this.epoch = r.epoch;
         this.seq = r.seq;
         const later = this.pending.sort((a, b) => a.epoch - b.epoch || a.seq - b.seq);
@@ -260,7 +265,7 @@ export class PageIndex {
     if (c.epoch !== this.epoch || c.seq !== this.seq + 1) return this.reload();  // a new worker, or a batch missed
     this.seq = c.seq;
     try {
-      this.copy[INTERNAL].mirror(c.batch);
+      this.mirror(c.batch);
     } catch (e) {
       return this.off(`a change could not be applied: ${(e as Error)?.message ?? e}`);
     }
@@ -272,6 +277,47 @@ export class PageIndex {
     this.state = 'off';
     this.reason = reason;
     this.pending = [];
-    this.copy[INTERNAL].mirror({ clear: true });
+    this.mirror({ clear: true });
+  }
+
+  private mirror(batch: StoreBatch): void {
+    this.forms.apply(batch);
+    this.copy[INTERNAL].mirror(batch);
+  }
+}
+
+/** The copy's prompts in their exact-key form: a prompt whose form is not among them is no exact
+ * repeat, and the copy's core is not asked (after an idle moment that call alone cost ~0.2 ms of
+ * a page hit). It may only err towards asking: a form left by an entry that expired in the copy
+ * costs that call, and the core decides. */
+class PromptForms {
+  private readonly byId = new Map<number, string>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly form: (prompt: string) => string) {}
+
+  has(prompt: string): boolean {
+    return this.counts.has(this.form(prompt));
+  }
+
+  /** A batch as the copy applies it: clear, then deletes, then puts (replacing their ids). */
+  apply(batch: StoreBatch): void {
+    if (batch.clear) this.byId.clear(), this.counts.clear();
+    for (const id of batch.delete ?? []) this.remove(id);
+    for (const row of batch.put ?? []) {
+      this.remove(row.id);
+      const f = this.form(row.prompt);
+      this.byId.set(row.id, f);
+      this.counts.set(f, (this.counts.get(f) ?? 0) + 1);
+    }
+  }
+
+  private remove(id: number): void {
+    const f = this.byId.get(id);
+    if (f === undefined) return;
+    this.byId.delete(id);
+    const n = this.counts.get(f)! - 1;
+    if (n) this.counts.set(f, n);
+    else this.counts.delete(f);
   }
 }

@@ -16,6 +16,7 @@ import type { SentencePieceTokenizer, WordPieceTokenizer } from '../wasm/text.js
 import type { DefaultEvaluator, Embedder } from '../embedder.js';
 import { SemcacheError, throwIfAborted } from '../errors.js';
 import { baseUrl, fetchBytes, fetchText, type FetchProgress } from '../net.js';
+import { promptNormalizer } from '../prompt-form.js';
 import { loadCore, type LoadCoreOptions } from '../wasm.js';
 import { OnnxEmbeddingSession, type OrtModule, type WasmPaths } from './onnx-session.js';
 import { BUNDLED_MODELS, DEFAULT_MODEL, USE_LITE_THRESHOLD, type BundledModel } from './use-lite.js';
@@ -241,7 +242,8 @@ function bundledName(model: OnnxEmbedderOptions['model']): BundledModel | undefi
 function sentencePiece(M: SemcacheCoreModule, vocabJson: string, maxLength: number, normalize: boolean): Tokenize {
   const tok: SentencePieceTokenizer = new M.SentencePieceTokenizer(vocabJson);
   // a tuned model saw only normalized text in training: give it that form whoever calls it
-  const prep = normalize ? (t: string) => M.normalizePrompt(wellFormed(t)) : wellFormed;
+  const form = promptNormalizer(M);
+  const prep = normalize ? (t: string) => form(wellFormed(t)) : wellFormed;
   const f = ((texts: string[]) => texts.map((t) => tok.encode(prep(t), maxLength))) as Tokenize;
   f.dispose = () => tok.delete();
   return f;

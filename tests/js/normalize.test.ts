@@ -3,6 +3,7 @@
 // cached prompt keeps its text.
 import { describe, expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
+import { asciiPromptForm, promptNormalizer } from '../../dist/prompt-form.js';
 import { loadModule, normalize, rng } from './helpers.js';
 
 const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -24,6 +25,28 @@ describe('normalizePrompt', () => {
     }
     expect(M.normalizePrompt('  HOW do   I\tLearn Python?\n')).toBe('how do i learn python');
     expect(M.normalizePrompt('Is C++ better than C#?')).toBe('is c++ better than c#');
+  });
+
+  it("JS's form of ASCII prompts (js/prompt-form.ts) is the core's, character for character", async () => {
+    const M = await loadModule();
+    // every ASCII character, with the ones the steps act on (space, quotes, marks, A-Z) weighted up
+    const all = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
+    const pool = [...all, ...' \t\n\v\f\r"".?!,;:AZaz'.repeat(4), '  ', 'How ', 'C++', '?!'];
+    const r = rng(11);
+    for (let i = 0; i < 5000; i++) {
+      let s = '';
+      const n = Math.floor(r.next() * 16);
+      for (let k = 0; k < n; k++) s += pool[Math.floor(r.next() * pool.length)];
+      expect(asciiPromptForm(s), JSON.stringify(s)).toBe(M.normalizePrompt(s));
+    }
+    for (const s of ['', ' ', '"?"', ' ?! ', '..."', '\x00', 'A\x00B', '"How do I learn Python?"  ', '\v\fWhy?\r\n']) expect(asciiPromptForm(s), JSON.stringify(s)).toBe(M.normalizePrompt(s));
+    // anything else is the core's own call (the last one kept)
+    let calls = 0;
+    const form = promptNormalizer({ normalizePrompt: (t: string) => (calls++, M.normalizePrompt(t)) });
+    expect(form('  HOW do   I\tLearn Python?\n')).toBe('how do i learn python');
+    expect(calls).toBe(0);
+    for (const t of ['Ｈow do I learn Python quickly?!', 'Ｈow do I learn Python quickly?!', 'Ǆemal\uD800?']) expect(form(t)).toBe(M.normalizePrompt(t));
+    expect(calls).toBe(2);
   });
 });
 
