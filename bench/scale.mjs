@@ -18,9 +18,9 @@
 //    the page is cross-origin isolated, so timers have 5 us resolution), 1,000 fresh queries
 //    from the same distribution after 100 warm-up ones;
 //  - recall@1: the best match against exact f32 brute force over the same vectors
-//    (bench/scale_truth.cpp, native), on the first 200 queries (top1_cos_p50: how close their
+//    (bench/scale_truth.cpp, native), on the first 1,000 queries (top1_cos_p50: how close their
 //    exact best match is, which says how hard the data is: a miss at any threshold);
-//    near_recall_at_1 and related_recall_at_1 the same for 200 queries at cosine 0.95 and 0.85
+//    near_recall_at_1 and related_recall_at_1 the same for 1,000 queries at cosine 0.95 and 0.85
 //    to a stored vector (a reworded question whose answer is cached, the cache's own case);
 //  - open_snapshot_ms: SemanticCache.open on the page until it resolves (worker start, SQLite,
 //    wasm, the snapshot streamed into the core), wasm heap and the renderer's RSS after it,
@@ -37,7 +37,7 @@
 // build/bench-scale/<data> keeps both caches (OPFS) between runs: a warm run measures only.
 // --fresh rebuilds.
 //   node bench/scale.mjs [--data embedding|clustered|text] [--n 1000000] [--small 100000] [--ef 40] [--m 16]
-//                        [--queries 1000] [--recall-queries 200] [--fresh]
+//                        [--queries 1000] [--recall-queries 1000] [--fresh]
 //                        [--port 47831 (the caches belong to this origin)]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -55,7 +55,7 @@ const arg = (k, d) => {
   return i > 0 ? Number(process.argv[i + 1]) : d;
 };
 const N = arg('--n', 1_000_000), SMALL = arg('--small', 100_000), DIM = 512;
-const EF = arg('--ef', 40), M = arg('--m', 16), QUERIES = arg('--queries', 1000), RECALL_QUERIES = arg('--recall-queries', 200), WARMUP = 100, EXTRA = 1000;
+const EF = arg('--ef', 40), M = arg('--m', 16), QUERIES = arg('--queries', 1000), RECALL_QUERIES = Math.min(arg('--recall-queries', 1000), QUERIES), WARMUP = 100, EXTRA = 1000;
 const DATA = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : 'embedding';
 if (!['embedding', 'clustered', 'text'].includes(DATA)) throw new Error(`--data: 'embedding', 'clustered' or 'text', not '${DATA}'`);
 const log = (s) => process.stderr.write(`scale: ${s}\n`);
