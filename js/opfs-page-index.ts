@@ -189,7 +189,8 @@ export class PageIndex {
 
   /** An exact (normalized) repeat's hit on the copy, before anything is embedded; or undefined. */
   async exact(prompt: string, options: GetOptions): Promise<GetHit | undefined> {
-    if (!this.answering() || !this.forms.has(prompt)) return undefined;
+    // a prompt that is no string goes on to the copy, whose check names what is wrong with it
+    if (!this.answering() || (typeof prompt === 'string' && !this.forms.has(prompt))) return undefined;
     return this.taken(prompt, options, await this.copy[INTERNAL].lookupExact(prompt, { scope: options.scope }));
   }
 

@@ -114,10 +114,11 @@ it('decides semantic hits on the page with the worker\'s results and counts them
       const s2 = await memoOff.stats();
       const repeat = await memoOff.get('  HOW DO I LEARN PYTHON QUICKLY ');
       const repeatWide = await memoOff.get('ＨＯＷ do I learn Python quickly?');  // normalized by the core, not in JS
+      const notText = await memoOff.get(42 as unknown as string).then(() => 'no error', (e: { code?: string }) => e.code);
       const exactMessages = w.sent - sentExact - 1;  // less the stats call
       const s3 = await memoOff.stats();
       await memoOff.close();
-      return { status, s0, s1, offStats, pairs, messages, again, fb, afterFeedback, later, laterMessages, hit, afterDelete, fresh, expired, repeat, repeatWide, exactMessages, exactHits: s3.exactHits - s2.exactHits, embeds: s3.embedCalls - s2.embedCalls };
+      return { status, s0, s1, offStats, pairs, messages, again, fb, afterFeedback, later, laterMessages, hit, afterDelete, fresh, expired, repeat, repeatWide, notText, exactMessages, exactHits: s3.exactHits - s2.exactHits, embeds: s3.embedCalls - s2.embedCalls };
     },
     [CACHED, QUERIES] as const,
   );
@@ -156,6 +157,7 @@ it('decides semantic hits on the page with the worker\'s results and counts them
   expect(r.repeat).toMatchObject({ hit: true, exact: true, answer: 'Practice every day.', tier: 'local' });
   expect(r.repeat.timings.embedMs).toBe(0);
   expect(r.repeatWide).toMatchObject({ hit: true, exact: true, answer: 'Practice every day.', tier: 'local' });
+  expect(r.notText).toBe('INVALID_PROMPT');
   expect(r.exactMessages).toBe(0);
   expect(r.exactHits).toBe(2);
   expect(r.embeds).toBe(0);
