@@ -1,8 +1,8 @@
 // A prompt's normalized form (the core's normalizePrompt, src/text/normalize.h) computed in JS
 // when the prompt is ASCII. One page hit normalizes its prompt up to four times (the page's
-// exact memo, its copy's exact keys, the embedding, the tokenizer), and after an idle moment each
-// call into the core's wasm costs 0.1-0.2 ms of a hit whose budget is a few ms
-// (docs/benchmarks.md). ASCII is NFKC-invariant and lower-cases A-Z only, so what is left of the
+// exact memo, its copy's exact keys, the embedding, the tokenizer), and after an idle moment a
+// call into the core's wasm costs 0.05-0.25 ms, however little it does, of a hit whose budget is a
+// few ms (docs/benchmarks.md). ASCII is NFKC-invariant and lower-cases A-Z only, so what is left of the
 // core's steps is a few loops; anything else (including lone surrogates) goes to the core, whose
 // Unicode tables are the reference. tests/js/normalize.test.ts holds the two to the same output.
 import type { SemcacheCoreModule } from './wasm/semcache_core.mjs';
