@@ -111,13 +111,13 @@ export class OpfsSemanticCache implements OpfsCache {
     const limits = exactOnPageLimits(o.exactOnPage);
     const copyLimits = semanticOnPageLimits(o.semanticOnPage, o.workerEmbedder === undefined);
     const core = limits || o.workerEmbedder === undefined ? loadCore() : undefined;  // normalizePrompt here
+    // one normalizer (the worker's function) for the memo and the embedding: a prompt's form once
+    const normalize = core ? normalizerOf(o, await core) : undefined;
     let embedding: Embedding | undefined;
     if (o.workerEmbedder === undefined) {
       const embedder = embedderOf(o);
       o = withEmbedderDefaults(o, embedder);
       const dimensions = await resolveDimensions(o.dimensions, embedder);
-      // the page embeds, so the page normalizes (the same core function the worker has)
-      const normalize = o.normalize === false ? undefined : normalizerOf(o, await core!);
       embedding = new Embedding(embedder, dimensions, normalize);
     } else if (o.embedder !== undefined) {
       throw new SemcacheError('INVALID_ARGUMENT', 'give `embedder` (embed on this page) or `workerEmbedder` (embed in the worker), not both');
@@ -126,7 +126,7 @@ export class OpfsSemanticCache implements OpfsCache {
     }
     const c = new OpfsSemanticCache(o, embedding);
     if (limits) {
-      const form = normalizerOf(o, await core!) ?? ((p: string) => p);
+      const form = normalize ?? ((p: string) => p);
       const maxChars = o.maxPromptChars ?? DEFAULT_MAX_PROMPT_CHARS;
       c.exact = new PageExact(o.name, limits, form, o.scope, maxChars, (hits) => void c.call('exactHits', [hits]).catch(() => {}));
     }

@@ -31,13 +31,13 @@ export function asciiPromptForm(prompt: string): string {
   return out || collapse(lower);
 }
 
-/** The core's normalizePrompt, with ASCII prompts normalized here and the last other one kept. */
+/** The core's normalizePrompt, with ASCII prompts normalized here; the last prompt's form is
+ * kept (a lookup asks for it several times: exact memo, page copy, embedding). */
 export function promptNormalizer(m: Pick<SemcacheCoreModule, 'normalizePrompt'>): (prompt: string) => string {
   let lastIn: string | undefined;
   let lastOut = '';
   return (prompt) => {
-    if (!NON_ASCII.test(prompt)) return asciiPromptForm(prompt);
-    if (prompt !== lastIn) (lastOut = m.normalizePrompt(prompt)), (lastIn = prompt);
+    if (prompt !== lastIn) (lastOut = NON_ASCII.test(prompt) ? m.normalizePrompt(prompt) : asciiPromptForm(prompt)), (lastIn = prompt);
     return lastOut;
   };
 }
