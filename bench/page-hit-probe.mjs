@@ -6,8 +6,10 @@
 // question's (two list items appended and scrolled into view). Then what the decision costs
 // beyond the embedding, in two in-memory caches on the same page (the learned evaluator, the
 // default, and a cosine threshold): a hit with the vector given, back to back (1,000) and after
-// an idle gap (40 each, interleaved). Prints medians (ms), then the second part (µs; after a
-// gap the mean). The page is cross-origin isolated: its timers tick in 5 µs.
+// an idle gap (40 each, interleaved), and each part of a hit past the embedding (tokenizing, the
+// lookup with either evaluator, nothing) right after an ORT run(), as a hit meets them. Prints
+// medians (ms), then the second part (µs; after a gap the mean). The page is cross-origin
+// isolated: its timers tick in 5 µs.
 //   node bench/page-hit-probe.mjs
 import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -55,14 +57,14 @@ const out = await page.evaluate(async () => {
     t = performance.now(); await e.embed(['What is the fastest way to learn Python?']); const embed = performance.now() - t;
     rows.push({ total, bare, bareDom, totalDom, embedDirect: embed, hit: r.hit, ...r.timings });
   }
-  window.probe = { e, Q: 'What is the fastest way to learn Python?', gap };
+  window.probe = { e, Q: 'What is the fastest way to learn Python?', gap, ort };
   return { s, rows };
 });
 // what a lookup costs past the embedding: back to back (warm), and after an idle gap, whose
 // first work after the wake-up pays for every page and cache line it touches on this VM
 const decision = await page.evaluate(async () => {
   const { SemanticCache } = await import('/dist/index.js');
-  const { e, Q, gap } = window.probe;
+  const { e, Q, gap, ort } = window.probe;
   const caches = { learned: await SemanticCache.open({ embedder: e }), cosine: await SemanticCache.open({ embedder: e, evaluator: 'cosine', threshold: 0.9 }) };
   const [v] = await e.embed([Q]);
   const us = {}, gapped = { learned: [], cosine: [] };
@@ -76,6 +78,18 @@ const decision = await page.evaluate(async () => {
   for (let i = 0; i < 40; i++) for (const [name, c] of Object.entries(caches)) { await new Promise((r) => setTimeout(r, 150)); await gap(); const t = performance.now(); await c.get(Q, { vector: v }); gapped[name].push(performance.now() - t); }
   // the mean, as before the page was cross-origin isolated (its timer ticked in 100 µs then)
   for (const [name, xs] of Object.entries(gapped)) us[`${name}_after_gap_mean_us`] = Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000);
+  // What a hit meets: each part right after a gap and an ORT run() (untimed), as the parts of a
+  // hit after its embedding; medians
+  const [ids] = e.tokenize([Q]);
+  const feeds = () => ({ input_ids: new ort.Tensor('int32', Int32Array.from(ids), [1, ids.length]), lengths: new ort.Tensor('int32', Int32Array.of(ids.length), [1]) });
+  const parts = { tokenize: () => e.tokenize([Q]), learned: () => caches.learned.get(Q, { vector: v }), cosine: () => caches.cosine.get(Q, { vector: v }), nothing: () => undefined };
+  const after = Object.fromEntries(Object.keys(parts).map((k) => [k, []]));
+  for (let i = 0; i < 40; i++) for (const [name, f] of Object.entries(parts)) {
+    await new Promise((r) => setTimeout(r, 100)); await gap();
+    await e.session.session.run(feeds());
+    const t = performance.now(); await f(); after[name].push(performance.now() - t);
+  }
+  for (const [name, xs] of Object.entries(after)) us[`${name}_after_run_p50_us`] = Math.round(xs.sort((a, b) => a - b)[xs.length >> 1] * 1000);
   return us;
 });
 const med = (k) => { const xs = out.rows.map((r) => r[k]).filter((x) => x !== undefined).sort((a, b) => a - b); return xs[xs.length >> 1]; };
