@@ -139,7 +139,7 @@ async function measurePage(embed) {
     };
   });
   const first = await ask(SEED);  // GPT-2 the first time; later pages find it cached
-  const out = { embed, semantic: [], exact: [], remote: [], bare: [], split: { embed: [], search: [], read: [], hop: [] }, decidedOnPage: 0, other: [] };
+  const out = { embed, semantic: [], exact: [], remote: [], bare: [], paired: [], split: { embed: [], search: [], read: [], hop: [] }, decidedOnPage: 0, other: [] };
   if (first.result === 'error') throw new Error(`e2e: the page failed on its first question (${embed})`);
   for (let i = 0; i < PAGE; i++) {
     const s = await ask(PARAPHRASE);
@@ -153,7 +153,11 @@ async function measurePage(embed) {
     } else out.other.push(`semantic: ${s.result}/${s.exact}/${s.tier}`);
     // from the same idle page as a question: after the last answer's side panels, not during them
     await page.waitForFunction(() => !document.getElementById('send').disabled);
-    out.bare.push(await page.evaluate(() => window.bareEmbed()));
+    const bare = await page.evaluate(() => window.bareEmbed());
+    out.bare.push(bare);
+    // this round's hit over this round's bare run: the machine's speed drifts by a third within
+    // a run here, and a pair a second apart shares the moment
+    if (s.ms !== undefined && s.exact === 'false' && s.tier === 'local') out.paired.push(s.ms / bare);
     const x = await ask(i % 2 ? REPEAT : SEED);
     if (x.ms !== undefined && x.exact === 'true') out.exact.push(x.ms);
     else out.other.push(`exact: ${x.result}/${x.exact}`);
@@ -180,6 +184,8 @@ const pageFields = (m) => ({
   page_remote_hit_p50_ms: p50(m.remote),
   page_embed_only_p50_ms: p50(m.bare),
   page_hit_over_embed: ratio(p50(m.semantic), p50(m.bare)),
+  // the median of each round's hit over the bare run() right after it (less drift than the above)
+  page_hit_over_embed_paired_p50: p50(m.paired),
   page_exact_over_semantic: ratio(p50(m.exact), p50(m.semantic)),
   // a semantic hit's time less the worker's own (and a page embedding): the round trip to the
   // worker and the page's part of the call, which a hit pays beyond the embedding, search and read
