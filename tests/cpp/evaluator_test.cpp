@@ -388,6 +388,24 @@ TEST(EvaluatorModelTest, ProjectionFeatureRoundTripsAndChecksDims) {
   double ab = 0, aa = 0, bb = 0;
   for (size_t i = 0; i < kDim; ++i) ab += pu[i] * pv[i], aa += pu[i] * pu[i], bb += pv[i] * pv[i];
   EXPECT_NEAR(f[kProjCosine], ab / std::sqrt(aa * bb), 0.02);
+  // Exact in int8 (each row's largest |entry| is 127, then the row scaled by its own factor), with
+  // a row count that is not a multiple of four: the rows taken four at a time and the rest one by
+  // one each get their own scale.
+  {
+    const size_t rows = kDim + 3;
+    std::vector<float> Q(rows * kDim);
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t j = 0; j < kDim; ++j)
+        Q[i * kDim + j] = float((j == i % kDim ? 127 : int((i * 31 + j * 17) % 255) - 127) * (i + 1)) / 127.f;
+    m.setProjection(uint32_t(rows), kDim, Q);
+    m.features(makeSignature("a"), makeSignature("b"), 0.f, 1.f, f, u.data(), v.data());
+    std::vector<double> qu(rows), qv(rows);
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t j = 0; j < kDim; ++j) qu[i] += double(Q[i * kDim + j]) * u[j], qv[i] += double(Q[i * kDim + j]) * v[j];
+    double qab = 0, qaa = 0, qbb = 0;
+    for (size_t i = 0; i < rows; ++i) qab += qu[i] * qv[i], qaa += qu[i] * qu[i], qbb += qv[i] * qv[i];
+    EXPECT_NEAR(f[kProjCosine], qab / std::sqrt(qaa * qbb), 2e-4) << "only the vectors' 14-bit codes round";
+  }
   EXPECT_EQ(codeOf([&] { m.setProjection(2, kDim, std::vector<float>(3, 1.f)); }), "INVALID_ARGUMENT");
   std::vector<float> bad(2 * kDim, 0.f);
   bad[3] = NAN;
