@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
+import { DRAIN_FACTOR, readJsonBody } from '../../dist/server/body.js';
 import { createHandler, remoteUpstream, type HandlerOptions } from '../../dist/server/handler.js';
 import { serveHandler } from '../../dist/server/node-http.js';
 import { staticFiles } from '../../dist/server/static.js';
@@ -231,6 +232,29 @@ describe('5. unbounded work before the limits', () => {
     });
     expect(status).toBe(413);
     expect(sent).toBeLessThan(32 << 20);  // answered long before the client got to send it all
+  });
+
+  it('reads a body a little over the limit to its end before the 413, and cancels one far over it', async () => {
+    // A streamed body: `chunks` chunks of 1 KiB; records how far the reader got.
+    const body = (chunks: number) => {
+      const seen = { pulled: 0, cancelled: false };
+      const stream = new ReadableStream<Uint8Array>({
+        pull: (c) => (seen.pulled < chunks ? (seen.pulled++, c.enqueue(new Uint8Array(1024).fill(0x61))) : c.close()),
+        cancel: () => void (seen.cancelled = true),
+      });
+      // @ts-expect-error Node's Request needs this for streamed bodies
+      return { request: new Request('http://x/', { method: 'POST', body: stream, duplex: 'half' }), seen };
+    };
+    const limits = { maxBytes: 4096, timeoutMs: 5000, maxDepth: 64 };
+    // 8 KiB against a 4 KiB limit: all of it read (so that the client, still writing, gets the 413)
+    const near = body(8);
+    await expect(readJsonBody(near.request, limits)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(near.seen).toEqual({ pulled: 8, cancelled: false });
+    // 1 MiB: read only up to DRAIN_FACTOR times the limit, then cancelled
+    const far = body(1024);
+    await expect(readJsonBody(far.request, limits)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(far.seen.cancelled).toBe(true);
+    expect(far.seen.pulled).toBeLessThanOrEqual(DRAIN_FACTOR * 4 + 2);
   });
 
   it('counts bytes, not characters', async () => {
