@@ -70,8 +70,10 @@ export interface SemanticCacheOptions {
   /** Neighbours ranked per lookup (returned as candidates). Default 4. */
   candidates?: number;
   /** Index parameters. A scope's index is an exact scan up to `flatLimit` entries (default
-   * 1024), then HNSW with M (16), efConstruction (200), efSearch (0: it grows with the scope's
-   * size, 40 up to 100k entries, 200 at 1M, at most 512; a number fixes it). */
+   * 1024), then HNSW with M (16; 32 when `maxEntries` is above 250,000 or 0, since at a million
+   * entries the wider graph finds the best match far more often at the same search time),
+   * efConstruction (200), efSearch (0: it grows with the scope's size, 40 up to 100k entries, 200
+   * at 1M, at most 512; a number fixes it). A scope's M is fixed when its graph is made. */
   index?: { M?: number; efConstruction?: number; efSearch?: number; flatLimit?: number };
   /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
   maxPromptChars?: number;

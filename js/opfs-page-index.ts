@@ -16,12 +16,14 @@
 import type { GetHit, GetOptions, SemanticCacheApi, SemanticCacheOptions, SemanticCacheStats } from './api.js';
 import type { OpfsCacheOptions } from './api-opfs.js';
 import type { Embedding } from './embedding.js';
-import { SemcacheError } from './errors.js';
+import { core, SemcacheError } from './errors.js';
 import { INTERNAL, type CacheInternals, type RowsAt } from './internal.js';
 import { pageLimits } from './opfs-exact.js';
+import { graphDegreeOf } from './options.js';
 import { workerOptions } from './opfs-wire.js';
 import type { StoreBatch } from './store.js';
 import { MemoryStore } from './stores/memory.js';
+import { loadCore } from './wasm.js';
 import { rowsChannel, type RowsChange, type WireExactHit, type WirePageHit } from './workers/opfs-protocol.js';
 
 /** Opens a cache in this thread (SemanticCache.open, which the OPFS opener is handed). */
@@ -164,7 +166,10 @@ export class PageIndex {
    */
   static async open(o: OpfsCacheOptions, limits: PageIndexLimits, embedding: Embedding, worker: SemanticCacheStats, openHere: OpenHere, calls: PageIndexWorker, own: OwnWrites): Promise<PageIndex | string> {
     try {
-      const options = { ...workerOptions(o), embedder: embedding.embedder, dimensions: embedding.dimensions, store: new MemoryStore(), maxEntries: 0, maxBytes: 0, snapshotEvery: 0 };
+      // No limits here, but the worker's graph degree, which follows its maxEntries.
+      const m = await loadCore();
+      const index = { ...o.index, M: graphDegreeOf(o, core(() => m.CacheCore.defaults())) };
+      const options = { ...workerOptions(o), index, embedder: embedding.embedder, dimensions: embedding.dimensions, store: new MemoryStore(), maxEntries: 0, maxBytes: 0, snapshotEvery: 0 };
       const copy = (await openHere(options)) as CacheCopy;
       const s = await copy.stats();
       if (s.threshold === worker.threshold && s.evaluator === worker.evaluator && s.evaluatorThreshold === worker.evaluatorThreshold) return new PageIndex(o.name, limits, copy, calls, own, (p) => embedding.form(p));

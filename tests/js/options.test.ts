@@ -7,7 +7,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
-import { resolveOptions } from '../../dist/options.js';
+import { graphDegreeOf, LARGE_CACHE_ENTRIES, LARGE_CACHE_M, resolveOptions } from '../../dist/options.js';
 import { loadModule, root, toyEmbedder } from './helpers.js';
 
 const embedder = { id: 'toy', embed: toyEmbedder(16) };
@@ -101,6 +101,27 @@ it('documents each default as the one applied', async () => {
   expect(docs.get('threshold')).toMatch(new RegExp(`else ${d.threshold.toFixed(1)}\\.`));
   // an embedder with no calibrated evaluator of its own (this one) gets the documented fallback
   expect(docs.get('evaluator')).toMatch(new RegExp(`else '${r.evaluator}'\\.`));
-  const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+)\), efConstruction \((\d+)\), efSearch \((\d+)/.exec(docs.get('index') ?? '');
-  expect(idx?.slice(1).map(Number)).toEqual([d.flatLimit, d.M, d.efConstruction, d.efSearch]);
+  const idx = /`flatLimit` entries \(default (\d+)\), then HNSW with M \((\d+); (\d+) when `maxEntries` is above ([\d,]+) or 0,[^)]*\),\s+efConstruction \((\d+)\), efSearch \((\d+)/.exec(docs.get('index') ?? '');
+  expect(idx?.slice(1).map((x) => Number(x.replace(/,/g, '')))).toEqual([d.flatLimit, d.M, LARGE_CACHE_M, LARGE_CACHE_ENTRIES, d.efConstruction, d.efSearch]);
+});
+
+it("gives a cache that may grow past 250,000 entries the wider graph, and a page's copy its worker's", async () => {
+  const M = await loadModule();
+  const d = M.CacheCore.defaults();
+  const m = (o: object) => resolveOptions({ embedder, ...o }, embedder, 16, d).core.M;
+  expect(m({})).toBe(d.M);
+  expect(m({ maxEntries: LARGE_CACHE_ENTRIES })).toBe(d.M);
+  expect(m({ maxEntries: LARGE_CACHE_ENTRIES + 1 })).toBe(LARGE_CACHE_M);
+  expect(m({ maxEntries: 1_000_000 })).toBe(LARGE_CACHE_M);
+  expect(m({ maxEntries: 0 })).toBe(LARGE_CACHE_M);
+  // given, it is taken as is, whatever the size
+  expect(m({ maxEntries: 1_000_000, index: { M: 12 } })).toBe(12);
+  expect(m({ maxEntries: 10, index: { M: 40 } })).toBe(40);
+  // the rule reads the limit the user gave, which a copy without limits of its own passes on
+  expect(graphDegreeOf({ maxEntries: 1_000_000 }, d)).toBe(LARGE_CACHE_M);
+  expect(graphDegreeOf({}, d)).toBe(d.M);
+  // and the core is configured with it
+  const c = new M.CacheCore(resolveOptions({ embedder, maxEntries: 0 }, embedder, 16, d).core);
+  expect(c.config().M).toBe(LARGE_CACHE_M);
+  c.delete();
 });
