@@ -7,6 +7,8 @@ import path from 'node:path';
 import ts from 'typescript';
 import { expect, it } from 'vitest';
 import { SemanticCache } from 'semcache';
+import { Embedding } from '../../dist/embedding.js';
+import { DEFAULT_SEMANTIC_ON_PAGE, PageIndex } from '../../dist/opfs-page-index.js';
 import { graphDegreeOf, LARGE_CACHE_ENTRIES, LARGE_CACHE_M, resolveOptions } from '../../dist/options.js';
 import { loadModule, root, toyEmbedder } from './helpers.js';
 
@@ -120,6 +122,17 @@ it("gives a cache that may grow past 250,000 entries the wider graph, and a page
   // the rule reads the limit the user gave, which a copy without limits of its own passes on
   expect(graphDegreeOf({ maxEntries: 1_000_000 }, d)).toBe(LARGE_CACHE_M);
   expect(graphDegreeOf({}, d)).toBe(d.M);
+  // an OPFS cache's page copy (no limits of its own) is opened with its worker's
+  const opened: { index?: { M?: number }; maxEntries?: number }[] = [];
+  const openHere = async (options: object) => {
+    opened.push(options);
+    return { stats: async () => ({ threshold: -2 }), close: async () => {} } as never;
+  };
+  for (const maxEntries of [undefined, 1_000_000]) {
+    const why = await PageIndex.open({ storage: 'opfs', name: 'm', maxEntries } as never, DEFAULT_SEMANTIC_ON_PAGE, new Embedding(embedder, 16) as never, { threshold: 0.9 } as never, openHere, {} as never, {} as never);
+    expect(why).toMatch(/other options/);
+  }
+  expect(opened.map((o) => [o.maxEntries, o.index?.M])).toEqual([[0, d.M], [0, LARGE_CACHE_M]]);
   // and the core is configured with it
   const c = new M.CacheCore(resolveOptions({ embedder, maxEntries: 0 }, embedder, 16, d).core);
   expect(c.config().M).toBe(LARGE_CACHE_M);
