@@ -73,7 +73,7 @@ export interface SemanticCacheOptions {
    * 1024), then HNSW with M (16; 32 when `maxEntries` is above 250,000 or 0, since at a million
    * entries the wider graph finds the best match far more often at the same search time),
    * efConstruction (200), efSearch (0: it grows with the scope's size, 40 up to 100k entries, 200
-   * at 1M, at most 512; a number fixes it). A scope's M is fixed when its graph is made. */
+   * at 1M, at most 512; a number fixes it). A scope keeps the M it was created with. */
   index?: { M?: number; efConstruction?: number; efSearch?: number; flatLimit?: number };
   /** Longest prompt accepted, in UTF-16 code units. Default 32,768. */
   maxPromptChars?: number;
