@@ -35,6 +35,8 @@ it('asks, streams, hits a paraphrase, and still hits after a reload', async () =
   await ready(page);
   // the cache and GPT-2 each in a dedicated worker, started from the repository's workers/
   expect(workers).toEqual(expect.arrayContaining(['/workers/opfs-cache.js', '/workers/gpt2.js']));
+  // cross-origin isolated (server/static.ts): timers in 5 µs steps, for the figures it shows
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   // Count how often the streaming answer's text changes: a streamed answer changes many times.
   await page.evaluate(() => {
     (window as unknown as { updates: number }).updates = 0;
