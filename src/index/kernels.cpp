@@ -151,6 +151,33 @@ void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* 
 }
 
 
+void dot2_i16_i8_x4(const int16_t* q, const int16_t* p, const int8_t* const* c, size_t n, int32_t* out) {
+  // Each code vector is loaded and widened once for both queries; integer sums are exact, so
+  // adding the low and high halves into one accumulator gives dot_i16_i8's results.
+  v128_t z = wasm_i32x4_splat(0);
+  v128_t qa[4] = {z, z, z, z}, pa[4] = {z, z, z, z};
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    v128_t qlo = wasm_v128_load(q + i), qhi = wasm_v128_load(q + i + 8);
+    v128_t plo = wasm_v128_load(p + i), phi = wasm_v128_load(p + i + 8);
+    for (int k = 0; k < 4; ++k) {
+      v128_t v = wasm_v128_load(c[k] + i);
+      v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+      qa[k] = wasm_i32x4_add(qa[k], wasm_i32x4_add(wasm_i32x4_dot_i16x8(qlo, lo), wasm_i32x4_dot_i16x8(qhi, hi)));
+      pa[k] = wasm_i32x4_add(pa[k], wasm_i32x4_add(wasm_i32x4_dot_i16x8(plo, lo), wasm_i32x4_dot_i16x8(phi, hi)));
+    }
+  }
+  for (int k = 0; k < 4; ++k) {
+    int32_t rq = wasm_i32x4_extract_lane(qa[k], 0) + wasm_i32x4_extract_lane(qa[k], 1) +
+                 wasm_i32x4_extract_lane(qa[k], 2) + wasm_i32x4_extract_lane(qa[k], 3);
+    int32_t rp = wasm_i32x4_extract_lane(pa[k], 0) + wasm_i32x4_extract_lane(pa[k], 1) +
+                 wasm_i32x4_extract_lane(pa[k], 2) + wasm_i32x4_extract_lane(pa[k], 3);
+    for (size_t j = i; j < n; ++j) rq += int32_t(q[j]) * int32_t(c[k][j]), rp += int32_t(p[j]) * int32_t(c[k][j]);
+    out[k] = rq;
+    out[4 + k] = rp;
+  }
+}
+
 void dot_f32_x4(const float* q, const float* const* p, size_t n, float* out) {
   v128_t z = wasm_f32x4_splat(0.f);
   v128_t a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
@@ -260,6 +287,10 @@ void dot_i16_i8_x2(const int16_t* q, const int8_t* c, const int8_t* d, size_t n,
 
 void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* out) {
   for (int k = 0; k < 4; ++k) out[k] = dot_i16_i8(q, c[k], n);
+}
+
+void dot2_i16_i8_x4(const int16_t* q, const int16_t* p, const int8_t* const* c, size_t n, int32_t* out) {
+  for (int k = 0; k < 4; ++k) out[k] = dot_i16_i8(q, c[k], n), out[4 + k] = dot_i16_i8(p, c[k], n);
 }
 
 

@@ -20,5 +20,8 @@ void dot_i16_i8_x2(const int16_t* q, const int8_t* c, const int8_t* d, size_t n,
 // Four codes at once (out[k] for c[k]), bit-identical to dot_i16_i8: int8 points are short (9 cache
 // lines at 512-d), so more of them in flight pays.
 void dot_i16_i8_x4(const int16_t* q, const int8_t* const* c, size_t n, int32_t* out);
+// Two queries against four codes (out[k] for q, out[4 + k] for p), equal to dot_i16_i8: a matrix
+// applied to two vectors (the learned evaluator's projection) reads each row once.
+void dot2_i16_i8_x4(const int16_t* q, const int16_t* p, const int8_t* const* c, size_t n, int32_t* out);
 
 }  // namespace semcache::kernels

@@ -133,6 +133,12 @@ TEST(Kernels, Int8DotsAreExact) {
     kernels::dot_i16_i8_x4(d.q.data(), c, n, quad);
     for (int k = 0; k < 4; ++k) EXPECT_EQ(quad[k], dotInt(d.q.data(), c[k], n)) << "x4 lane " << k << " n " << n;
     for (int k = 0; k < 2; ++k) EXPECT_EQ(pair[k], dotInt(d.q.data(), c[k], n)) << "x2 lane " << k << " n " << n;
+    int32_t two[8];
+    kernels::dot2_i16_i8_x4(d.q.data(), d.q.data() + 1, c, n, two);
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(two[k], dotInt(d.q.data(), c[k], n)) << "dot2 first, lane " << k << " n " << n;
+      EXPECT_EQ(two[4 + k], dotInt(d.q.data() + 1, c[k], n)) << "dot2 second, lane " << k << " n " << n;
+    }
   }
 }
 
@@ -151,6 +157,12 @@ TEST(Kernels, Int8DotsAtTheLargestMagnitudes) {
   EXPECT_EQ(quad[1], -16383 * 127 * int32_t(kMax));
   EXPECT_EQ(pair[0], quad[0]);
   EXPECT_EQ(pair[1], quad[1]);
+  std::vector<int16_t> up(kMax, 16383);
+  int32_t two[8];
+  kernels::dot2_i16_i8_x4(q.data(), up.data(), four, kMax, two);
+  for (int k = 0; k < 4; ++k) EXPECT_EQ(two[k], quad[k]) << k;
+  EXPECT_EQ(two[4], -quad[0]);
+  EXPECT_EQ(two[5], -quad[1]);
   EXPECT_EQ(kernels::dot_i8(c.data(), c.data(), kMax), 128 * 128 * int32_t(kMax));
 }
 
