@@ -30,11 +30,12 @@ export const LARGE_CACHE_M = 32;
 
 /**
  * The graph degree a cache's scopes get when `index.M` is left out: the core's (16), or 32 for a
- * cache that may grow past 250,000 entries (`maxEntries` above it, or 0: no limit). Why: at efSearch 40 on real sentences, M 16 finds the exact best
- * match for 95-96% of new queries up to 300k entries but for 92-94% at a million, where M 32 finds
- * 95-96% (and a stored near duplicate for 99.6% instead of 97.4%) at the same search time, for 128
- * bytes more per entry and puts a third slower (docs/benchmarks.md, "scale: the graph's degree
- * follows maxEntries"). A small cache keeps the narrower graph's memory and put time.
+ * cache that may grow past 250,000 entries (`maxEntries` above it, or 0: no limit). Why: at
+ * efSearch 40 on real sentences, M 16 finds the exact best match for 95-96% of new queries up to
+ * 300k entries but for 94% at a million, where M 32 finds 96% (and a stored near duplicate for
+ * 99.3% instead of 97.2%) at about the same search time, for 128 bytes more per entry and puts a
+ * third slower (docs/benchmarks.md, "scale: the graph's degree follows maxEntries"). A small
+ * cache keeps the narrower graph's memory and put time.
  */
 export function graphDegreeFor(maxEntries: number, smallM: number): number {
   return maxEntries === 0 || maxEntries > LARGE_CACHE_ENTRIES ? Math.max(smallM, LARGE_CACHE_M) : smallM;

@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The headers that make a page cross-origin isolated (and its workers, whose scripts carry them too). */
-export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 /** URL prefix -> folder on disk. */
 export function staticMounts(root: string, gpt2Dir: string): [string, string][] {
