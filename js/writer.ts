@@ -66,7 +66,10 @@ export class Writer {
    * OPFS worker streams them to pages that keep a copy of the entries (js/opfs-page-index.ts). */
   onBatch: (batch: StoreBatch, seq: number) => void = () => {};
   private writes: Promise<unknown> = Promise.resolve();
-  private readonly touches = new Map<number, Touch>();
+  /** Entries accessed since the last batch; their state is read from the core when the batch is
+   * made, not on the hit's path (a page hit's budget is a few ms, and that read cost 0.045 ms of
+   * it after an embedding: docs/benchmarks.md). */
+  private readonly touches = new Set<number>();
   private queued: Waiting[] = [];
   /** Rows in the core whose batch the store has not taken yet. */
   private readonly unwritten = new Map<number, CacheRow>();
@@ -90,10 +93,9 @@ export class Writer {
     return p;
   }
 
-  /** Notes an entry's access state (from the core) for the next batch. */
+  /** Notes that an entry's access state changed: the next batch writes it. */
   touch(id: number): void {
-    const e = this.c.core.entry(id);
-    if (e) this.touches.set(id, { id, lastAccess: e.lastAccess, hits: e.hits, thresholdOffset: e.thresholdOffset });
+    this.touches.add(id);
   }
 
   get hasTouches(): boolean {
@@ -224,8 +226,13 @@ export class Writer {
   /** Writes a batch (with the pending access bookkeeping). Call inside write(). */
   async apply(batch: StoreBatch): Promise<void> {
     if (this.touches.size) {
-      batch.touch = [...this.touches.values()];
+      const touch: Touch[] = [];
+      for (const id of this.touches) {
+        const e = this.c.core.entry(id);
+        if (e) touch.push({ id, lastAccess: e.lastAccess, hits: e.hits, thresholdOffset: e.thresholdOffset });
+      }
       this.touches.clear();
+      if (touch.length) batch.touch = touch;
     }
     const t = performance.now();
     try {
