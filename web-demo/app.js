@@ -59,6 +59,8 @@ async function pageEmbedder() {
   const ort = await import(ORT.ort);
   const embedder = await OnnxEmbedder.load({ ort, wasmPaths: ORT.wasmPaths, onProgress: progressNote('embedder') });
   for (let i = 0; i < WARMUP; i++) await embedder.embed(['What is the fastest way to warm up an encoder?']);
+  // for the console, and for the e2e bench's bare embedding (the same session as a question's)
+  state.embedder = embedder;
   return embedder;
 }
 
