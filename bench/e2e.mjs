@@ -8,7 +8,7 @@
 //    and the bare embedding, with the prompt embedded in the cache's worker and on the page.
 //   node bench/e2e.mjs [--n 500] [--page 60] [--max-tokens 16]
 // (60 rounds a page: at 30 the ratio of p50s ranged 0.99-1.19 over twelve runs on 2026-12-05,
-// at 60 1.08-1.16 over nine)
+// the bare run then measured the earlier way; at 60, as below, 1.08-1.16 over nine)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
