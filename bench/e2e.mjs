@@ -128,7 +128,7 @@ async function measurePage(embed) {
   // of the bench's own is warmed as the demo warms its), started as a question is: the same
   // fill and click on the same form, whose submit this listener takes before the demo's. Its
   // idle gap and its cache state are then a question's. (A session of the bench's own, run
-  // after a frame and a task, measured -1% to +23% slower than the run inside a hit in five runs
+  // after a frame and a task, measured 1% to 23% slower than the run inside a hit in five runs
   // on 2026-12-05: a flattered ratio.)
   await page.evaluate(async (text) => {
     const ort = await import('/ort/ort.wasm.bundle.min.mjs');
