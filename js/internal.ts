@@ -22,6 +22,10 @@ export interface CacheInternals {
   lookup(prompt: string, options: GetOptions, exactFirst?: boolean): Promise<{ result: GetResult; vector?: Float32Array }>;
   /** The exact (normalized) repeat's hit only: nothing embedded. */
   lookupExact(prompt: string, options: GetOptions): Promise<GetHit | undefined>;
+  /** By meaning only, in this turn, for a copy on a memory store without a verifier (a page's
+   * copy of an OPFS cache): `vector` is the caller's checked embedding of `prompt`. The hit, or
+   * undefined (a miss: the caller asks the original). */
+  lookupHere(prompt: string, options: Pick<GetOptions, 'scope' | 'threshold'>, vector: Float32Array): GetHit | undefined;
   /** Hears of every entry that leaves the core (its id; null: all of them), as it leaves. */
   onForget(listener: (ids: number[] | null) => void): void;
   /** An entry's expiry time (0: never), undefined when it is not in the core. */

@@ -16,7 +16,7 @@
 import type { GetHit, GetOptions, SemanticCacheApi, SemanticCacheOptions, SemanticCacheStats } from './api.js';
 import type { OpfsCacheOptions } from './api-opfs.js';
 import type { Embedding } from './embedding.js';
-import { core, SemcacheError } from './errors.js';
+import { core, SemcacheError, throwIfAborted } from './errors.js';
 import { INTERNAL, type CacheInternals, type RowsAt } from './internal.js';
 import { pageLimits } from './opfs-exact.js';
 import { graphDegreeOf } from './options.js';
@@ -192,20 +192,26 @@ export class PageIndex {
     return this.state === 'ready' && !this.closed && this.own.covers(this.epoch, this.seq);
   }
 
+  /** Whether exact() may find the prompt: the copy answers and holds its form (a prompt that is
+   * no string goes on to the copy, whose check names what is wrong with it). Asked first, so that
+   * a prompt the copy cannot hold costs no await. */
+  mayBeExact(prompt: string): boolean {
+    return this.answering() && (typeof prompt !== 'string' || this.forms.has(prompt));
+  }
+
   /** An exact (normalized) repeat's hit on the copy, before anything is embedded; or undefined. */
   async exact(prompt: string, options: GetOptions): Promise<GetHit | undefined> {
-    // a prompt that is no string goes on to the copy, whose check names what is wrong with it
-    if (!this.answering() || (typeof prompt === 'string' && !this.forms.has(prompt))) return undefined;
+    if (!this.mayBeExact(prompt)) return undefined;
     return this.taken(prompt, options, await this.copy[INTERNAL].lookupExact(prompt, { scope: options.scope }));
   }
 
-  /** A hit decided on the copy (the vector is the page's embedding of the prompt), or undefined:
-   * a miss here, or no copy now; the worker is then asked. */
-  async lookup(prompt: string, options: GetOptions, vector: Float32Array): Promise<GetHit | undefined> {
+  /** A hit decided on the copy (the vector is the page's embedding of the prompt, which the page
+   * checked), or undefined: a miss here, or no copy now; the worker is then asked. In this turn. */
+  lookup(prompt: string, options: GetOptions, vector: Float32Array): GetHit | undefined {
     if (!this.answering()) return undefined;
+    throwIfAborted(options.signal);
     // by meaning only: exact() looked the prompt up exactly before it was embedded
-    const { result } = await this.copy[INTERNAL].lookup(prompt, { scope: options.scope, threshold: options.threshold, vector, signal: options.signal }, false);
-    return result.hit ? this.taken(prompt, options, result) : undefined;
+    return this.taken(prompt, options, this.copy[INTERNAL].lookupHere(prompt, { scope: options.scope, threshold: options.threshold }, vector));
   }
 
   /** A hit of the copy as the caller gets it, noted for the worker; undefined if meanwhile a

@@ -307,11 +307,11 @@ export class OpfsSemanticCache implements OpfsCache {
   /** This page's answer (an exact repeat it knows, or a hit decided on its copy), else the
    * worker's; with the prompt's vector (embedded here, or by the worker on its miss). */
   private async find(prompt: string, options: GetOptions, t0: number): Promise<{ r: GetResult; vector?: Float32Array }> {
-    const known = this.exact?.answer(prompt, options, t0) ?? (await this.pageIndex?.exact(prompt, options));
+    const known = this.exact?.answer(prompt, options, t0) ?? (this.pageIndex?.mayBeExact(prompt) ? await this.pageIndex.exact(prompt, options) : undefined);
     if (known) return { r: { ...known, timings: { ...known.timings, totalMs: performance.now() - t0 } } };
     const given = await this.vectorOf(prompt, options);
     const embedMs = this.embedding && options.vector === undefined ? performance.now() - t0 : undefined;
-    const here: (GetResult & { vector?: Float32Array }) | undefined = given && (await this.pageIndex?.lookup(prompt, options, given));
+    const here: (GetResult & { vector?: Float32Array }) | undefined = given && this.pageIndex?.lookup(prompt, options, given);
     const { vector: embedded, ...r } = here ?? (await this.lookup(prompt, options, given));
     // timed where it ran, with this page's embedding; a worker's own total is kept apart
     if (r.timings) r.timings = { ...r.timings, ...(embedMs === undefined ? {} : { embedMs }), ...(here ? {} : { workerMs: r.timings.totalMs }), totalMs: performance.now() - t0 };

@@ -39,7 +39,8 @@ import { checkNumber, checkOptions, resolveOptions, type ResolvedOptions } from 
 import { scopeKey, type ScopeInput } from './scope.js';
 import { CLOSE_REPLAY_ROWS, Snapshots } from './snapshots.js';
 import { storageFor } from './storage.js';
-import type { CacheStore } from './store.js';
+import { MemoryStore } from './stores/memory.js';
+import type { CacheRow, CacheStore } from './store.js';
 import { Tiers } from './tiers.js';
 import { LocalTransfer } from './transfer/local.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
@@ -88,6 +89,7 @@ export class SemanticCache implements SemanticCacheApi {
     this[INTERNAL] = {
       transfer, entries: () => this.c.core.stats().entries, evict: (count) => this.writer.evict(count), lookup: (p, o, exactFirst) => this.lookup(p, o, exactFirst),
       lookupExact: (p, o) => (this.check(), checkPrompt(p, this.o.maxPromptChars), this.exactHit(p, this.scopeOf(o.scope), { embedMs: 0, searchMs: 0, storeMs: 0, totalMs: 0 }, now())),
+      lookupHere: (p, o, v) => this.lookupHere(p, o, v),
       onForget: (listener) => void (this.writer.onForget = listener), expiresAt: (id) => this.c.core.entry(id)?.expiresAt,
       noteExactHits: (hits) => hits.forEach((h) => this.writer.noteExactHit(this.scopeOf(h.scope), h.prompt)),
       noteHits: (hits) => hits.forEach((h) => this.writer.noteHit(h.id, h.score)),
@@ -325,11 +327,8 @@ export class SemanticCache implements SemanticCacheApi {
     const vector = await this.embedding.vectorOf(prompt, options);
     timings.embedMs = now() - te;
     const ts = now();
-    const r = withVector(this.c, vector, () =>
-      this.c.core.lookup(scope, prompt, vector.length, this.o.clock(), options.threshold === undefined ? {} : { threshold: options.threshold }),
-    );
+    const r = this.search(scope, prompt, vector, options.threshold);
     timings.searchMs = now() - ts;
-    this.writer.dropExpired([...r.expired]);
     const v = options[CALL_VERIFIER] ?? this.o.verifier;
     if (v && r.candidateIds.length && inBand(v, r.score)) {
       const hit = await this.answer(r, undefined, timings, t0);
@@ -362,6 +361,36 @@ export class SemanticCache implements SemanticCacheApi {
     const row = this.writer.unwrittenRow(r.id) ?? (await this.store.get(r.id));
     timings.storeMs += now() - ts;
     this.counts.storeMs += now() - ts;
+    return this.hitOf(r, row, prompt, timings, t0);
+  }
+
+  /** The core's lookup of a checked vector; expired entries it met are dropped. */
+  private search(scope: string, prompt: string, vector: Float32Array, threshold: number | undefined): CoreLookupResult {
+    const r = withVector(this.c, vector, () => this.c.core.lookup(scope, prompt, vector.length, this.o.clock(), threshold === undefined ? {} : { threshold }));
+    this.writer.dropExpired([...r.expired]);
+    return r;
+  }
+
+  /**
+   * A copy's lookup by meaning, in this turn (the page's copy of an OPFS cache, PageIndex): the
+   * vector is the caller's embedding of a prompt it checked, the row is read in place from the
+   * memory store. A hit, or undefined. No awaits between the embedding and the answer: after an
+   * embedding each hop and check is paid cold (docs/benchmarks.md).
+   */
+  private lookupHere(prompt: string, options: Pick<GetOptions, 'scope' | 'threshold'>, vector: Float32Array): GetHit | undefined {
+    this.check();
+    const store = this.store;
+    if (!(store instanceof MemoryStore) || this.o.verifier) throw new SemcacheError('INVALID_ARGUMENT', 'lookupHere is for a copy on a memory store, without a verifier');
+    if (vector.length !== this.dimensions) throw new SemcacheError('DIMENSION_MISMATCH', `the vector has ${vector.length} dimensions, the cache expects ${this.dimensions}`);
+    const t0 = now();
+    const r = this.search(this.scopeOf(options.scope), prompt, vector, options.threshold);
+    const timings: Timings = { embedMs: 0, searchMs: now() - t0, storeMs: 0, totalMs: 0 };
+    if (!r.hit) return undefined;
+    return this.hitOf(r, this.writer.unwrittenRow(r.id) ?? store.peek(r.id), undefined, timings, t0);
+  }
+
+  /** A hit of the core with its row; undefined if the row is gone or (exact path) the prompt differs. */
+  private hitOf(r: CoreLookupResult, row: CacheRow | undefined, prompt: string | undefined, timings: Timings, t0: number): GetHit | undefined {
     if (!row) {
       // The core and the store disagree (a row deleted elsewhere): trust the store.
       this.c.core.remove(r.id);
