@@ -26,6 +26,7 @@ import type {
 } from './api.js';
 import type { OpfsCache, OpfsCacheOptions } from './api-opfs.js';
 import { CacheFlights } from './cache-flights.js';
+import { candidatesOf, hitOf } from './cache-hit.js';
 import { cacheStats, listEntries } from './cache-report.js';
 import { getOrComputeWith } from './compute.js';
 import { withEmbedderDefaults } from './embedder.js';
@@ -40,7 +41,7 @@ import { scopeKey, type ScopeInput } from './scope.js';
 import { CLOSE_REPLAY_ROWS, Snapshots } from './snapshots.js';
 import { storageFor } from './storage.js';
 import { MemoryStore } from './stores/memory.js';
-import type { CacheRow, CacheStore } from './store.js';
+import type { CacheStore } from './store.js';
 import { Tiers } from './tiers.js';
 import { LocalTransfer } from './transfer/local.js';
 import { exportFilter, exportStream, importInto } from './transfer/transfer.js';
@@ -361,7 +362,7 @@ export class SemanticCache implements SemanticCacheApi {
     const row = this.writer.unwrittenRow(r.id) ?? (await this.store.get(r.id));
     timings.storeMs += now() - ts;
     this.counts.storeMs += now() - ts;
-    return this.hitOf(r, row, prompt, timings, t0);
+    return hitOf(this.c, this.writer, (p) => this.embedding.form(p), r, row, prompt, timings, t0);
   }
 
   /** The core's lookup of a checked vector; expired entries it met are dropped. */
@@ -386,34 +387,7 @@ export class SemanticCache implements SemanticCacheApi {
     const r = this.search(this.scopeOf(options.scope), prompt, vector, options.threshold);
     const timings: Timings = { embedMs: 0, searchMs: now() - t0, storeMs: 0, totalMs: 0 };
     if (!r.hit) return undefined;
-    return this.hitOf(r, this.writer.unwrittenRow(r.id) ?? store.peek(r.id), undefined, timings, t0);
-  }
-
-  /** A hit of the core with its row; undefined if the row is gone or (exact path) the prompt differs. */
-  private hitOf(r: CoreLookupResult, row: CacheRow | undefined, prompt: string | undefined, timings: Timings, t0: number): GetHit | undefined {
-    if (!row) {
-      // The core and the store disagree (a row deleted elsewhere): trust the store.
-      this.c.core.remove(r.id);
-      this.writer.forget([r.id]);
-      return undefined;
-    }
-    // a 64-bit hash collision (the key is of the normalized text: "HOW…?" finds "how…")
-    if (prompt !== undefined && row.prompt !== prompt && this.embedding.form(row.prompt) !== this.embedding.form(prompt)) return undefined;
-    this.writer.touch(r.id);
-    timings.totalMs = now() - t0;
-    return {
-      hit: true,
-      id: r.id,
-      answer: row.answer,
-      similarity: r.similarity,
-      score: r.score,
-      matchedPrompt: row.prompt,
-      exact: r.exact,
-      metadata: row.metadata,
-      candidates: candidatesOf(r),
-      timings,
-      tier: 'local',
-    };
+    return hitOf(this.c, this.writer, (p) => this.embedding.form(p), r, this.writer.unwrittenRow(r.id) ?? store.peek(r.id), undefined, timings, t0);
   }
 
   private insert(prompt: string, answer: string, scope: string, vector: Float32Array, options: PutOptions): Promise<PutResult> {
@@ -426,12 +400,6 @@ export class SemanticCache implements SemanticCacheApi {
 
 function checkId(id: number) {
   if (!Number.isInteger(id) || id < 1) throw new SemcacheError('INVALID_ARGUMENT', `id must be a positive integer, got ${id}`);
-}
-
-function candidatesOf(r: CoreLookupResult): { id: number; similarity: number }[] {
-  const out: { id: number; similarity: number }[] = [];
-  for (let i = 0; i < r.candidateIds.length; i++) out.push({ id: r.candidateIds[i]!, similarity: r.candidateSimilarities[i]! });
-  return out;
 }
 
 const now = () => performance.now();
