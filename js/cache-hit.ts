@@ -2,6 +2,7 @@
 // gone or an exact key collided), and the candidates of any result. SemanticCache's lookups by
 // meaning, exact and in one turn (a page's copy) all end here.
 import type { GetHit, Timings } from './api.js';
+import type { Embedding } from './embedding.js';
 import type { CacheRow } from './store.js';
 import type { CoreLookupResult } from './wasm/semcache_core.mjs';
 import type { CoreRef, Writer } from './writer.js';
@@ -11,7 +12,7 @@ import type { CoreRef, Writer } from './writer.js';
 export function hitOf(
   c: CoreRef,
   writer: Writer,
-  form: (prompt: string) => string,
+  embedding: Pick<Embedding, 'form'>,
   r: CoreLookupResult,
   row: CacheRow | undefined,
   prompt: string | undefined,
@@ -25,7 +26,7 @@ export function hitOf(
     return undefined;
   }
   // a 64-bit hash collision (the key is of the normalized text: "HOW…?" finds "how…")
-  if (prompt !== undefined && row.prompt !== prompt && form(row.prompt) !== form(prompt)) return undefined;
+  if (prompt !== undefined && row.prompt !== prompt && embedding.form(row.prompt) !== embedding.form(prompt)) return undefined;
   writer.touch(r.id);
   timings.totalMs = performance.now() - t0;
   return {

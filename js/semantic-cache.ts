@@ -362,7 +362,7 @@ export class SemanticCache implements SemanticCacheApi {
     const row = this.writer.unwrittenRow(r.id) ?? (await this.store.get(r.id));
     timings.storeMs += now() - ts;
     this.counts.storeMs += now() - ts;
-    return hitOf(this.c, this.writer, (p) => this.embedding.form(p), r, row, prompt, timings, t0);
+    return hitOf(this.c, this.writer, this.embedding, r, row, prompt, timings, t0);
   }
 
   /** The core's lookup of a checked vector; expired entries it met are dropped. */
@@ -387,7 +387,7 @@ export class SemanticCache implements SemanticCacheApi {
     const r = this.search(this.scopeOf(options.scope), prompt, vector, options.threshold);
     const timings: Timings = { embedMs: 0, searchMs: now() - t0, storeMs: 0, totalMs: 0 };
     if (!r.hit) return undefined;
-    return hitOf(this.c, this.writer, (p) => this.embedding.form(p), r, this.writer.unwrittenRow(r.id) ?? store.peek(r.id), undefined, timings, t0);
+    return hitOf(this.c, this.writer, this.embedding, r, this.writer.unwrittenRow(r.id) ?? store.peek(r.id), undefined, timings, t0);
   }
 
   private insert(prompt: string, answer: string, scope: string, vector: Float32Array, options: PutOptions): Promise<PutResult> {
