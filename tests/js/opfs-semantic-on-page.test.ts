@@ -136,7 +136,7 @@ it('decides semantic hits on the page with the worker\'s results and counts them
     expect(here.metadata).toEqual(worker.metadata);
     expect(here.timings.workerMs).toBeUndefined();  // no worker in it
     expect(here.timings.embedMs).toBeGreaterThanOrEqual(0);  // this page embedded (the toy model: under the timer's step)
-    expect(worker.timings.workerMs).toBeGreaterThan(0);
+    expect(worker.timings.workerMs).toBeGreaterThanOrEqual(0);  // the worker answered (a fast lookup can read 0 in its timer's steps)
   }
   expect(hits).toBe(4);
   expect(r.pairs[4][0].hit).toBe(false);
@@ -147,7 +147,7 @@ it('decides semantic hits on the page with the worker\'s results and counts them
   expect(r.again.metadata.q).toBe(CACHED[0][0]);  // a copy per hit
   expect(r.fb.thresholdOffset).toBeGreaterThan(0);
   expect(r.afterFeedback.hit).toBe(false);
-  expect(r.afterFeedback.timings.workerMs).toBeGreaterThan(0);
+  expect(r.afterFeedback.timings.workerMs).toBeGreaterThanOrEqual(0);  // the worker answered
   expect(r.later.hit).toBe(false);
   expect(r.laterMessages).toBe(1);  // a miss on the page, then the worker's
   expect(r.hit.hit).toBe(true);
@@ -244,7 +244,7 @@ it('past its limits, or turned off, the worker decides; bad options are refused'
   expect(r.s.state).toBe('off');
   expect(r.s.reason).toMatch(/past 2 entries/);
   expect(r.hit.hit).toBe(true);
-  expect(r.hit.timings.workerMs).toBeGreaterThan(0);
+  expect(r.hit.timings.workerMs).toBeGreaterThanOrEqual(0);  // the worker answered
   expect(r.badLimits?.code).toBe('INVALID_ARGUMENT');
   expect(r.badLimits?.message).toMatch(/semanticOnPage\.maxBytes/);
   expect(r.workerToo?.code).toBe('INVALID_ARGUMENT');
